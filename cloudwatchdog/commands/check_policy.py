@@ -1,0 +1,61 @@
+"""`cloudwatchdog check-policy`: judge one policy document offline, e.g. Terraform output in a pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from cloudwatchdog.cli import EXIT_FINDINGS, EXIT_OK, UsageError
+from cloudwatchdog.exposure.aws_policy import PolicyAnalysis, PolicyError, analyze_policy
+from cloudwatchdog.model import Level
+
+_ORDER = {Level.PRIVATE: 0, Level.CROSS_ACCOUNT: 1, Level.PUBLIC: 2}
+
+
+def verdict_dict(analysis: PolicyAnalysis) -> dict[str, Any]:
+    access = analysis.public_access if analysis.public else analysis.external_access
+    return {
+        "level": analysis.level.value,
+        "read": access.read,
+        "list": access.list,
+        "write": access.write,
+        "external_principals": list(analysis.external_principals),
+        "evidence": [e.to_dict() for e in analysis.evidence],
+    }
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def cmd_check_policy(args: argparse.Namespace) -> int:
+    if not (args.account_id.isdigit() and len(args.account_id) == 12):
+        raise UsageError(f"--account-id: expected 12 digits, got {args.account_id!r}")
+    text = _read(args.file)
+    name = "<stdin>" if args.file == "-" else args.file
+    try:
+        analysis = analyze_policy(text, account_id=args.account_id, resource=args.resource,
+                                  trusted_orgs=frozenset(args.trusted_org))
+    except PolicyError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+    verdict = verdict_dict(analysis)
+    if args.json:
+        print(json.dumps(verdict, indent=2))
+    else:
+        caps = ", ".join(c for c in ("read", "list", "write") if verdict[c]) or "no data access"
+        print(f"{name}: {verdict['level']} ({caps})")
+        if verdict["external_principals"]:
+            print("external principals: " + ", ".join(verdict["external_principals"]))
+        for e in verdict["evidence"]:
+            print(f"  - [{e['source']}] {e['detail']}")
+    if args.fail_on != "never" and _ORDER[analysis.level] >= _ORDER[Level(args.fail_on)]:
+        return EXIT_FINDINGS
+    return EXIT_OK
