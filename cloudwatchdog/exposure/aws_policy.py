@@ -88,6 +88,7 @@ class _Principal:
     value: str
     account: str | None
     label: str
+    anyone: bool = False  # "*" or {"AWS": "*"}: matches every request, anonymous ones included
 
     @property
     def is_everyone(self) -> bool:
@@ -281,7 +282,7 @@ def _condition_values(value: Any, where: str, what: str) -> tuple[str, ...]:
 
 def _parse_principals(raw: Any, where: str, name: str) -> tuple[_Principal, ...]:
     if raw == "*":
-        return (_Principal("everyone", "*", None, f'{name} "*"'),)
+        return (_Principal("everyone", "*", None, f'{name} "*"', anyone=True),)
     if not isinstance(raw, Mapping) or not raw:
         raise PolicyError(f'{where}: {name} must be "*" or an object such as {{"AWS": [...]}}, got {raw!r}')
     principals: list[_Principal] = []
@@ -296,7 +297,9 @@ def _parse_principals(raw: Any, where: str, name: str) -> tuple[_Principal, ...]
 def _classify_principal(kind: str, value: str, where: str, name: str) -> _Principal:
     label = f'{name} {{"{kind}": "{value}"}}'
     if value == "*":
-        return _Principal("everyone", "*", None, label)
+        # Only "*" and {"AWS": "*"} cover every request; {"Federated": "*"}, {"Service": "*"} reach everyone in an
+        # Allow but do not, in a Deny or NotPrincipal, cover anonymous requests.
+        return _Principal("everyone", "*" if kind == "AWS" else f"{kind}:*", None, label, anyone=kind == "AWS")
     if kind == "AWS":
         return _aws_principal(value, label, where)
     if kind == "Service":
@@ -487,14 +490,20 @@ def _arn_key(values: Sequence[str], base: str, ctx: _Context) -> _Verdict:
 
 
 _ROLE_ID_SESSIONS = re.compile(r"^[A-Z0-9]+:\*$")
+_FEDERATED_USERID = re.compile(r"^(\d{12}):")  # "account:caller-specified-name" of a federated user
 
 
 def _userid_key(values: Sequence[str], base: str, ctx: _Context) -> _Verdict:
     def one(value: str) -> _Verdict:
         if not (_is_fixed(value, ctx) or _ROLE_ID_SESSIONS.match(value)):
             return _not_fixed(value, ctx)
+        if value.lower() == "anonymous":
+            return "aws:userid is anonymous for unauthenticated S3 requests: it selects the public"
         if _ACCOUNT_ID.match(value):
             return _account_reach(value, value, ctx)
+        federated = _FEDERATED_USERID.match(value)
+        if federated:
+            return _account_reach(federated.group(1), federated.group(1), ctx)
         # A unique id does not reveal its account; such ids are in practice the owner's own roles and users.
         return _private(f"aws:userid {value}")
 
@@ -518,8 +527,18 @@ def _access_point_arn_key(values: Sequence[str], base: str, ctx: _Context) -> _V
     return _each_value(values, one)
 
 
+def _access_point_account_key(values: Sequence[str], base: str, ctx: _Context) -> _Verdict:
+    if ctx.resource == "access-point":
+        return (
+            "s3:DataAccessPointAccount does not restrict in an access-point policy "
+            "(it is always the access point's own account)"
+        )
+    return _account_key(values, base, ctx)
+
+
 _IPV4_MIN_PREFIX = 8
 _IPV6_MIN_PREFIX = 32
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 
 def _source_ip_key(values: Sequence[str], base: str, ctx: _Context) -> _Verdict:
@@ -532,6 +551,8 @@ def _source_ip_key(values: Sequence[str], base: str, ctx: _Context) -> _Verdict:
         except ValueError:
             return f"{value!r} is not an IP address or CIDR"
         limit = _IPV4_MIN_PREFIX if network.version == 4 else _IPV6_MIN_PREFIX
+        if network.version == 6 and network.subnet_of(_IPV4_MAPPED):
+            limit = _IPV4_MAPPED.prefixlen + _IPV4_MIN_PREFIX  # ::ffff:a.b.c.d/n stands for IPv4 a.b.c.d/(n-96)
         if network.prefixlen < limit:
             return f"CIDR {network} is broader than /{limit}"
         return _Reach(networks=frozenset({f"ip:{network}"}))
@@ -551,7 +572,7 @@ _TRUSTED_KEYS: dict[str, _KeyHandler] = {
     "aws:principalaccount": _account_key,
     "aws:principalarn": _arn_key,
     "aws:userid": _userid_key,
-    "s3:dataaccesspointaccount": _account_key,
+    "s3:dataaccesspointaccount": _access_point_account_key,
     "s3:dataaccesspointarn": _access_point_arn_key,
     "aws:sourceip": _source_ip_key,
 }
@@ -934,7 +955,7 @@ def _allow_paths(statement: _Statement, ctx: _Context) -> tuple[list[_Path], lis
 def _grantees(statement: _Statement) -> tuple[_Principal, ...]:
     if not statement.not_principal:
         return statement.principals
-    if any(p.is_everyone for p in statement.principals):
+    if any(p.anyone for p in statement.principals):
         return ()  # NotPrincipal "*" excludes everyone
     excluded = ", ".join(p.value for p in statement.principals)
     return (_Principal("everyone", "*", None, f"NotPrincipal (everyone except {excluded})"),)
@@ -990,9 +1011,11 @@ def _show_values(values: Sequence[str]) -> str:
 # --- Deny statements ----------------------------------------------------------------------------------------
 
 
-def _principal_in(principal: _Principal, listed: Sequence[_Principal]) -> bool:
+def _principal_in(principal: _Principal, listed: Sequence[_Principal], *, loose: bool = False) -> bool:
+    """Is ``principal`` among ``listed``? ``loose`` (for NotPrincipal, where a match exempts from the Deny) also
+    counts any principal class that reaches everyone, such as a web identity provider, as containing it."""
     for other in listed:
-        if other.is_everyone or other.value == principal.value:
+        if other.anyone or other.value == principal.value or (loose and other.is_everyone):
             return True
         if other.kind == "account" and principal.account == other.account:
             return True
@@ -1004,16 +1027,15 @@ def _deny_escape(deny: _Statement, path: _Path, ctx: _Context) -> _Reach | str |
     those, a str when it does not restrict (why), None when it does not apply to the path's principal."""
     branches: list[_Reach] = []
     if deny.not_principal:
-        if _principal_in(path.principal, deny.principals):
+        if _principal_in(path.principal, deny.principals, loose=True):
             return None
         if path.principal.is_everyone:
             # Everyone except the listed principals is denied: the listed ones escape.
             branches.append(_listed_reach(deny.principals, ctx))
-    elif not any(p.is_everyone for p in deny.principals):
-        if path.principal.is_everyone:
-            return "it denies only some principals"
-        if not _principal_in(path.principal, deny.principals):
-            return None
+    elif not _principal_in(path.principal, deny.principals):
+        # A Deny to some principals (even a class such as a web identity provider or any account's root) leaves
+        # everyone else, anonymous callers included, allowed.
+        return "it denies only some principals" if path.principal.is_everyone else None
     for condition in deny.conditions:
         negated = _negate(condition)
         verdict = negated if isinstance(negated, str) else _condition_verdict(negated, ctx)

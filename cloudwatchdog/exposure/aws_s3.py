@@ -113,7 +113,8 @@ def _block_new(
 class _Report:
     """What the analysis has found so far; turned into an Exposure at the end."""
 
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)  # the facts that decide the verdict
+    notes: list[Evidence] = field(default_factory=list)  # context: absent settings, guardrails with no effect
     routes: dict[str, Route] = field(default_factory=dict)
     would_be_public: Capabilities = NO_CAPABILITIES  # access of public or latent routes
     public_access: Capabilities = NO_CAPABILITIES  # access of public routes only
@@ -123,6 +124,9 @@ class _Report:
 
     def add(self, source: str, detail: str) -> None:
         self.evidence.append(Evidence(source, detail))
+
+    def note(self, source: str, detail: str) -> None:
+        self.notes.append(Evidence(source, detail))
 
     def read_error(self, error: ReadError) -> None:
         self.add("read-error", error.describe())
@@ -144,13 +148,17 @@ _Analysis = PolicyAnalysis | ReadError | None | PolicyError
 
 
 def _analyse(
-    policy: str | ReadError | None, *, account: str, resource: Literal["bucket", "access-point"]
+    policy: str | ReadError | None,
+    *,
+    account: str,
+    resource: Literal["bucket", "access-point"],
+    trusted_orgs: frozenset[str] = frozenset(),
 ) -> _Analysis:
     """Analyse a policy document. None: no policy; a ReadError or PolicyError: cannot tell."""
     if policy is None or isinstance(policy, ReadError):
         return policy
     try:
-        return analyze_policy(policy, account_id=account, resource=resource)
+        return analyze_policy(policy, account_id=account, resource=resource, trusted_orgs=trusted_orgs)
     except PolicyError as exc:
         return exc
 
@@ -165,7 +173,7 @@ def _policy_route(
 ) -> None:
     name = source.replace("-", " ")
     if analysis is None:
-        report.add(source, f"no {name}")
+        report.note(source, f"no {name}")
         report.route("policy", "none", NO_CAPABILITIES)
         return
     if isinstance(analysis, ReadError):
@@ -261,7 +269,7 @@ def _acl_grants(bucket: S3Bucket, report: _Report) -> _AclGrants:
         for note in _collect_grants(
             bucket.acl, "bucket ACL", bucket.acl.owner_id, _BUCKET_PERMISSIONS, out, objects=False
         ):
-            report.add("bucket-acl", note)
+            report.note("bucket-acl", note)
     for sample in bucket.object_acls:
         if isinstance(sample.acl, ReadError):
             report.read_error(sample.acl)
@@ -272,7 +280,7 @@ def _acl_grants(bucket: S3Bucket, report: _Report) -> _AclGrants:
             sample.acl, where, owner or sample.acl.owner_id, _OBJECT_PERMISSIONS, out, objects=True
         )
         for note in notes:
-            report.add("object-acl", note)
+            report.note("object-acl", note)
     return out
 
 
@@ -288,7 +296,7 @@ def _acl_route(grants: _AclGrants, disabled: bool | None, ignore: _Guardrail, re
     for detail in [d for d, _ in grants.public] + [d for _, d, _ in grants.external]:
         report.add("bucket-acl" if detail.startswith("bucket") else "object-acl", detail)
     if not (grants.public or grants.external or grants.unreadable):
-        report.add("bucket-acl", "no ACL grant to AllUsers, AuthenticatedUsers or another account")
+        report.note("bucket-acl", "no ACL grant to AllUsers, AuthenticatedUsers or another account")
     access = NO_CAPABILITIES
     for _, granted in grants.public:
         access = access | granted
@@ -353,7 +361,8 @@ def _exposure(
         list=access.list,
         write=access.write,
         external_principals=external,
-        evidence=tuple(dict.fromkeys(report.evidence)),
+        # Decisive facts first (what messages and summaries quote), then the context.
+        evidence=tuple(dict.fromkeys(report.evidence + report.notes)),
     )
 
 
@@ -380,16 +389,16 @@ def bucket_exposure(bucket: S3Bucket) -> Exposure:
     """The effective exposure of one bucket, with its evidence."""
     report = _Report()
     levels = (("account", bucket.account_pab), ("bucket", bucket.bucket_pab))
-    analysis = _analyse(bucket.policy, account=bucket.account, resource="bucket")
+    analysis = _analyse(bucket.policy, account=bucket.account, resource="bucket", trusted_orgs=bucket.trusted_orgs)
     owner = frozenset({f"canonical:{bucket.acl.owner_id}"}) if isinstance(bucket.acl, Acl) else frozenset()
     _policy_route(analysis, _restrict(levels), report, source="bucket-policy", ignored_principals=owner)
-    report.evidence.extend(
+    report.notes.extend(
         _block_new(levels, "BlockPublicPolicy", lambda pab: pab.block_public_policy, "public policies")
     )
     grants = _acl_grants(bucket, report)
     disabled = _acls_disabled(bucket.object_ownership, report)
     _acl_route(grants, disabled, _ignore_acls(levels), report)
-    report.evidence.extend(
+    report.notes.extend(
         _block_new(levels, "BlockPublicAcls", lambda pab: pab.block_public_acls, "public ACLs")
     )
     _pab_errors(levels, report)
@@ -404,7 +413,7 @@ def _pab_errors(levels: _Levels, report: _Report) -> None:
         if isinstance(pab, ReadError):
             report.read_error(pab)
             if "unknown" not in report.routes.values() and "public" not in report.routes.values():
-                report.add(
+                report.note(
                     "block-public-access",
                     f"{level}-level settings unreadable, but nothing here depends on them",
                 )
@@ -414,7 +423,7 @@ def bucket_grants_public(bucket: S3Bucket) -> bool | None:
     """Would the bucket be public with every guardrail (Block Public Access, Object Ownership) off?
     None when the policy or an ACL needed to tell is unreadable."""
     report = _Report()
-    analysis = _analyse(bucket.policy, account=bucket.account, resource="bucket")
+    analysis = _analyse(bucket.policy, account=bucket.account, resource="bucket", trusted_orgs=bucket.trusted_orgs)
     grants = _acl_grants(bucket, report)
     if (isinstance(analysis, PolicyAnalysis) and analysis.public) or grants.public:
         return True
@@ -436,11 +445,11 @@ def access_point_exposure(ap: S3AccessPoint) -> Exposure:
             f"network origin is VPC ({ap.vpc_id or 'unknown VPC'}): never reachable from the internet",
         )
         return _verdict(report)
-    report.add("access-point", f"network origin is {origin}: reachable from the internet")
+    report.note("access-point", f"network origin is {origin}: reachable from the internet")
     levels = [("account", ap.account_pab), ("access point", ap.pab)]
     if ap.bucket_pab is not None:
         levels.append(("bucket", ap.bucket_pab))
-    analysis = _analyse(ap.policy, account=ap.account, resource="access-point")
+    analysis = _analyse(ap.policy, account=ap.account, resource="access-point", trusted_orgs=ap.trusted_orgs)
     _policy_route(analysis, _restrict(levels), report, source="access-point-policy")
     _pab_errors(levels, report)
     return _verdict(report)

@@ -180,6 +180,21 @@ def test_evidence_explains_deny_that_does_not_neutralise() -> None:
     assert 'statement "DenyInsecure" (Deny) does not neutralise statement "PublicRead"' in details
 
 
+def test_evidence_deny_to_web_identity_provider_does_not_neutralise() -> None:
+    deny = {
+        "Sid": "DenyCognito",
+        "Effect": "Deny",
+        "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+        "Action": "s3:*",
+        "Resource": OBJECTS,
+    }
+    result = analyze_policy(_policy(_public_read(), deny), account_id=OWNER)
+    details = "\n".join(e.detail for e in result.evidence)
+    assert result.level == Level.PUBLIC
+    assert 'statement "DenyCognito" (Deny) does not neutralise statement "PublicRead"' in details
+    assert "it denies only some principals" in details
+
+
 def test_evidence_explains_ignored_condition() -> None:
     statement = {**_public_read(), "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}
     assert "negated operator" in _details(_policy(statement))

@@ -559,6 +559,15 @@ ACCESS_POINT_CASES = [
         },
         Expect(Level.PUBLIC, read=True),
     ),
+    (
+        "data-access-point-account-does-not-restrict",
+        {
+            "policy": _policy(
+                resource=AP_ARN + "/object/*", Condition={"StringEquals": {"s3:DataAccessPointAccount": OWNER}}
+            )
+        },
+        Expect(Level.PUBLIC, read=True, evidence=("always the access point's own account",)),
+    ),
 ]
 
 
@@ -567,3 +576,35 @@ ACCESS_POINT_CASES = [
 )
 def test_access_point_exposure(overrides: dict[str, Any], expect: Expect) -> None:
     _check(access_point_exposure(_access_point(**overrides)), expect)
+
+
+# --- Trusted organizations and evidence order -----------------------------------------------------------------
+
+ORG_POLICY = _policy({"AWS": "*"}, Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}})
+
+
+def test_org_restricted_policy_is_external_unless_the_org_is_trusted() -> None:
+    unknown_org = bucket_exposure(_bucket(policy=ORG_POLICY))
+    assert unknown_org.level is Level.CROSS_ACCOUNT
+    assert unknown_org.external_principals == ("org:o-abcdef1234",)
+    trusted = bucket_exposure(_bucket(policy=ORG_POLICY, trusted_orgs=frozenset({"o-abcdef1234"})))
+    assert trusted.level is Level.PRIVATE and trusted.external_principals == ()
+
+
+def test_trusted_org_applies_to_access_points() -> None:
+    ap = S3AccessPoint(OWNER, "ap", "us-east-1", "examplebucket", "Internet", None,
+                       ORG_POLICY.replace(BUCKET + "/*", "arn:aws:s3:us-east-1:111122223333:accesspoint/ap/object/*"),
+                       None, None)
+    assert access_point_exposure(ap).level is Level.CROSS_ACCOUNT
+    assert access_point_exposure(replace(ap, trusted_orgs=frozenset({"o-abcdef1234"}))).level is Level.PRIVATE
+
+
+def test_decisive_evidence_comes_first() -> None:
+    # A public ACL with no policy: the first evidence must be the grant, not "no bucket policy".
+    acl_public = bucket_exposure(_bucket(acl=_acl(_grant(ALL_USERS_URI, "READ"))))
+    assert acl_public.level is Level.PUBLIC
+    assert acl_public.evidence[0].source == "bucket-acl" and "AllUsers" in acl_public.evidence[0].detail
+    assert any(e.detail == "no bucket policy" for e in acl_public.evidence[1:])
+    # A public policy: the first evidence names the statement.
+    policy_public = bucket_exposure(_bucket(policy=PUBLIC_POLICY))
+    assert policy_public.evidence[0].source == "bucket-policy" and '"S"' in policy_public.evidence[0].detail
