@@ -51,6 +51,9 @@ class AwsProvider(_Strict):
     regions: list[str] | Literal["all"] = ["us-east-1"]
     accounts: list[AwsAccount] = []
     organization: AwsOrganization | None = None
+    # Organizations whose members are not "external": a policy limited to aws:PrincipalOrgID of one of these is
+    # private. The organization discovered through `organization:` is trusted automatically.
+    trusted_organizations: list[Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$")]] = []
     max_workers: Annotated[int, Field(ge=1, le=64)] = 8
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     object_acl_sample: Annotated[int, Field(ge=0, le=1000)] = 10

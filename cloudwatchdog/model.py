@@ -204,6 +204,8 @@ class S3Bucket:
     tags: Mapping[str, str] | ReadError = field(default_factory=dict)
     object_acls: tuple[ObjectAcl, ...] = ()  # a sample of object ACLs, when the collector read some
     other_errors: tuple[ReadError, ...] = ()  # e.g. the bucket vanished mid-scan (NoSuchBucket)
+    # Organizations whose principals are "ours" (aws:PrincipalOrgID restricted to one of them is not external).
+    trusted_orgs: frozenset[str] = frozenset()
 
     @property
     def arn(self) -> str:
@@ -222,6 +224,7 @@ class S3AccessPoint:
     pab: PublicAccessBlock | ReadError | None
     account_pab: PublicAccessBlock | ReadError | None
     bucket_pab: PublicAccessBlock | ReadError | None = None
+    trusted_orgs: frozenset[str] = frozenset()
 
     @property
     def arn(self) -> str:

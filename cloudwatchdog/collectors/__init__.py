@@ -1,0 +1,1 @@
+"""Collectors: the I/O edge, one module per provider, producing raw JSON-able snapshots."""

@@ -1,0 +1,1 @@
+"""Local cloud emulators (moto server) for tests, the demo and benchmarks."""

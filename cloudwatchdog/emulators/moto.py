@@ -1,0 +1,181 @@
+"""A local moto server (``python -m moto.server``) as a subprocess, for tests, demo and benchmarks.
+
+Everything talks to it over real HTTP on 127.0.0.1 through boto3, exactly like the collector talks to AWS.
+
+Multi-account: moto acts as account 123456789012 for any static credentials; ``sts:AssumeRole`` into
+``arn:aws:iam::<id>:role/<any>`` returns credentials that act as account ``<id>`` (moto does not check that
+the role exists, nor any trust policy). ``account_session`` wraps that.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from types import TracebackType
+from typing import IO, Any
+
+DEFAULT_ACCOUNT = "123456789012"
+STATIC_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class MotoServerError(RuntimeError):
+    """The moto server could not be started or reached."""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class MotoServer:
+    """``with MotoServer() as moto: ... moto.endpoint ...``; ``reset()`` forgets every resource."""
+
+    def __init__(self, *, port: int | None = None, startup_timeout: float = 30.0) -> None:
+        self._port = port
+        self._startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self._port is None or self._process is None:
+            raise MotoServerError("the moto server is not running")
+        return f"http://127.0.0.1:{self._port}"
+
+    def start(self) -> MotoServer:
+        if self._process is not None:
+            return self
+        self._port = self._port or _free_port()
+        if _port_in_use(self._port):
+            # Otherwise the readiness probe would be answered by whatever already listens there.
+            raise MotoServerError(f"port {self._port} on 127.0.0.1 is already in use")
+        env = dict(os.environ)
+        env["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+        env.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        # A file, not a pipe: a chatty server must never block on a full pipe buffer.
+        self._log = tempfile.TemporaryFile(prefix="moto-server-")  # noqa: SIM115 (closed in stop)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self._port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        self._wait_ready()
+        return self
+
+    def _output(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", errors="replace")[-4000:]
+
+    def _wait_ready(self) -> None:
+        process = self._process
+        assert process is not None
+        deadline = time.monotonic() + self._startup_timeout
+        url = f"http://127.0.0.1:{self._port}/moto-api/"
+        while True:
+            if process.poll() is not None:
+                output = self._output()
+                self.stop()
+                raise MotoServerError(
+                    f"moto server exited with code {process.returncode} before answering:\n{output}"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200 and process.poll() is None:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                output = self._output()
+                self.stop()
+                raise MotoServerError(
+                    f"moto server did not answer on {url} within {self._startup_timeout:.0f}s:\n{output}"
+                )
+            time.sleep(0.1)
+
+    def reset(self) -> None:
+        """Forget every resource of every account (moto's ``/moto-api/reset``)."""
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if response.status != 200:
+                raise MotoServerError(f"moto reset failed: HTTP {response.status}")
+
+    def stop(self) -> None:
+        """Terminate the server (kill it if it does not exit within 5 s). Idempotent."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> MotoServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def account_session(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region: str = "us-east-1") -> Any:
+    """A boto3 session acting as ``account_id`` in the moto server at ``endpoint`` (typed ``Any`` so importing
+    this module needs no boto3: the harness itself only starts a process)."""
+    import boto3
+
+    base = boto3.Session(
+        aws_access_key_id=STATIC_CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=STATIC_CREDENTIALS["aws_secret_access_key"],
+        region_name=region,
+    )
+    if account_id == DEFAULT_ACCOUNT:
+        return base
+    sts = base.client("sts", endpoint_url=endpoint)
+    creds = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/cloudwatchdog-emulator", RoleSessionName="cloudwatchdog"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
+
+
+def emulator_client(session: Any, service: str, endpoint: str, *, region: str | None = None) -> Any:
+    """A client of ``session`` for the emulator: path-style S3, S3 Control without the account host prefix."""
+    from botocore.config import Config
+
+    from cloudwatchdog.collectors.aws_session import strip_account_host_prefix
+
+    client = session.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region or session.region_name or "us-east-1",
+        config=Config(s3={"addressing_style": "path"}),
+    )
+    if service == "s3control":
+        client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
+    return client

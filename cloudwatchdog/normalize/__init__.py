@@ -1,0 +1,1 @@
+"""Pure normalizers: raw provider snapshots -> the typed resource model. No SDK imports."""
