@@ -254,6 +254,7 @@ BUILTIN_IDS = {
     "aws-s3-bucket-cross-account",
     "aws-s3-account-block-public-access-off",
     "aws-s3-access-point-public",
+    "aws-s3-access-point-cross-account",
     "aws-resource-unreadable",
 }
 

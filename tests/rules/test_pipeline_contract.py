@@ -1,12 +1,12 @@
 """The built-in rules against resources built by the real inventory and exposure code: the property names and
-shapes the rules match on must be the ones the pipeline produces. Skipped while those modules are absent."""
+shapes the rules match on must be the ones the pipeline produces."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
+import cloudwatchdog.inventory.aws as inventory
+import cloudwatchdog.normalize.aws as normalize
 from cloudwatchdog.model import (
     ALL_USERS_URI,
     Acl,
@@ -19,9 +19,6 @@ from cloudwatchdog.model import (
     Severity,
 )
 from cloudwatchdog.rules import evaluate, load_rules
-
-inventory = pytest.importorskip("cloudwatchdog.inventory.aws")
-normalize = pytest.importorskip("cloudwatchdog.normalize.aws")
 
 ACCOUNT = "123456789012"
 OWNER = Acl("owner-canonical-id", ())

@@ -1,0 +1,1 @@
+"""Pure assembly of typed provider inventories into Resources and coverage entries."""

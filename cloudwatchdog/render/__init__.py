@@ -1,0 +1,1 @@
+"""Output renderers: JSON, and the terminal summary."""

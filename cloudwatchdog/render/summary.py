@@ -1,0 +1,60 @@
+"""The human summary printed after a scan: coverage, exposure counts, findings by severity."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from cloudwatchdog.model import CoverageStatus, Severity
+from cloudwatchdog.scan import ScanResult
+
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+_STATUS_STYLE = {CoverageStatus.OK: "green", CoverageStatus.PARTIAL: "yellow", CoverageStatus.ERROR: "bold red"}
+
+
+def print_summary(result: ScanResult, console: Console, *, max_findings: int = 50) -> None:
+    cov = Table(title="Coverage", title_justify="left")
+    for col in ("provider", "account", "status", "resources", "api calls", "errors"):
+        cov.add_column(col)
+    for c in result.coverage:
+        first = escape(c.errors[0]) if c.errors else ""
+        more = f" (+{len(c.errors) - 1} more)" if len(c.errors) > 1 else ""
+        cov.add_row(c.provider, c.account, f"[{_STATUS_STYLE[c.status]}]{c.status.value}[/]",
+                    str(c.resources), str(c.api_calls), first + more)
+    console.print(cov)
+
+    counts = result.count_by_level()
+    console.print(
+        f"Exposure: [bold red]{counts['public']} public[/], [yellow]{counts['cross-account']} cross-account[/], "
+        f"[cyan]{counts['latent']} latent[/], [magenta]{counts['unknown']} unknown[/], "
+        f"{counts['private']} private ({len(result.resources)} resources)"
+    )
+
+    findings = sorted(result.findings, key=lambda f: (-f.severity.rank, f.account, f.resource_name, f.rule_id))
+    by_sev = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
+    console.print("Findings: " + ", ".join(
+        f"[{_SEVERITY_STYLE[s]}]{n} {s.value}[/]" for s, n in by_sev.items() if n) if findings else "Findings: none")
+    if not findings:
+        return
+    table = Table(show_lines=False)
+    for col in ("severity", "account", "resource", "finding"):
+        table.add_column(col, overflow="fold")
+    for f in findings[:max_findings]:
+        # Everything that comes from a cloud is escaped: names and tags can hold markup.
+        why = f"\n[dim]{escape(_shorten(f.evidence[0].detail))}[/]" if f.evidence else ""
+        table.add_row(f"[{_SEVERITY_STYLE[f.severity]}]{f.severity.value}[/]", f.account,
+                      escape(f.resource_name), escape(f.title) + why)
+    console.print(table)
+    if len(findings) > max_findings:
+        console.print(f"... and {len(findings) - max_findings} more findings (see the JSON output)")
+
+
+def _shorten(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
