@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from cloudwatchdog.yamlsource import (
     SourceError,
@@ -89,10 +89,17 @@ class Config(_Strict):
 
     # Where the config came from, to resolve relative paths; not a key in the file.
     source_dir: Path = Field(default=Path("."), exclude=True)
+    _document: YamlDocument | None = PrivateAttr(default=None)
 
     def resolve(self, path: str) -> Path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.source_dir / p
+
+    def error(self, path: tuple[str | int, ...], message: str) -> SourceError:
+        """A problem found after loading (e.g. an unknown rule id), located in the file when there is one."""
+        if self._document is not None:
+            return self._document.error(path, message)
+        return SourceError("<config>", None, ".".join(str(p) for p in path), message)
 
 
 def _expand_env(value: Any, path: tuple[str | int, ...], doc: YamlDocument, errors: list[SourceError]) -> Any:
@@ -124,7 +131,9 @@ def parse_config(doc: YamlDocument, source_dir: Path) -> Config:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
         raise SourceErrors(validation_errors(exc, doc)) from None
-    return cfg.model_copy(update={"source_dir": source_dir})
+    cfg = cfg.model_copy(update={"source_dir": source_dir})
+    cfg._document = doc
+    return cfg
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -1,11 +1,16 @@
-"""One scan: collect -> normalize -> exposure -> rules. I/O happens only in the collectors it calls."""
+"""One scan: collect -> normalize -> exposure -> rules. I/O happens only in the collectors it calls.
+
+Collectors return raw snapshots (JSON-able API answers per account); everything after that is pure, so a saved
+snapshot file can be replayed offline (``scan --from-raw``) and gives the same verdicts.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.model import Coverage, CoverageStatus, Finding, Level, Resource, Severity
@@ -13,6 +18,7 @@ from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
 
 Progress = Callable[[str, int], None]
+Snapshot = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,7 @@ class ScanResult:
     coverage: tuple[Coverage, ...]
     resources: tuple[Resource, ...]
     findings: tuple[Finding, ...]
+    raw: tuple[Snapshot, ...] = field(default=(), repr=False)  # the provider answers behind this result
 
     @property
     def complete(self) -> bool:
@@ -45,27 +52,45 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def collect_resources(cfg: Config, progress: Progress | None = None) -> tuple[list[Resource], list[Coverage]]:
-    resources: list[Resource] = []
-    coverage: list[Coverage] = []
+def collect_snapshots(cfg: Config, progress: Progress | None = None) -> list[Snapshot]:
+    """I/O: ask every enabled provider for its raw snapshots."""
+    snapshots: list[Snapshot] = []
     aws = cfg.providers.aws
     if aws is not None and aws.enabled:
         # Imported here: the collector pulls in boto3, which a pure `rules test` or `check-policy` never needs.
         from cloudwatchdog.collectors.aws import collect_aws
-        from cloudwatchdog.inventory.aws import account_coverage, account_resources
-        from cloudwatchdog.normalize.aws import normalize_account
 
-        for snapshot in collect_aws(aws, progress=progress):
-            inventory = normalize_account(snapshot)
-            found = account_resources(inventory)
-            resources.extend(found)
-            coverage.append(account_coverage(inventory, found))
+        snapshots.extend(collect_aws(aws, progress=progress))
+    return snapshots
+
+
+def analyse_snapshots(snapshots: Sequence[Snapshot]) -> tuple[list[Resource], list[Coverage]]:
+    """Pure: raw snapshots -> resources with verdicts, and one coverage entry per account."""
+    from cloudwatchdog.inventory.aws import account_coverage, account_resources
+    from cloudwatchdog.normalize.aws import normalize_account
+
+    resources: list[Resource] = []
+    coverage: list[Coverage] = []
+    for snapshot in snapshots:
+        provider = snapshot.get("provider")
+        if provider != "aws":
+            account = str(snapshot.get("account", "unknown"))
+            coverage.append(Coverage(str(provider), account, CoverageStatus.ERROR, 0,
+                                     (f"snapshot of unsupported provider {provider!r}",)))
+            continue
+        inventory = normalize_account(snapshot)
+        found = account_resources(inventory)
+        resources.extend(found)
+        coverage.append(account_coverage(inventory, found))
     return resources, coverage
 
 
-def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = None) -> ScanResult:
+def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = None, *,
+             replay: Sequence[Snapshot] | None = None) -> ScanResult:
+    """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call."""
     started = _now()
-    resources, coverage = collect_resources(cfg, progress)
+    snapshots = list(replay) if replay is not None else collect_snapshots(cfg, progress)
+    resources, coverage = analyse_snapshots(snapshots)
     findings = evaluate(rules, resources)
     return ScanResult(
         id=str(uuid.uuid4()),
@@ -74,4 +99,5 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
         coverage=tuple(coverage),
         resources=tuple(resources),
         findings=tuple(findings),
+        raw=tuple(snapshots),
     )

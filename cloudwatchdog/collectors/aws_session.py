@@ -67,7 +67,8 @@ def strip_account_host_prefix(request: Any, **_: Any) -> None:
 
 def botocore_config(cfg: AwsProvider) -> Config:
     return Config(
-        retries={"mode": "adaptive", "max_attempts": cfg.max_attempts},
+        # total_max_attempts counts the first try too; botocore's max_attempts would count only the retries.
+        retries={"mode": "adaptive", "total_max_attempts": cfg.max_attempts},
         max_pool_connections=max(10, cfg.max_workers * 2),
         connect_timeout=10,
         read_timeout=30,

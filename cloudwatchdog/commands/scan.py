@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,8 @@ from cloudwatchdog.model import Severity
 from cloudwatchdog.render.registry import FORMATS
 from cloudwatchdog.render.summary import print_summary
 from cloudwatchdog.rules.loader import Rule, load_rules
-from cloudwatchdog.scan import Progress, ScanResult, run_scan
+from cloudwatchdog.scan import Progress, ScanResult, Snapshot, run_scan
+from cloudwatchdog.yamlsource import SourceErrors
 
 
 def parse_formats(value: str) -> list[str]:
@@ -57,6 +59,20 @@ def write_outputs(result: ScanResult, formats: Sequence[str], output: str) -> li
     return written
 
 
+def configured_rules(cfg: Config) -> list[Rule]:
+    """The built-in rules plus ``rules.paths``, less ``rules.disable``; an unknown id names the config line."""
+    rules = load_rules([cfg.resolve(p) for p in cfg.rules.paths])
+    known = {r.id for r in rules}
+    errors = [
+        cfg.error(("rules", "disable", i), f"unknown rule id {rule_id!r} (`cloudwatchdog rules validate` lists them)")
+        for i, rule_id in enumerate(cfg.rules.disable)
+        if rule_id not in known
+    ]
+    if errors:
+        raise SourceErrors(errors)
+    return [r for r in rules if r.id not in set(cfg.rules.disable)]
+
+
 def exit_code(result: ScanResult, fail_on: str | None) -> int:
     if fail_on and result.findings_at_or_above(Severity(fail_on)):
         return EXIT_FINDINGS
@@ -65,13 +81,41 @@ def exit_code(result: ScanResult, fail_on: str | None) -> int:
     return EXIT_OK
 
 
+RAW_FORMAT = "cloudwatchdog-raw-snapshots"
+
+
+def load_raw(path: str) -> list[Snapshot]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except OSError as exc:
+        raise UsageError(f"--from-raw {path}: cannot read: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--from-raw {path}: not JSON: line {exc.lineno}: {exc.msg}") from None
+    if not (isinstance(doc, dict) and doc.get("format") == RAW_FORMAT and isinstance(doc.get("snapshots"), list)
+            and all(isinstance(s, dict) for s in doc["snapshots"])):
+        raise UsageError(f"--from-raw {path}: not a file written by `cloudwatchdog scan --save-raw`")
+    snapshots: list[Snapshot] = doc["snapshots"]
+    return snapshots
+
+
+def save_raw(result: ScanResult, path: str) -> None:
+    doc = {"format": RAW_FORMAT, "scan_id": result.id, "started_at": result.started_at,
+           "snapshots": list(result.raw)}
+    try:
+        Path(path).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--save-raw {path}: cannot write: {exc.strerror or exc}") from None
+
+
 def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], output: str,
-                 fail_on: str | None, *, show_progress: bool) -> tuple[int, ScanResult, list[Path]]:
+                 fail_on: str | None, *, show_progress: bool,
+                 replay: Sequence[Snapshot] | None = None) -> tuple[int, ScanResult, list[Path]]:
     # With --output -, stdout carries the document; everything for humans goes to stderr.
     console = Console(stderr=output == "-")
     err_console = Console(stderr=True)
-    with progress_display(show_progress and err_console.is_terminal, err_console) as progress:
-        result = run_scan(cfg, rules, progress)
+    with progress_display(show_progress and err_console.is_terminal and replay is None, err_console) as progress:
+        result = run_scan(cfg, rules, progress, replay=replay)
     written = write_outputs(result, formats, output)
     if output != "-":
         print_summary(result, console)
@@ -93,6 +137,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
     output = args.output or str(cfg.resolve(cfg.reports.output_dir))
     if output == "-" and len(formats) != 1:
         raise UsageError("--output - writes one format to stdout; give exactly one --format")
-    rules = load_rules([cfg.resolve(p) for p in cfg.rules.paths], cfg.rules.disable)
-    code, _, _ = execute_scan(cfg, rules, formats, output, args.fail_on, show_progress=not args.no_progress)
+    rules = configured_rules(cfg)
+    replay = load_raw(args.from_raw) if args.from_raw else None
+    code, result, _ = execute_scan(cfg, rules, formats, output, args.fail_on, show_progress=not args.no_progress,
+                                   replay=replay)
+    if args.save_raw:
+        save_raw(result, args.save_raw)
     return code

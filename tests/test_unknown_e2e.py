@@ -1,0 +1,130 @@
+"""Unknown is not safe, end to end: denied or throttled calls against a real moto server surface as `unknown`
+verdicts, `partial` coverage, an unreadable-resource finding and exit code 3, never as private.
+
+moto does not enforce IAM or throttle, so the failures are injected in-process with botocore event handlers on
+the real session the collector uses; every other call goes over HTTP to moto.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from cloudwatchdog.collectors.aws import collect_aws
+from cloudwatchdog.commands.scan import exit_code
+from cloudwatchdog.config import AwsAccount, AwsProvider, Config, Providers
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
+from cloudwatchdog.model import CoverageStatus, Level
+from cloudwatchdog.rules import load_rules
+from cloudwatchdog.scan import run_scan
+
+
+def _public_policy(bucket: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self.data
+
+
+def _s3_error(status: int, code: str, message: str) -> AWSResponse:
+    body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+    return AWSResponse("http://127.0.0.1/injected", status, {"Content-Type": "application/xml"}, _Body(body))
+
+
+def _bucket_of(request: Any) -> str:
+    return str(request.url).split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def _provider(moto: MotoServer, **extra: Any) -> AwsProvider:
+    return AwsProvider(endpoint_url=moto.endpoint, accounts=[AwsAccount(id=DEFAULT_ACCOUNT, name="prod")],
+                       object_acl_sample=0, **extra)
+
+
+def test_denied_guardrail_makes_public_policy_unknown(moto: MotoServer) -> None:
+    session = account_session(moto.endpoint)
+    s3 = emulator_client(session, "s3", moto.endpoint)
+    for name in ("guarded-maybe", "plain-private"):
+        s3.create_bucket(Bucket=name)
+    s3.put_bucket_policy(Bucket="guarded-maybe", Policy=_public_policy("guarded-maybe"))
+
+    def deny(request: Any, **_: Any) -> AWSResponse | None:
+        # GetPublicAccessBlock on one bucket: is its public policy in force, or neutralised? Nobody can tell.
+        if "publicAccessBlock" in str(request.url) and _bucket_of(request) == "guarded-maybe":
+            return _s3_error(403, "AccessDenied", "Access Denied")
+        return None
+
+    session.events.register("before-send.s3.GetPublicAccessBlock", deny)
+    cfg = Config(providers=Providers(aws=_provider(moto)))
+    snapshots = collect_aws(cfg.providers.aws, session=session)  # type: ignore[arg-type]
+    result = run_scan(cfg, load_rules(), replay=snapshots)
+
+    by_name = {r.name: r for r in result.resources}
+    maybe = by_name["guarded-maybe"]
+    assert maybe.exposure.level is Level.UNKNOWN
+    assert any(e.source == "read-error" and "AccessDenied" in e.detail for e in maybe.exposure.evidence)
+    assert by_name["plain-private"].exposure.level is Level.PRIVATE
+    [cov] = result.coverage
+    assert cov.status is CoverageStatus.PARTIAL and any("guarded-maybe" in e for e in cov.errors)
+    unreadable = [f for f in result.findings if f.resource_name == "guarded-maybe"]
+    assert [f.rule_id for f in unreadable] == ["aws-resource-unreadable"]
+    assert unreadable[0].severity.value == "high", "readable settings already grant public access"
+    assert exit_code(result, None) == 3
+    assert exit_code(result, "high") == 1
+
+
+def test_throttling_is_retried_then_reported(moto: MotoServer) -> None:
+    session = account_session(moto.endpoint)
+    s3 = emulator_client(session, "s3", moto.endpoint)
+    for name in ("busy-once", "busy-always"):
+        s3.create_bucket(Bucket=name)
+    attempts: dict[str, int] = {}
+
+    def throttle(request: Any, **_: Any) -> AWSResponse | None:
+        if "acl" not in str(request.url):
+            return None
+        bucket = _bucket_of(request)
+        attempts[bucket] = attempts.get(bucket, 0) + 1
+        if bucket == "busy-always" or (bucket == "busy-once" and attempts[bucket] == 1):
+            return _s3_error(503, "SlowDown", "Please reduce your request rate.")
+        return None
+
+    session.events.register("before-send.s3.GetBucketAcl", throttle)
+    cfg = Config(providers=Providers(aws=_provider(moto, max_attempts=3)))
+    snapshots = collect_aws(cfg.providers.aws, session=session)  # type: ignore[arg-type]
+    result = run_scan(cfg, load_rules(), replay=snapshots)
+    by_name = {r.name: r for r in result.resources}
+
+    assert attempts["busy-once"] == 2, "one throttled attempt, then success"
+    assert by_name["busy-once"].exposure.level is Level.PRIVATE
+    assert attempts["busy-always"] == 3, "max_attempts bounds the retries"
+    assert by_name["busy-always"].exposure.level is Level.UNKNOWN
+    assert any("SlowDown" in e.detail for e in by_name["busy-always"].exposure.evidence)
+    assert result.coverage[0].status is CoverageStatus.PARTIAL
+
+
+@pytest.mark.parametrize("policy", ["{not json", '{"Statement": "nope"}'])
+def test_malformed_policy_from_the_cloud_is_unknown(moto: MotoServer, policy: str) -> None:
+    session = account_session(moto.endpoint)
+    s3 = emulator_client(session, "s3", moto.endpoint)
+    s3.create_bucket(Bucket="weird-policy")
+
+    def broken(request: Any, **_: Any) -> AWSResponse | None:
+        # A policy document that AWS would never return, to prove a bad value is reported and not trusted.
+        return AWSResponse("http://127.0.0.1/injected", 200, {}, _Body(policy.encode()))
+
+    session.events.register("before-send.s3.GetBucketPolicy", broken)
+    cfg = Config(providers=Providers(aws=_provider(moto)))
+    result = run_scan(cfg, load_rules(), replay=collect_aws(cfg.providers.aws, session=session))  # type: ignore[arg-type]
+    [bucket] = [r for r in result.resources if r.name == "weird-policy"]
+    assert bucket.exposure.level is Level.UNKNOWN
+    assert any("could not be parsed" in e.detail for e in bucket.exposure.evidence)
