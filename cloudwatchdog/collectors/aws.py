@@ -174,6 +174,10 @@ class AccountReader:
         # An unknown region falls back to the default client; botocore follows S3's region redirects.
         region = bucket_region(calls["GetBucketLocation"]) or self.clients.default_region
         for operation in BUCKET_SETTINGS:
+            if operation == "GetBucketPolicyStatus" and "absent" in calls.get("GetBucketPolicy", {}):
+                # No policy, no policy status: AWS would answer NoSuchBucketPolicy; save the call.
+                calls[operation] = {"absent": "NoSuchBucketPolicy"}
+                continue
             calls[operation] = self.call("s3", operation, region=region, resource=resource, Bucket=name)
         object_acls: list[dict[str, Any]] = []
         if object_acl_sample > 0 and not _acls_disabled(calls["GetBucketOwnershipControls"]):
