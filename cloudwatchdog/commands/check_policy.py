@@ -5,25 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from cloudwatchdog.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-from cloudwatchdog.exposure.aws_policy import PolicyAnalysis, PolicyError, analyze_policy
+from cloudwatchdog.exposure.aws_policy import PolicyError, analyze_policy
 from cloudwatchdog.model import Level
 
 _ORDER = {Level.PRIVATE: 0, Level.CROSS_ACCOUNT: 1, Level.PUBLIC: 2}
-
-
-def verdict_dict(analysis: PolicyAnalysis) -> dict[str, Any]:
-    access = analysis.public_access if analysis.public else analysis.external_access
-    return {
-        "level": analysis.level.value,
-        "read": access.read,
-        "list": access.list,
-        "write": access.write,
-        "external_principals": list(analysis.external_principals),
-        "evidence": [e.to_dict() for e in analysis.evidence],
-    }
 
 
 def _read(path: str) -> str:
@@ -46,7 +33,7 @@ def cmd_check_policy(args: argparse.Namespace) -> int:
                                   trusted_orgs=frozenset(args.trusted_org))
     except PolicyError as exc:
         raise UsageError(f"{name}: {exc}") from None
-    verdict = verdict_dict(analysis)
+    verdict = analysis.to_dict()
     if args.json:
         print(json.dumps(verdict, indent=2))
     else:
