@@ -161,3 +161,34 @@ def test_from_raw_rejects_other_files(tmp_path: Path, capsys: pytest.CaptureFixt
     bad.write_text("{oops")
     assert main(["scan", "--from-raw", str(bad)]) == 2
     assert "not JSON: line 1" in capsys.readouterr().err
+
+
+def test_unwritable_output_is_a_usage_error_not_a_traceback(
+    estate: DemoEstate, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _config(tmp_path, estate.endpoint_url, f'      - {{id: "{DEFAULT_ACCOUNT}"}}\n')
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    assert main(["scan", "-c", str(cfg), "--no-progress", "--output", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert "--output" in err and str(blocker) in err
+    assert main(["scan", "-c", str(cfg), "--no-progress", "--output", str(blocker / "sub")]) == 2
+    assert "--output" in capsys.readouterr().err
+
+
+def test_check_policy_on_a_file_that_is_not_utf8_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (Here rather than tests/commands: a CLI end-to-end check of the pre-deploy gate.)
+    policy = tmp_path / "policy.json"
+    policy.write_bytes(b"\xff\xfe{\x00}")
+    assert main(["check-policy", str(policy)]) == 2
+    err = capsys.readouterr().err
+    assert str(policy) in err and "UTF-8" in err
+
+
+def test_from_raw_that_is_not_utf8_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "raw.json"
+    bad.write_bytes(b'{"format": "\xff"}')
+    assert main(["scan", "--from-raw", str(bad)]) == 2
+    assert str(bad) in capsys.readouterr().err

@@ -128,3 +128,33 @@ def test_malformed_policy_from_the_cloud_is_unknown(moto: MotoServer, policy: st
     [bucket] = [r for r in result.resources if r.name == "weird-policy"]
     assert bucket.exposure.level is Level.UNKNOWN
     assert any("could not be parsed" in e.detail for e in bucket.exposure.evidence)
+    # A verdict that could not be reached is an incomplete scan, even though every call answered.
+    assert result.coverage[0].status is CoverageStatus.PARTIAL
+    assert any("weird-policy" in e for e in result.coverage[0].errors)
+    assert exit_code(result, None) == 3
+
+
+def test_a_crash_reading_one_bucket_costs_that_bucket_only(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloudwatchdog.collectors import aws as collector
+
+    session = account_session(moto.endpoint)
+    s3 = emulator_client(session, "s3", moto.endpoint)
+    for name in ("fine", "cursed"):
+        s3.create_bucket(Bucket=name)
+    real = collector.AccountReader.read_bucket
+
+    def read_bucket(self: Any, name: str, **kwargs: Any) -> Any:
+        # In-process: stands for a bug or an SDK answer no one foresaw, raised inside a worker thread.
+        if name == "cursed":
+            raise RuntimeError("unforeseen")
+        return real(self, name, **kwargs)
+
+    monkeypatch.setattr(collector.AccountReader, "read_bucket", read_bucket)
+    cfg = Config(providers=Providers(aws=_provider(moto)))
+    result = run_scan(cfg, load_rules(), replay=collect_aws(cfg.providers.aws, session=session))  # type: ignore[arg-type]
+    by_name = {r.name: r for r in result.resources}
+    assert by_name["fine"].exposure.level is Level.PRIVATE
+    assert by_name["cursed"].exposure.level is Level.UNKNOWN
+    [cov] = result.coverage
+    assert cov.status is CoverageStatus.PARTIAL
+    assert len(cov.errors) == len(set(cov.errors)), "each failure listed once"

@@ -39,6 +39,7 @@ from typing import Any
 
 import boto3
 from botocore import xform_name
+from botocore.exceptions import PaginationError
 
 from cloudwatchdog.collectors.aws_session import (
     AccountTarget,
@@ -154,12 +155,16 @@ class AccountReader:
             client = self.clients.client("s3control", region)
             points: list[Any] = []
             params: dict[str, Any] = {"AccountId": self.account}
+            seen: set[str] = set()
             while True:
                 page = client.list_access_points(**params)
                 points.extend(page.get("AccessPointList", []))
                 token = page.get("NextToken")
                 if not token:
                     return {"AccessPointList": points}
+                if token in seen:  # a service that repeats its token would page for ever
+                    raise PaginationError(message=f"ListAccessPoints repeated the NextToken {token!r}")
+                seen.add(token)
                 params["NextToken"] = token
 
         return self.guard("ListAccessPoints", run, resource=f"access points in {region}")
@@ -258,7 +263,7 @@ def _access_point_regions(cfg: AwsProvider, buckets: Iterable[dict[str, Any]], d
     point lives in its bucket's region). With ``regions: all`` that is the bucket regions and the default."""
     regions = {default} if cfg.regions == "all" else set(cfg.regions)
     for bucket in buckets:
-        region = bucket_region(bucket["calls"]["GetBucketLocation"])
+        region = bucket_region(bucket.get("calls", {}).get("GetBucketLocation", {}))
         if region:
             regions.add(region)
     return sorted(regions)
@@ -326,7 +331,12 @@ def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | N
     with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix=f"aws-{account}") as pool:
 
         def bucket_job(bucket: str) -> dict[str, Any]:
-            result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample)
+            try:
+                result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample)
+            except Exception:  # a bug or an unforeseen SDK shape costs this bucket, not the account
+                log.exception("aws account %s bucket %s: read failed", account, bucket)
+                # No answers recorded: the normalizer marks every setting NotCollected, so the bucket is unknown.
+                result = {"name": bucket, "calls": {}, "object_acls": []}
             if progress:
                 progress(f"{account}/{bucket}", 1)
             return result

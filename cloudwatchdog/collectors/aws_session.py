@@ -286,7 +286,9 @@ def enter_organization(
     seen_manager = False
     for member in members:
         account_id = str(member.get("Id", ""))
-        if member.get("Status") != "ACTIVE" or account_id in org.exclude or account_id in skip:
+        # Account.State replaces the deprecated Account.Status; either may be the only one in a reply.
+        state = member.get("State") or member.get("Status")
+        if state != "ACTIVE" or account_id in org.exclude or account_id in skip:
             continue
         name = member.get("Name")
         if account_id == manager_id:
@@ -315,12 +317,25 @@ def enter_organization(
             log.warning("aws account %s: %s", account_id, target.error)
         targets.append(target)
 
-    if not seen_manager and "error" in listing and manager_id not in skip and manager_id not in org.exclude:
-        # Discovery failed: still scan what we can, and carry the failure on the management account.
-        target = AccountTarget(
-            account=manager_id, name=None, via="organization-management", session=manager, counter=counter
-        )
-        target.extra_calls["ListAccounts"] = listing
+    if not seen_manager and "error" in listing:
+        if manager_id not in skip and manager_id not in org.exclude:
+            # Discovery failed: still scan what we can, and carry the failure on the management account.
+            target = AccountTarget(
+                account=manager_id, name=None, via="organization-management", session=manager, counter=counter
+            )
+            target.extra_calls["ListAccounts"] = listing
+        else:
+            # The management account is scanned (or excluded) elsewhere: the failure still needs an entry of its
+            # own, or the missing member accounts would look like a complete scan.
+            err = listing["error"]
+            target = AccountTarget(
+                account="unknown",
+                name="organization",
+                via="organization",
+                error=f"cannot list the organization's accounts (management account {manager_id}): "
+                f"ListAccounts failed: {err['code']}: {err['message']}",
+                counter=counter,
+            )
         targets.append(target)
     for target in targets:
         target.organization_id = organization_id

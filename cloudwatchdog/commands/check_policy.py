@@ -21,6 +21,8 @@ def _read(path: str) -> str:
             return fh.read()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}): a policy is a JSON document") from None
 
 
 def cmd_check_policy(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -53,10 +54,25 @@ def write_outputs(result: ScanResult, formats: Sequence[str], output: str) -> li
     written = []
     for name in formats:
         renderer, ext = FORMATS[name]
-        path = output_path(Path(output), f"cloudwatchdog-scan-{stamp}", ext)
-        path.write_text(renderer(result), encoding="utf-8")
+        try:
+            path = output_path(Path(output), f"cloudwatchdog-scan-{stamp}", ext)
+            path.write_text(renderer(result), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
         written.append(path)
     return written
+
+
+def check_output_dir(output: str) -> None:
+    """Fail before the scan, not after it, when the output directory cannot be made."""
+    if output == "-":
+        return
+    try:
+        Path(output).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--output {output}: cannot create the directory: {exc.strerror or exc}") from None
+    if not os.access(output, os.W_OK | os.X_OK):
+        raise UsageError(f"--output {output}: the directory is not writable")
 
 
 def configured_rules(cfg: Config) -> list[Rule]:
@@ -92,6 +108,8 @@ def load_raw(path: str) -> list[Snapshot]:
         raise UsageError(f"--from-raw {path}: cannot read: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"--from-raw {path}: not JSON: line {exc.lineno}: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--from-raw {path}: not UTF-8 text (byte {exc.start})") from None
     if not (isinstance(doc, dict) and doc.get("format") == RAW_FORMAT and isinstance(doc.get("snapshots"), list)
             and all(isinstance(s, dict) for s in doc["snapshots"])):
         raise UsageError(f"--from-raw {path}: not a file written by `cloudwatchdog scan --save-raw`")
@@ -139,6 +157,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise UsageError("--output - writes one format to stdout; give exactly one --format")
     rules = configured_rules(cfg)
     replay = load_raw(args.from_raw) if args.from_raw else None
+    check_output_dir(output)
     code, result, _ = execute_scan(cfg, rules, formats, output, args.fail_on, show_progress=not args.no_progress,
                                    replay=replay)
     if args.save_raw:

@@ -150,7 +150,18 @@ def account_coverage(inv: AwsAccountInventory, resources: list[Resource]) -> Cov
         return Coverage(PROVIDER, inv.account, CoverageStatus.ERROR, 0,
                         (inv.error or "account could not be scanned",), inv.api_calls)
     errors = list(inv.errors)
+    already = "\n".join(inv.errors)  # the normalizer lists each failed call once; don't repeat those
     for r in resources:
-        errors.extend(f"{r.type} {r.name}: {e}" for e in r.properties.get("read_errors", []))
+        read_errors = r.properties.get("read_errors", [])
+        errors.extend(f"{r.type} {r.name}: {e}" for e in read_errors if e not in already)
+        if (
+            r.exposure.level is Level.UNKNOWN
+            and not read_errors
+            and not r.properties.get("s3_public_access_block_error")
+        ):
+            # Every call answered, but not in a way the verdict could use (e.g. an unparsable policy from the
+            # cloud): the resource is not judged, so the scan is not complete.
+            why = "; ".join(e.detail for e in r.exposure.evidence if "could not" in e.detail)
+            errors.append(f"{r.type} {r.name}: exposure could not be determined" + (f": {why}" if why else ""))
     status = CoverageStatus.PARTIAL if errors else CoverageStatus.OK
     return Coverage(PROVIDER, inv.account, status, len(resources), tuple(errors), inv.api_calls)

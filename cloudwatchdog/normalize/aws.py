@@ -150,6 +150,20 @@ def parse_tags(payload: Any) -> dict[str, str]:
     return tags
 
 
+def _listed_names(payload: Any, key: str, what: str) -> frozenset[str]:
+    """The names in a listing response (ListBuckets, ListAccessPoints); every entry must carry one."""
+    entries = _list(_mapping(payload, f"{what} listing response").get(key, []), key)
+    return frozenset(_str(_mapping(e, f"{what} entry").get("Name"), f"{what} entry Name") for e in entries)
+
+
+def parse_bucket_listing(payload: Any) -> frozenset[str]:
+    return _listed_names(payload, "Buckets", "bucket")
+
+
+def parse_access_point_listing(payload: Any) -> frozenset[str]:
+    return _listed_names(payload, "AccessPointList", "access point")
+
+
 def parse_location(payload: Any) -> str:
     constraint = _mapping(payload, "location response").get("LocationConstraint")
     if constraint in (None, ""):
@@ -439,12 +453,20 @@ def normalize_account(snapshot: Mapping[str, Any]) -> AwsAccountInventory:
     for operation in ("ListAccounts",):
         if operation in calls:
             c.value(calls[operation], operation, _mapping_payload, "organization", absent_ok=False)
+    listed_buckets = frozenset[str]()
+    if "ListBuckets" in calls or status == "ok":
+        names = c.value(calls.get("ListBuckets"), "ListBuckets", parse_bucket_listing, "buckets", absent_ok=False)
+        listed_buckets = names if isinstance(names, frozenset) else frozenset()
+    listed_points: dict[str, str] = {}
     listings = snapshot.get("access_point_listings")
     if isinstance(listings, Mapping):
         for region, result in sorted(listings.items()):
-            c.value(
-                result, "ListAccessPoints", _mapping_payload, f"access points in {region}", absent_ok=False
+            names = c.value(
+                result, "ListAccessPoints", parse_access_point_listing, f"access points in {region}",
+                absent_ok=False,
             )
+            for point_name in sorted(names) if isinstance(names, frozenset) else ():
+                listed_points.setdefault(point_name, str(region))
 
     buckets: list[S3Bucket] = []
     for raw in _entries(snapshot.get("buckets"), "buckets", account, c):
@@ -457,6 +479,17 @@ def normalize_account(snapshot: Mapping[str, Any]) -> AwsAccountInventory:
         point = _access_point(raw, account, account_pab, by_name, c)
         if point is not None:
             points.append(point)
+
+    # Whatever was listed but has no entry in the snapshot was never read: say so, never drop it quietly.
+    for missing in sorted(listed_buckets - {b.name for b in buckets}):
+        c.note(f"bucket {missing}", ReadError("ListBuckets", NOT_COLLECTED, "listed, but its settings were not read"))
+    read_points = {p.name for p in points}
+    for missing, region in sorted(listed_points.items()):
+        if missing not in read_points:
+            c.note(
+                f"access point {missing}",
+                ReadError("ListAccessPoints", NOT_COLLECTED, f"listed in {region}, but its settings were not read"),
+            )
 
     trusted = _trusted_orgs(snapshot.get("trusted_orgs"), c)
     if trusted:

@@ -437,3 +437,61 @@ def test_demo_estate_is_deterministic(moto: MotoServer) -> None:
         ]
 
     assert content(first_snapshots) == content(second_snapshots)
+
+
+# --- Review: discovery and listing failures must never make an estate look smaller than it is -----------------
+
+
+def test_org_listing_failure_is_reported_when_the_manager_is_listed_explicitly(moto: MotoServer) -> None:
+    base = account_session(moto.endpoint)
+    org = emulator_client(base, "organizations", moto.endpoint)
+    org.create_organization(FeatureSet="ALL")
+    org.create_account(AccountName="analytics", Email="analytics@example.com")
+
+    def deny(**_: Any) -> Any:
+        return _error_response("AccessDenied", "not authorized to perform organizations:ListAccounts")
+
+    base.events.register("before-call.organizations.ListAccounts", deny)
+    cfg = provider(moto, accounts=[AwsAccount(id=DEFAULT_ACCOUNT, name="mgmt")], organization=AwsOrganization())
+    snapshots = collect_aws(cfg, session=base)
+    # The member accounts could not be discovered: that must show as an error, not as a complete, smaller scan.
+    errors = [s for s in snapshots if s["status"] == "error"]
+    assert errors and any("ListAccounts" in s["error"] and "AccessDenied" in s["error"] for s in errors)
+
+
+def test_org_member_with_state_but_no_status_is_scanned(moto: MotoServer) -> None:
+    base = account_session(moto.endpoint)
+    org = emulator_client(base, "organizations", moto.endpoint)
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(AccountName="analytics", Email="analytics@example.com")["CreateAccountStatus"][
+        "AccountId"
+    ]
+
+    def state_only(parsed: dict[str, Any], **_: Any) -> None:
+        # AWS replaces the deprecated Account.Status with Account.State; a reply without Status is legitimate.
+        for account in parsed.get("Accounts", []):
+            account["State"] = account.pop("Status", "ACTIVE")
+
+    base.events.register("after-call.organizations.ListAccounts", state_only)
+    cfg = provider(moto, organization=AwsOrganization(role_name="WatchdogAudit"))
+    snapshots = {s["account"]: s for s in collect_aws(cfg, session=base)}
+    assert sorted(snapshots) == sorted([DEFAULT_ACCOUNT, member])
+    assert snapshots[member]["status"] == "ok"
+
+
+def test_access_point_listing_that_repeats_its_token_is_an_error_not_a_hang(moto: MotoServer) -> None:
+    session = account_session(moto.endpoint)
+    calls = {"n": 0}
+
+    def same_token(**_: Any) -> Any:
+        calls["n"] += 1
+        page: dict[str, Any] = {"AccessPointList": [], "ResponseMetadata": {"HTTPStatusCode": 200}}
+        if calls["n"] < 50:  # a broken service would go on for ever; stop so that the old code fails, not hangs
+            page["NextToken"] = "again"
+        return AWSResponse("https://injected.invalid/", 200, {}, None), page  # type: ignore[arg-type]
+
+    session.events.register("before-call.s3-control.ListAccessPoints", same_token)
+    snapshot = scan_account(session, provider(moto), account_id=DEFAULT_ACCOUNT)
+    listing = snapshot["access_point_listings"]["us-east-1"]
+    assert "error" in listing and calls["n"] < 50
+    assert any("ListAccessPoints" in e for e in normalize_account(snapshot).errors)

@@ -294,3 +294,47 @@ def test_access_point_with_bad_origin_shape() -> None:
     raw["listing"] = {}
     (ap,) = normalize_account(snapshot(access_points=[raw])).access_points
     assert isinstance(ap.network_origin, ReadError) and ap.network_origin.code == "InvalidResponse"
+
+
+# --- Review: an odd listing must never shrink the inventory silently ------------------------------------------
+
+
+def test_listed_bucket_without_a_name_is_an_error() -> None:
+    snap = snapshot(bucket())
+    snap["calls"]["ListBuckets"] = {"ok": {"Buckets": [{"Name": "b"}, {"CreationDate": "2024-01-01"}]}}
+    inv = normalize_account(snap)
+    assert any("ListBuckets" in e and "InvalidResponse" in e for e in inv.errors)
+
+
+def test_bucket_listing_of_an_unexpected_shape_is_an_error() -> None:
+    snap = snapshot()
+    snap["calls"]["ListBuckets"] = {"ok": {"Buckets": {"Name": "b"}}}
+    inv = normalize_account(snap)
+    assert any("ListBuckets" in e and "InvalidResponse" in e for e in inv.errors)
+
+
+def test_listed_bucket_missing_from_the_snapshot_is_an_error() -> None:
+    snap = snapshot(bucket("b"))
+    snap["calls"]["ListBuckets"] = {"ok": {"Buckets": [{"Name": "b"}, {"Name": "lost"}]}}
+    inv = normalize_account(snap)
+    assert [b.name for b in inv.buckets] == ["b"]
+    assert any("lost" in e and "NotCollected" in e for e in inv.errors)
+
+
+def test_account_snapshot_without_a_bucket_listing_is_an_error() -> None:
+    snap = snapshot()
+    del snap["calls"]["ListBuckets"]
+    inv = normalize_account(snap)
+    assert any("ListBuckets" in e and "NotCollected" in e for e in inv.errors)
+
+
+def test_listed_access_point_without_a_name_or_not_read_is_an_error() -> None:
+    nameless = {"ok": {"AccessPointList": [{"Name": "ap"}, {"Bucket": "b"}]}}
+    inv = normalize_account(snapshot(access_points=[access_point()], access_point_listings={"us-east-1": nameless}))
+    assert [a.name for a in inv.access_points] == ["ap"]
+    assert any("ListAccessPoints" in e and "InvalidResponse" in e for e in inv.errors)
+
+    lost = {"ok": {"AccessPointList": [{"Name": "ap"}, {"Name": "gone", "Bucket": "b"}]}}
+    inv = normalize_account(snapshot(access_points=[access_point()], access_point_listings={"us-east-1": lost}))
+    assert [a.name for a in inv.access_points] == ["ap"]
+    assert any("gone" in e and "NotCollected" in e for e in inv.errors)
