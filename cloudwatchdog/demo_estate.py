@@ -517,7 +517,7 @@ def _seed_analytics(s: _Seeder) -> None:
     s.bucket(
         "velora-analytics-emr-logs",
         tags=_tags("data-platform", env="prod", classification="internal"),
-        objects={"j-2AXXXXXXGAPLF/steps/s-1/stderr.gz": b"fake\n"},
+        objects={"j-2AB3CD4EFGAPLF/steps/s-1/stderr.gz": b"fake\n"},
         ownership="BucketOwnerEnforced",
     )
     s.bucket(

@@ -50,6 +50,7 @@ from cloudwatchdog.collectors.aws_session import (
     jsonable,
 )
 from cloudwatchdog.config import AwsProvider
+from cloudwatchdog.normalize.aws import arn_region
 
 log = logging.getLogger("cloudwatchdog.collectors.aws")
 
@@ -213,7 +214,7 @@ class AccountReader:
 
     def read_access_point(self, entry: dict[str, Any], listed_in: str) -> dict[str, Any]:
         name = str(entry.get("Name", ""))
-        region = _arn_region(entry.get("AccessPointArn")) or listed_in
+        region = arn_region(entry.get("AccessPointArn")) or listed_in
         resource = f"access point {name}"
         calls = {
             operation: self.call(
@@ -240,14 +241,6 @@ def _sample_keys(listing: CallResult, limit: int) -> list[str]:
         return []
     keys = [c["Key"] for c in contents if isinstance(c, dict) and isinstance(c.get("Key"), str)]
     return keys[:limit]
-
-
-def _arn_region(arn: Any) -> str | None:
-    if isinstance(arn, str) and arn.startswith("arn:"):
-        parts = arn.split(":")
-        if len(parts) > 3 and parts[3]:
-            return parts[3]
-    return None
 
 
 def _bucket_names(listing: CallResult) -> list[str]:

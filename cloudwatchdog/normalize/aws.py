@@ -352,7 +352,7 @@ def parse_access_point(payload: Any) -> _AccessPointDetails:
     )
 
 
-def _arn_region(arn: Any) -> str | None:
+def arn_region(arn: Any) -> str | None:
     if isinstance(arn, str) and arn.startswith("arn:"):
         parts = arn.split(":")
         if len(parts) > 3 and parts[3]:
@@ -400,7 +400,7 @@ def _access_point(
     # region in every access point ARN), then the ARN, then where it was listed.
     region = (
         (own_bucket.region if own_bucket is not None and own_bucket.region != UNKNOWN_REGION else None)
-        or _arn_region(arn)
+        or arn_region(arn)
         or (listed_in if isinstance(listed_in, str) else UNKNOWN_REGION)
     )
     return S3AccessPoint(
