@@ -192,3 +192,12 @@ def test_from_raw_that_is_not_utf8_is_a_usage_error(tmp_path: Path, capsys: pyte
     bad.write_bytes(b'{"format": "\xff"}')
     assert main(["scan", "--from-raw", str(bad)]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_unwritable_save_raw_fails_before_scanning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The config points at a closed port: reaching the scan would show as coverage errors, not as exit 2.
+    cfg = _config(tmp_path, "http://127.0.0.1:9", f'      - {{id: "{DEFAULT_ACCOUNT}"}}\n')
+    code = main(["scan", "-c", str(cfg), "--output", str(tmp_path / "out"),
+                 "--save-raw", str(tmp_path / "missing-dir" / "raw.json")])
+    assert code == 2
+    assert "--save-raw" in capsys.readouterr().err

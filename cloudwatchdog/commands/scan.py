@@ -75,6 +75,13 @@ def check_output_dir(output: str) -> None:
         raise UsageError(f"--output {output}: the directory is not writable")
 
 
+def check_raw_target(path: str) -> None:
+    """Fail before the scan, not after it, when --save-raw cannot be written."""
+    target = Path(path)
+    if target.is_dir() or not target.parent.is_dir() or not os.access(target.parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--save-raw {path}: cannot write a file there")
+
+
 def configured_rules(cfg: Config) -> list[Rule]:
     """The built-in rules plus ``rules.paths``, less ``rules.disable``; an unknown id names the config line."""
     rules = load_rules([cfg.resolve(p) for p in cfg.rules.paths])
@@ -158,6 +165,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     rules = configured_rules(cfg)
     replay = load_raw(args.from_raw) if args.from_raw else None
     check_output_dir(output)
+    if args.save_raw:
+        check_raw_target(args.save_raw)
     code, result, _ = execute_scan(cfg, rules, formats, output, args.fail_on, show_progress=not args.no_progress,
                                    replay=replay)
     if args.save_raw:
