@@ -7,8 +7,12 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from cloudwatchdog.settings.azure import AzureProvider
+from cloudwatchdog.settings.base import StrictModel, check_http_url
+from cloudwatchdog.settings.gcp import GcpProvider
+from cloudwatchdog.settings.state import StateConfig, SuppressionConfig
 from cloudwatchdog.yamlsource import (
     SourceError,
     SourceErrors,
@@ -20,8 +24,7 @@ from cloudwatchdog.yamlsource import (
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel
 
 
 class AwsAccount(_Strict):
@@ -61,9 +64,7 @@ class AwsProvider(_Strict):
     @field_validator("endpoint_url")
     @classmethod
     def _endpoint(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError("must be an http(s) URL such as http://127.0.0.1:5000")
-        return v
+        return check_http_url(v)
 
     def effective_endpoint(self) -> str | None:
         return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
@@ -71,6 +72,8 @@ class AwsProvider(_Strict):
 
 class Providers(_Strict):
     aws: AwsProvider | None = None
+    gcp: GcpProvider | None = None
+    azure: AzureProvider | None = None
 
 
 class RulesConfig(_Strict):
@@ -83,9 +86,11 @@ class ReportsConfig(_Strict):
 
 
 class Config(_Strict):
+    state: StateConfig = StateConfig()
     providers: Providers = Providers()
     rules: RulesConfig = RulesConfig()
     reports: ReportsConfig = ReportsConfig()
+    suppressions: list[SuppressionConfig] = []
 
     # Where the config came from, to resolve relative paths; not a key in the file.
     source_dir: Path = Field(default=Path("."), exclude=True)

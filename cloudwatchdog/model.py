@@ -282,6 +282,20 @@ class Remediation:
 
 
 @dataclass(frozen=True)
+class SuppressionInfo:
+    """Why a finding is muted, by whom, until when (``expires`` ISO date or None), and where it was set
+    (``config`` or ``cli``)."""
+
+    reason: str
+    owner: str
+    expires: str | None
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "owner": self.owner, "expires": self.expires, "source": self.source}
+
+
+@dataclass(frozen=True)
 class Finding:
     id: str  # stable fingerprint of (rule_id, resource_uid)
     rule_id: str
@@ -300,6 +314,11 @@ class Finding:
     first_seen: str | None = None
     last_seen: str | None = None
     compliance: tuple[str, ...] = ()
+    # Lifecycle, filled from the state store: when it was resolved (state resolved), the severity it had before
+    # this scan escalated it, and the suppression that mutes it (state suppressed).
+    resolved_at: str | None = None
+    previous_severity: Severity | None = None
+    suppression: SuppressionInfo | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -320,6 +339,9 @@ class Finding:
             "state": self.state.value,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
+            "resolved_at": self.resolved_at,
+            "previous_severity": self.previous_severity.value if self.previous_severity else None,
+            "suppression": self.suppression.to_dict() if self.suppression else None,
         }
 
 

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cloudwatchdog.config import Config
-from cloudwatchdog.model import Coverage, CoverageStatus, Finding, Level, Resource, Severity
+from cloudwatchdog.model import Coverage, CoverageStatus, Finding, FindingState, Level, Resource, Severity
+from cloudwatchdog.providers import PROVIDERS
 from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
 
@@ -30,13 +31,17 @@ class ScanResult:
     resources: tuple[Resource, ...]
     findings: tuple[Finding, ...]
     raw: tuple[Snapshot, ...] = field(default=(), repr=False)  # the provider answers behind this result
+    # Findings this scan resolved (state resolved), known only when the scan is recorded in the state store.
+    resolved: tuple[Finding, ...] = ()
 
     @property
     def complete(self) -> bool:
         return all(c.status is CoverageStatus.OK for c in self.coverage) and bool(self.coverage)
 
     def findings_at_or_above(self, severity: Severity) -> list[Finding]:
-        return [f for f in self.findings if f.severity.rank >= severity.rank]
+        """Active findings (not suppressed) at or above ``severity``: what ``--fail-on`` counts."""
+        return [f for f in self.findings
+                if f.severity.rank >= severity.rank and f.state is not FindingState.SUPPRESSED]
 
     def count_by_level(self) -> dict[str, int]:
         counts = {level.value: 0 for level in Level}
@@ -55,33 +60,27 @@ def _now() -> str:
 def collect_snapshots(cfg: Config, progress: Progress | None = None) -> list[Snapshot]:
     """I/O: ask every enabled provider for its raw snapshots."""
     snapshots: list[Snapshot] = []
-    aws = cfg.providers.aws
-    if aws is not None and aws.enabled:
-        # Imported here: the collector pulls in boto3, which a pure `rules test` or `check-policy` never needs.
-        from cloudwatchdog.collectors.aws import collect_aws
-
-        snapshots.extend(collect_aws(aws, progress=progress))
+    for name, provider in PROVIDERS.items():
+        section = getattr(cfg.providers, name)
+        if section is not None and section.enabled:
+            snapshots.extend(provider.load_collector()(section, progress=progress))
     return snapshots
 
 
 def analyse_snapshots(snapshots: Sequence[Snapshot]) -> tuple[list[Resource], list[Coverage]]:
     """Pure: raw snapshots -> resources with verdicts, and one coverage entry per account."""
-    from cloudwatchdog.inventory.aws import account_coverage, account_resources
-    from cloudwatchdog.normalize.aws import normalize_account
-
     resources: list[Resource] = []
     coverage: list[Coverage] = []
     for snapshot in snapshots:
-        provider = snapshot.get("provider")
-        if provider != "aws":
+        provider = PROVIDERS.get(str(snapshot.get("provider")))
+        if provider is None:
             account = str(snapshot.get("account", "unknown"))
-            coverage.append(Coverage(str(provider), account, CoverageStatus.ERROR, 0,
-                                     (f"snapshot of unsupported provider {provider!r}",)))
+            coverage.append(Coverage(str(snapshot.get("provider")), account, CoverageStatus.ERROR, 0,
+                                     (f"snapshot of unsupported provider {snapshot.get('provider')!r}",)))
             continue
-        inventory = normalize_account(snapshot)
-        found = account_resources(inventory)
+        found, cov = provider.load_analyser()(snapshot)
         resources.extend(found)
-        coverage.append(account_coverage(inventory, found))
+        coverage.append(cov)
     return resources, coverage
 
 

@@ -14,6 +14,9 @@ from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_se
 
 OTHER_ACCOUNT = "210987654321"
 
+# One plugin per emulator or server, each owning its fixtures.
+pytest_plugins = ["support.gcs", "support.azure", "support.postgres"]
+
 
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -16,7 +16,7 @@ def _readme_commands() -> list[str]:
 def test_readme_starts_with_demo_then_test_command() -> None:
     demo, tests = _readme_commands()[:2]
     assert demo.startswith("python3 -m venv .venv") and demo.endswith("cloudwatchdog demo")
-    assert tests.startswith("python3 -m venv .venv") and "pytest" in tests
+    assert tests.startswith("scripts/install-test-deps && python3 -m venv .venv") and "pytest" in tests
 
 
 def test_ci_runs_the_readme_test_command_verbatim() -> None:

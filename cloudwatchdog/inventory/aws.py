@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cloudwatchdog.exposure.aws_s3 import access_point_exposure, bucket_exposure, bucket_grants_public
@@ -17,7 +18,7 @@ from cloudwatchdog.model import (
     S3AccessPoint,
     S3Bucket,
 )
-from cloudwatchdog.normalize.aws import AwsAccountInventory
+from cloudwatchdog.normalize.aws import AwsAccountInventory, normalize_account
 
 PROVIDER = "aws"
 
@@ -165,3 +166,10 @@ def account_coverage(inv: AwsAccountInventory, resources: list[Resource]) -> Cov
             errors.append(f"{r.type} {r.name}: exposure could not be determined" + (f": {why}" if why else ""))
     status = CoverageStatus.PARTIAL if errors else CoverageStatus.OK
     return Coverage(PROVIDER, inv.account, status, len(resources), tuple(errors), inv.api_calls)
+
+
+def analyse_snapshot(snapshot: Mapping[str, Any]) -> tuple[list[Resource], Coverage]:
+    """Pure: one account's raw snapshot -> its resources with verdicts, and its coverage entry."""
+    inventory = normalize_account(snapshot)
+    found = account_resources(inventory)
+    return found, account_coverage(inventory, found)

@@ -21,7 +21,8 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
             "coverage": [c.to_dict() for c in result.coverage],
         },
         "resources": [r.to_dict() for r in result.resources],
-        "findings": [f.to_dict() for f in result.findings],
+        # Current findings, then those this scan resolved (state "resolved").
+        "findings": [f.to_dict() for f in (*result.findings, *result.resolved)],
     }
 
 

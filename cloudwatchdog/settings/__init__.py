@@ -1,0 +1,1 @@
+"""Config sections, one module per part (the assembled `Config` lives in cloudwatchdog.config)."""

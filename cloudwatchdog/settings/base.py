@@ -1,0 +1,20 @@
+"""The base of every config section: unknown keys are errors, values are frozen."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+HTTP_URL = re.compile(r"^https?://[^/\s]+")
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_http_url(value: str | None) -> str | None:
+    """For endpoint overrides: an http(s) URL, or None."""
+    if value is not None and not HTTP_URL.match(value):
+        raise ValueError("must be an http(s) URL such as http://127.0.0.1:5000")
+    return value

@@ -1,0 +1,1 @@
+"""Fixture plugins for the emulators and servers tests need (registered in tests/conftest.py)."""

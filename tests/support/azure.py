@@ -1,0 +1,1 @@
+"""Fixtures: azure (scaffold)."""

@@ -1,0 +1,1 @@
+"""Fixtures: postgres (scaffold)."""
