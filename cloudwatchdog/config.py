@@ -12,6 +12,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 from cloudwatchdog.settings.azure import AzureProvider
 from cloudwatchdog.settings.base import StrictModel, check_http_url
 from cloudwatchdog.settings.gcp import GcpProvider
+from cloudwatchdog.settings.notifications import NotificationTargets
 from cloudwatchdog.settings.state import StateConfig, SuppressionConfig
 from cloudwatchdog.yamlsource import (
     SourceError,
@@ -60,6 +61,8 @@ class AwsProvider(_Strict):
     max_workers: Annotated[int, Field(ge=1, le=64)] = 8
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     object_acl_sample: Annotated[int, Field(ge=0, le=1000)] = 10
+    # Also read how EBS snapshots, AMIs and RDS (cluster) snapshots are shared, in every region of `regions`.
+    sharing: bool = True
 
     @field_validator("endpoint_url")
     @classmethod
@@ -91,6 +94,7 @@ class Config(_Strict):
     rules: RulesConfig = RulesConfig()
     reports: ReportsConfig = ReportsConfig()
     suppressions: list[SuppressionConfig] = []
+    notifications: NotificationTargets = []
 
     # Where the config came from, to resolve relative paths; not a key in the file.
     source_dir: Path = Field(default=Path("."), exclude=True)
