@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cloudwatchdog.model import CoverageStatus, Severity
+from cloudwatchdog.model import CoverageStatus, FindingState, Severity
 from cloudwatchdog.scan import ScanResult
 
 _SEVERITY_STYLE = {
@@ -15,6 +15,13 @@ _SEVERITY_STYLE = {
     Severity.MEDIUM: "yellow",
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
+}
+_STATE_STYLE = {
+    FindingState.NEW: "bold magenta",
+    FindingState.REOPENED: "bold magenta",
+    FindingState.OPEN: "default",
+    FindingState.SUPPRESSED: "dim",
+    FindingState.RESOLVED: "green",
 }
 _STATUS_STYLE = {CoverageStatus.OK: "green", CoverageStatus.PARTIAL: "yellow", CoverageStatus.ERROR: "bold red"}
 
@@ -37,20 +44,32 @@ def print_summary(result: ScanResult, console: Console, *, max_findings: int = 5
         f"{counts['private']} private ({len(result.resources)} resources)"
     )
 
-    findings = sorted(result.findings, key=lambda f: (-f.severity.rank, f.account, f.resource_name, f.rule_id))
+    # Suppressed findings last: they are known and accepted.
+    findings = sorted(result.findings, key=lambda f: (f.state is FindingState.SUPPRESSED, -f.severity.rank,
+                                                      f.account, f.resource_name, f.rule_id))
     by_sev = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
     console.print("Findings: " + ", ".join(
         f"[{_SEVERITY_STYLE[s]}]{n} {s.value}[/]" for s, n in by_sev.items() if n) if findings else "Findings: none")
+    # Lifecycle columns only when the scan was recorded in the state store (or suppressions applied).
+    tracked = any(f.first_seen for f in findings) or bool(result.resolved)
+    if tracked:
+        by_state = {s: sum(1 for f in findings if f.state is s) for s in FindingState if s is not FindingState.RESOLVED}
+        parts = [f"[{_STATE_STYLE[s]}]{n} {s.value}[/]" for s, n in by_state.items() if n]
+        parts.append(f"[green]{len(result.resolved)} resolved by this scan[/]")
+        console.print("Lifecycle: " + ", ".join(parts))
     if not findings:
         return
     table = Table(show_lines=False)
-    for col in ("severity", "account", "resource", "finding"):
+    for col in ("severity", *(("state",) if tracked else ()), "account", "resource", "finding"):
         table.add_column(col, overflow="fold")
     for f in findings[:max_findings]:
         # Everything that comes from a cloud is escaped: names and tags can hold markup.
         why = f"\n[dim]{escape(_shorten(f.evidence[0].detail))}[/]" if f.evidence else ""
-        table.add_row(f"[{_SEVERITY_STYLE[f.severity]}]{f.severity.value}[/]", f.account,
-                      escape(f.resource_name), escape(f.title) + why)
+        severity = f"[{_SEVERITY_STYLE[f.severity]}]{f.severity.value}[/]"
+        if f.previous_severity is not None:
+            severity += f"\n[dim](was {f.previous_severity.value})[/]"
+        state = (f"[{_STATE_STYLE[f.state]}]{f.state.value}[/]",) if tracked else ()
+        table.add_row(severity, *state, f.account, escape(f.resource_name), escape(f.title) + why)
     console.print(table)
     if len(findings) > max_findings:
         console.print(f"... and {len(findings) - max_findings} more findings (see the JSON output)")
