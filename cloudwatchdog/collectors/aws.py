@@ -26,7 +26,8 @@ Snapshot (``AccountSnapshot``) shape, schema_version 1::
                   "object_acls": [{"key": k, "GetObjectAcl": r}, ...]}, ...],
      "access_point_listings": {"<region>": r, ...},
      "access_points": [{"name": n, "listed_in": region, "listing": <ListAccessPoints entry>,
-                        "calls": {"GetAccessPoint": r, "GetAccessPointPolicy": r}}, ...]}
+                        "calls": {"GetAccessPoint": r, "GetAccessPointPolicy": r}}, ...],
+     "sharing": {...}   (with ``sharing: true``: EBS snapshots, AMIs, RDS snapshots; see ``aws_sharing``)}
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from cloudwatchdog.collectors.aws_session import (
     discover_accounts,
     jsonable,
 )
+from cloudwatchdog.collectors.aws_sharing import SHARING_ABSENT_CODES, collect_sharing
 from cloudwatchdog.config import AwsProvider
 from cloudwatchdog.normalize.aws import arn_region
 
@@ -68,6 +70,7 @@ ABSENT_CODES: dict[str, frozenset[str]] = {
     "GetBucketOwnershipControls": frozenset({"OwnershipControlsNotFoundError"}),
     "GetBucketTagging": frozenset({"NoSuchTagSet"}),
     "GetAccessPointPolicy": frozenset({"NoSuchAccessPointPolicy"}),
+    **SHARING_ABSENT_CODES,
 }
 
 BUCKET_SETTINGS = (
@@ -355,6 +358,14 @@ def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | N
             return result
 
         snapshot["access_points"] = list(pool.map(point_job, [points[k] for k in sorted(points)]))
+
+        if cfg.sharing:
+            try:
+                snapshot["sharing"] = collect_sharing(reader, cfg, pool, progress)
+            except Exception as exc:  # a bug must not lose the buckets already read; the normalizer reports it
+                code, message = describe_exception(exc)
+                log.exception("aws account %s: reading snapshot and image sharing failed", account)
+                snapshot["sharing"] = {"error": f"reading snapshot and image sharing failed: {code}: {message}"}
 
     snapshot["api_calls"] = target.counter.value
     snapshot["finished_at"] = _now()

@@ -5,11 +5,17 @@ Everything talks to it over real HTTP on 127.0.0.1 through boto3, exactly like t
 Multi-account: moto acts as account 123456789012 for any static credentials; ``sts:AssumeRole`` into
 ``arn:aws:iam::<id>:role/<any>`` returns credentials that act as account ``<id>`` (moto does not check that
 the role exists, nor any trust policy). ``account_session`` wraps that.
+
+The server is moto's own (``serve`` below runs it exactly as ``python -m moto.server`` does), with one fix of
+fidelity: an EC2 or RDS action moto does not implement (snapshot and image Block Public Access, for example)
+is answered the way an AWS endpoint answers an action it does not know, HTTP 400 ``InvalidAction``, instead of
+moto's HTML "500 Internal Server Error" page that no SDK can parse.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,8 +23,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import IO, Any
+from xml.sax.saxutils import escape
 
 DEFAULT_ACCOUNT = "123456789012"
 STATIC_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -69,7 +77,8 @@ class MotoServer:
         # A file, not a pipe: a chatty server must never block on a full pipe buffer.
         self._log = tempfile.TemporaryFile(prefix="moto-server-")  # noqa: SIM115 (closed in stop)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self._port)],
+            # This module's ``serve``: moto's own server, answering unimplemented EC2/RDS actions as AWS does.
+            [sys.executable, "-m", "cloudwatchdog.emulators.moto", "-H", "127.0.0.1", "-p", str(self._port)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -164,6 +173,73 @@ def account_session(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region:
     )
 
 
+# --- The server process ---------------------------------------------------------------------------------------
+
+# Query-protocol services whose SDK error parser reads <Response><Errors><Error> (EC2) or <ErrorResponse><Error>.
+_QUERY_ERROR_BODIES = {
+    "ec2": "<Response><Errors><Error><Code>InvalidAction</Code><Message>{message}</Message></Error></Errors>"
+    "<RequestID>{request_id}</RequestID></Response>",
+    "rds": "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>{message}</Message>"
+    "</Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+}
+_SIGNED_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
+
+
+class UnimplementedAsInvalidAction:
+    """WSGI middleware around moto's application: an EC2/RDS action moto raises ``NotImplementedError`` for is
+    answered ``400 InvalidAction`` (what AWS says for an action an endpoint does not have), saying that the
+    emulator lacks it. Every other request, and any other failure, is moto's own answer."""
+
+    def __init__(self, app: Callable[[dict[str, Any], Any], Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        try:
+            return self.app(environ, start_response)
+        except NotImplementedError as exc:
+            match = _SIGNED_SERVICE.search(str(environ.get("HTTP_AUTHORIZATION", "")))
+            template = _QUERY_ERROR_BODIES.get(match.group(1) if match else "")
+            if template is None:
+                raise
+            message = f"{exc} by the moto emulator (answered as AWS answers an action it does not know)"
+            body = template.format(message=escape(message), request_id="cloudwatchdog-emulator").encode()
+            start_response(
+                "400 Bad Request", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+
+
+def serve(argv: list[str] | None = None) -> None:
+    """Run moto's server (as ``python -m moto.server -H HOST -p PORT`` does) behind
+    ``UnimplementedAsInvalidAction``. The process entry point of ``MotoServer``."""
+    import argparse
+    import signal
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    parser = argparse.ArgumentParser(description="moto server for cloudwatchdog tests and the demo")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    app = DomainDispatcherApplication(create_backend_app)
+    # moto's backend apps run in debug mode, so an unimplemented action propagates up to the middleware.
+    app.debug = True  # type: ignore[attr-defined]
+    run_simple(
+        args.host,
+        args.port,
+        UnimplementedAsInvalidAction(app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+
+
 def emulator_client(session: Any, service: str, endpoint: str, *, region: str | None = None) -> Any:
     """A client of ``session`` for the emulator: path-style S3, S3 Control without the account host prefix."""
     from botocore.config import Config
@@ -179,3 +255,7 @@ def emulator_client(session: Any, service: str, endpoint: str, *, region: str | 
     if service == "s3control":
         client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
     return client
+
+
+if __name__ == "__main__":
+    serve()

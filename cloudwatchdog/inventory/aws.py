@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cloudwatchdog.exposure.aws_s3 import access_point_exposure, bucket_exposure, bucket_grants_public
+from cloudwatchdog.inventory.aws_sharing import sharing_resources
 from cloudwatchdog.model import (
     Coverage,
     CoverageStatus,
@@ -19,6 +20,7 @@ from cloudwatchdog.model import (
     S3Bucket,
 )
 from cloudwatchdog.normalize.aws import AwsAccountInventory, normalize_account
+from cloudwatchdog.normalize.aws_sharing import normalize_sharing
 
 PROVIDER = "aws"
 
@@ -146,12 +148,15 @@ def account_resources(inv: AwsAccountInventory) -> list[Resource]:
     return out
 
 
-def account_coverage(inv: AwsAccountInventory, resources: list[Resource]) -> Coverage:
+def account_coverage(
+    inv: AwsAccountInventory, resources: list[Resource], extra_errors: Sequence[str] = ()
+) -> Coverage:
+    """``extra_errors``: failures of the account's other readers (snapshot and image sharing), listed once."""
     if inv.status == "error":
-        return Coverage(PROVIDER, inv.account, CoverageStatus.ERROR, 0,
-                        (inv.error or "account could not be scanned",), inv.api_calls)
-    errors = list(inv.errors)
-    already = "\n".join(inv.errors)  # the normalizer lists each failed call once; don't repeat those
+        failed = (inv.error or "account could not be scanned", *extra_errors)
+        return Coverage(PROVIDER, inv.account, CoverageStatus.ERROR, len(resources), failed, inv.api_calls)
+    errors = list(dict.fromkeys([*inv.errors, *extra_errors]))
+    already = "\n".join(errors)  # the normalizers list each failed call once; don't repeat those
     for r in resources:
         read_errors = r.properties.get("read_errors", [])
         errors.extend(f"{r.type} {r.name}: {e}" for e in read_errors if e not in already)
@@ -169,7 +174,9 @@ def account_coverage(inv: AwsAccountInventory, resources: list[Resource]) -> Cov
 
 
 def analyse_snapshot(snapshot: Mapping[str, Any]) -> tuple[list[Resource], Coverage]:
-    """Pure: one account's raw snapshot -> its resources with verdicts, and its coverage entry."""
+    """Pure: one account's raw snapshot -> its resources with verdicts, and its coverage entry. Snapshots and
+    images read from an account whose buckets could not be listed are still reported (coverage stays error)."""
     inventory = normalize_account(snapshot)
-    found = account_resources(inventory)
-    return found, account_coverage(inventory, found)
+    sharing = normalize_sharing(snapshot)
+    found = account_resources(inventory) + sharing_resources(sharing)
+    return found, account_coverage(inventory, found, sharing.errors)

@@ -219,8 +219,10 @@ def test_reads_every_setting_in_two_explicit_accounts(moto: MotoServer, aws_sess
     # Every HTTP request is counted: entering (1: GetCallerIdentity or AssumeRole), account PAB, ListBuckets,
     # 7 per bucket but 6 for the two without a policy (no GetBucketPolicyStatus then), the object sample
     # (ListObjectsV2 + 3 GetObjectAcl on "public", ListObjectsV2 on "plain"), ListAccessPoints in us-east-1 and
-    # eu-west-1, 2 per access point.
-    assert prod.api_calls == analytics.api_calls == 1 + 1 + 1 + (7 + 6 + 6) + (1 + 3) + 1 + 2 + 2 * 2
+    # eu-west-1, 2 per access point; then snapshot and image sharing in the one configured region (us-east-1):
+    # DescribeSnapshots, DescribeImages, DescribeDBSnapshots, DescribeDBClusterSnapshots and the two Block Public
+    # Access states (nothing to read per resource: the seeded accounts have no snapshots or images).
+    assert prod.api_calls == analytics.api_calls == 1 + 1 + 1 + (7 + 6 + 6) + (1 + 3) + 1 + 2 + 2 * 2 + 6
     assert (DEFAULT_ACCOUNT, 0) in events
     assert (f"{DEFAULT_ACCOUNT}/prod-public", 1) in events
     assert (f"{OTHER_ACCOUNT}/accesspoint/ana-vpc-ap", 1) in events
