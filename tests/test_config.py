@@ -23,9 +23,18 @@ def _errors(path: Path) -> list[str]:
 
 
 def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The example's secrets are ${ENV} references: set them, as a deployment would.
+    for name in ("SLACK_WEBHOOK_URL", "TEAMS_WEBHOOK_URL", "SIEM_WEBHOOK_URL"):
+        monkeypatch.setenv(name, f"https://hooks.example.com/{name.lower()}")
+    for name in ("SMTP_PASSWORD", "PAGERDUTY_ROUTING_KEY", "HOOK_SECRET"):
+        monkeypatch.setenv(name, f"secret-{name.lower()}")
     cfg = load_config(Path(__file__).parents[1] / "config.example.yaml")
     assert cfg.providers.aws is not None
     assert cfg.providers.aws.accounts, "the example documents explicit accounts"
+    assert cfg.providers.gcp is not None and cfg.providers.gcp.projects
+    assert cfg.providers.azure is not None and cfg.providers.azure.subscriptions
+    assert {t.type for t in cfg.notifications} == {"slack", "teams", "email", "pagerduty", "webhook"}
+    assert len(cfg.suppressions) == 2
 
 
 def test_full_config(tmp_path: Path) -> None:
