@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cloudwatchdog import __version__
+from cloudwatchdog.state.errors import StateError
 from cloudwatchdog.yamlsource import SourceErrors
 
 EXIT_OK = 0
@@ -23,6 +24,18 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 class UsageError(Exception):
     """A command-line mistake: printed as one line, exit code 2."""
+
+
+def _scan_formats() -> list[str]:
+    from cloudwatchdog.render.registry import FORMATS
+
+    return list(FORMATS)
+
+
+def _report_formats() -> list[str]:
+    from cloudwatchdog.render.report_formats import REPORT_FORMATS
+
+    return list(REPORT_FORMATS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,13 +51,55 @@ def _parser() -> argparse.ArgumentParser:
 
     scan = sub.add_parser("scan", help="scan the configured accounts once")
     scan.add_argument("-c", "--config", help="config file (default: AWS default credentials, us-east-1)")
-    scan.add_argument("--format", default="json", help="comma-separated output formats (available: json)")
+    scan.add_argument("--format", default="json",
+                      help=f"comma-separated output formats (available: {', '.join(_scan_formats())})")
     scan.add_argument("--output", help="output directory, or - for stdout (one format); default reports.output_dir")
     scan.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 when a finding is at or above this severity")
     scan.add_argument("--no-progress", action="store_true", help="no progress display, even on a terminal")
     scan.add_argument("--save-raw", metavar="FILE", help="also save the raw provider answers (for --from-raw)")
     scan.add_argument("--from-raw", metavar="FILE",
                       help="re-analyse a file saved by --save-raw instead of calling any cloud API")
+    state = scan.add_mutually_exclusive_group()
+    state.add_argument("--state", "--state-url", dest="state_url", metavar="URL",
+                       help="state store URL, overriding state.url (e.g. sqlite:///state.db, "
+                       "postgresql+psycopg://user@host/db)")
+    state.add_argument("--no-state", action="store_true",
+                       help="do not record the scan: no lifecycle (every finding is new), nothing resolved")
+
+    findings = sub.add_parser("findings", help="list, suppress or unsuppress findings in the state store")
+    fsub = findings.add_subparsers(dest="findings_command", required=True, metavar="ACTION")
+    fl = fsub.add_parser("list", help="findings in the store (by default: all but resolved)")
+    fs = fsub.add_parser("suppress", help="mute one finding, with a reason, an owner and an expiry")
+    fu = fsub.add_parser("unsuppress", help="remove a suppression set with `findings suppress`")
+    for action in (fl, fs, fu):
+        action.add_argument("-c", "--config", help="config file (for state.url and suppressions)")
+        action.add_argument("--state-url", metavar="URL", help="state store URL, overriding state.url")
+    fl.add_argument("--state", dest="states", metavar="STATE[,STATE]",
+                    help="new, open, reopened, resolved, suppressed, active (new+open+reopened) or all "
+                    "(default: all but resolved)")
+    fl.add_argument("--severity", metavar="SEV[,SEV]", help=f"comma-separated: {', '.join(SEVERITIES)}")
+    fl.add_argument("--min-severity", choices=SEVERITIES, help="this severity and above")
+    fl.add_argument("--provider", metavar="NAME[,NAME]", help="aws, gcp, azure")
+    fl.add_argument("--account", metavar="ID[,ID]", help="account, project or subscription ids")
+    fl.add_argument("--json", action="store_true",
+                    help="print JSON: {schema_version, findings: [finding + exposure_window]}")
+    fs.add_argument("fingerprint", help="the finding id (a unique prefix is enough)")
+    fs.add_argument("--reason", required=True, help="why it is acceptable")
+    fs.add_argument("--owner", required=True, help="who decided (a person or team)")
+    fs.add_argument("--until", required=True, metavar="YYYY-MM-DD",
+                    help="last day the suppression is in force (UTC); after it, the finding reopens")
+    fu.add_argument("fingerprint", help="the finding id (a unique prefix is enough)")
+
+    report = sub.add_parser("report", help="write the report from the state store")
+    report.add_argument("-c", "--config", help="config file (for state.url and reports.output_dir)")
+    report.add_argument("--date", metavar="YYYY-MM-DD",
+                        help="the report as it stood at the end of that day (UTC), covering that day; default: "
+                        "now, covering the time since the previous report (and recording this one)")
+    report.add_argument("--output", help="output directory, or - for stdout (one format); default reports.output_dir")
+    report.add_argument("--format", default="html",
+                        help="comma-separated report formats (default html; available: "
+                        f"{', '.join(_report_formats())})")
+    report.add_argument("--state-url", metavar="URL", help="state store URL, overriding state.url")
 
     demo = sub.add_parser("demo", help="scan an embedded emulated estate seeded with classic mistakes")
     demo.add_argument("--output", default="./out", help="where the JSON goes (default ./out)")
@@ -96,6 +151,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cloudwatchdog.commands.rules import cmd_rules
 
             return cmd_rules(args)
+        if args.command == "findings":
+            from cloudwatchdog.commands.findings import cmd_findings
+
+            return cmd_findings(args)
+        if args.command == "report":
+            from cloudwatchdog.commands.report import cmd_report
+
+            return cmd_report(args)
+    except StateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except SourceErrors as exc:
         for err in exc.errors:
             print(f"error: {err}", file=sys.stderr)

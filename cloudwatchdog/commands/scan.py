@@ -8,10 +8,13 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 
 from cloudwatchdog.cli import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, UsageError, output_path
 from cloudwatchdog.config import Config, load_config
@@ -21,6 +24,10 @@ from cloudwatchdog.render.summary import print_summary
 from cloudwatchdog.rules.loader import Rule, load_rules
 from cloudwatchdog.scan import Progress, ScanResult, Snapshot, run_scan
 from cloudwatchdog.yamlsource import SourceErrors
+
+if TYPE_CHECKING:
+    from cloudwatchdog.state.diff import Suppression
+    from cloudwatchdog.state.store import Store
 
 
 def parse_formats(value: str) -> list[str]:
@@ -133,14 +140,50 @@ def save_raw(result: ScanResult, path: str) -> None:
         raise UsageError(f"--save-raw {path}: cannot write: {exc.strerror or exc}") from None
 
 
+def open_store(cfg: Config, url: str | None, *, create: bool = True) -> Store:
+    """The state store: ``url`` (from the command line, a relative SQLite path taken from the current directory)
+    or ``state.url`` (relative to the config file). Raises StateError (exit 2) naming ``state.url``."""
+    from cloudwatchdog.state.store import Store
+
+    if url is not None:
+        return Store.open(url, base_dir=Path.cwd(), create=create)
+    return Store.open(cfg.state.url, base_dir=cfg.source_dir, create=create)
+
+
+def config_suppressions(cfg: Config) -> list[Suppression]:
+    from cloudwatchdog.state.suppressions import from_config
+
+    return from_config(cfg.suppressions)
+
+
+def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[Suppression]) -> ScanResult:
+    """Record the scan in the store (lifecycle fields, resolved findings); without a store, only mark the findings
+    that a config suppression mutes."""
+    from cloudwatchdog.state.suppressions import apply_without_store, expired
+    from cloudwatchdog.state.timefmt import parse_iso
+
+    now = parse_iso(result.finished_at)
+    for s in expired(suppressions, now):
+        Console(stderr=True).print(
+            f"[yellow]warning:[/] {escape(s.label)}: the suppression expired on {s.expires}; it mutes nothing "
+            f"(owner: {escape(s.owner)})", highlight=False)
+    if store is None:
+        return replace(result, findings=apply_without_store(result.findings, suppressions, now))
+    return store.record_scan(result, suppressions=suppressions)
+
+
 def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], output: str,
                  fail_on: str | None, *, show_progress: bool,
-                 replay: Sequence[Snapshot] | None = None) -> tuple[int, ScanResult, list[Path]]:
+                 replay: Sequence[Snapshot] | None = None, store: Store | None = None,
+                 suppressions: Sequence[Suppression] = ()) -> tuple[int, ScanResult, list[Path]]:
+    """Scan, record in ``store`` (when given), write the outputs, print the summary."""
     # With --output -, stdout carries the document; everything for humans goes to stderr.
     console = Console(stderr=output == "-")
     err_console = Console(stderr=True)
     with progress_display(show_progress and err_console.is_terminal and replay is None, err_console) as progress:
         result = run_scan(cfg, rules, progress, replay=replay)
+    if store is not None or suppressions:
+        result = apply_state(result, store, suppressions)
     written = write_outputs(result, formats, output)
     if output != "-":
         print_summary(result, console)
@@ -167,8 +210,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
     check_output_dir(output)
     if args.save_raw:
         check_raw_target(args.save_raw)
-    code, result, _ = execute_scan(cfg, rules, formats, output, args.fail_on, show_progress=not args.no_progress,
-                                   replay=replay)
+    suppressions = config_suppressions(cfg)
+    store = None if args.no_state else open_store(cfg, args.state_url)
+    try:
+        code, result, _ = execute_scan(cfg, rules, formats, output, args.fail_on,
+                                       show_progress=not args.no_progress, replay=replay, store=store,
+                                       suppressions=suppressions)
+    finally:
+        if store is not None:
+            store.close()
     if args.save_raw:
         save_raw(result, args.save_raw)
     return code

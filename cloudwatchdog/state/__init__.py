@@ -1,0 +1,6 @@
+"""The finding state store: every scan recorded, every finding followed over time (new, open, resolved,
+reopened, suppressed), exposure windows, and the data behind the daily report.
+
+``diff`` (pure) decides what a scan changes; ``store`` (SQLAlchemy: SQLite by default, PostgreSQL by URL) persists
+it in one transaction; ``report_data`` builds a report from the store.
+"""

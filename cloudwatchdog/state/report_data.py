@@ -1,0 +1,167 @@
+"""The daily report's data, read from the store as it stood at a given time.
+
+A finding's state at the report time is the state after its last lifecycle event up to then (``new`` and
+``reopened`` only when that happened within the period; ``open`` after that). Resources public at a time are those
+with a public interval covering it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from cloudwatchdog.model import Coverage, CoverageStatus, FindingState, Severity
+from cloudwatchdog.report_model import (
+    CoverageRow,
+    Headline,
+    ReportData,
+    ReportFinding,
+    ScanInfo,
+    TrendPoint,
+)
+from cloudwatchdog.state.codec import finding_from_dict
+from cloudwatchdog.state.diff import ACTIVE_STATES, EventType
+from cloudwatchdog.state.schema import CoverageRow as CoverageTable
+from cloudwatchdog.state.schema import (
+    FindingEventRow,
+    FindingIntervalRow,
+    FindingRow,
+    ResourceIntervalRow,
+    ScanRow,
+)
+from cloudwatchdog.state.timefmt import iso, iso_or_none, utc
+from cloudwatchdog.state.windows import Span, active_at, exposure_window
+
+TREND_DAYS = 30
+_ARRIVALS = {EventType.NEW.value, EventType.REOPENED.value, EventType.UNSUPPRESSED.value}
+_SEVERITY_ONLY = {EventType.ESCALATED.value, EventType.DEESCALATED.value}
+
+
+def _in(t: datetime, start: datetime, end: datetime) -> bool:
+    return start <= utc(t) <= end
+
+
+def build_report(s: Session, *, generated_at: datetime, period_start: datetime, since: datetime | None,
+                 title: str) -> ReportData:
+    end, start = utc(generated_at), utc(period_start)
+    findings = _findings(s, end, start)
+    new = tuple(f for f, arrived, _ in findings if f.finding.state in ACTIVE_STATES and arrived)
+    open_ = sorted((f for f, arrived, _ in findings if f.finding.state in ACTIVE_STATES and not arrived),
+                   key=lambda f: (-f.window.total_seconds, -f.finding.severity.rank, f.finding.resource_uid))
+    resolved = tuple(f for f, _, closed in findings if f.finding.state is FindingState.RESOLVED and closed)
+    suppressed = tuple(f for f, _, _ in findings if f.finding.state is FindingState.SUPPRESSED)
+
+    spans = _resource_spans(s, end - timedelta(days=TREND_DAYS + 1), end)
+    public_now = sum(1 for sp in spans.values() if active_at(sp, end))
+    became_public = sum(1 for sp in spans.values() if any(_in(a, start, end) for a, _ in sp))
+    closed = sum(1 for _, _, c in findings if c)
+
+    return ReportData(
+        title=title,
+        generated_at=iso(end),
+        since=iso_or_none(since),
+        last_scan=_last_scan(s, end),
+        headline=Headline(public_now=public_now, became_public=became_public, closed=closed),
+        new=_by_severity(new),
+        resolved=_by_severity(resolved),
+        open=tuple(open_),
+        suppressed=_by_severity(suppressed),
+        coverage=_coverage(s, end),
+        trend=_trend(spans, end),
+    )
+
+
+def _by_severity(items: tuple[ReportFinding, ...]) -> tuple[ReportFinding, ...]:
+    return tuple(sorted(items, key=lambda f: (-f.finding.severity.rank, f.finding.account, f.finding.resource_name,
+                                              f.finding.rule_id)))
+
+
+def _findings(s: Session, end: datetime, start: datetime) -> list[tuple[ReportFinding, bool, bool]]:
+    """(finding as of ``end``, arrived within the period, resolved within the period) for every finding that
+    existed by ``end``."""
+    events: dict[str, list[FindingEventRow]] = defaultdict(list)
+    for e in s.scalars(select(FindingEventRow).where(FindingEventRow.at <= end).order_by(FindingEventRow.id)):
+        events[e.fingerprint].append(e)
+    spans: dict[str, list[Span]] = defaultdict(list)
+    for iv in s.scalars(select(FindingIntervalRow).where(FindingIntervalRow.started_at <= end)):
+        spans[iv.fingerprint].append((iv.started_at, iv.ended_at))
+    out: list[tuple[ReportFinding, bool, bool]] = []
+    for row in s.scalars(select(FindingRow).where(FindingRow.first_seen <= end)):
+        history = events.get(row.fingerprint)
+        if not history:
+            continue
+        last = history[-1]
+        # Escalations keep the state; the last other event sets it.
+        setting = next((e for e in reversed(history) if e.type not in _SEVERITY_ONLY), last)
+        state = FindingState(setting.state)
+        arrival = next((e for e in reversed(history) if e.type in _ARRIVALS), None)
+        arrived = arrival is not None and _in(arrival.at, start, end)
+        if state in (FindingState.NEW, FindingState.REOPENED) and not arrived:
+            state = FindingState.OPEN  # new / reopened mark the period it happened in
+        resolution = next((e for e in reversed(history) if e.type == EventType.RESOLVED.value), None)
+        closed = state is FindingState.RESOLVED and resolution is not None and _in(resolution.at, start, end)
+        escalation = next((e for e in reversed(history)
+                           if e.type in (EventType.ESCALATED.value, EventType.DEESCALATED.value)), None)
+        previous = Severity(escalation.old_severity) if escalation is not None and escalation.old_severity \
+            and _in(escalation.at, start, end) else None
+        data = finding_from_dict(row.data)
+        finding = replace(
+            data,
+            state=state,
+            severity=Severity(last.severity),
+            first_seen=iso(row.first_seen),
+            last_seen=iso(min(utc(row.last_seen), end)),
+            resolved_at=iso(resolution.at) if state is FindingState.RESOLVED and resolution is not None else None,
+            previous_severity=previous,
+            suppression=data.suppression if state is FindingState.SUPPRESSED else None,
+        )
+        out.append((ReportFinding(finding, exposure_window(spans.get(row.fingerprint, []), end)), arrived, closed))
+    return out
+
+
+def _resource_spans(s: Session, window_start: datetime, end: datetime) -> dict[str, list[Span]]:
+    spans: dict[str, list[Span]] = defaultdict(list)
+    q = select(ResourceIntervalRow).where(
+        ResourceIntervalRow.started_at <= end,
+        or_(ResourceIntervalRow.ended_at.is_(None), ResourceIntervalRow.ended_at > window_start))
+    for iv in s.scalars(q):
+        spans[iv.uid].append((iv.started_at, iv.ended_at if iv.ended_at is None or iv.ended_at <= end else None))
+    return spans
+
+
+def _trend(spans: dict[str, list[Span]], end: datetime) -> tuple[TrendPoint, ...]:
+    points = []
+    last_day = end.date()
+    for back in range(TREND_DAYS - 1, -1, -1):
+        day = last_day - timedelta(days=back)
+        at = end if back == 0 else datetime.combine(day, time(23, 59, 59), tzinfo=end.tzinfo)
+        points.append(TrendPoint(day=day.isoformat(), open_public=sum(1 for sp in spans.values() if active_at(sp, at))))
+    return tuple(points)
+
+
+def _last_scan(s: Session, end: datetime) -> ScanInfo | None:
+    row = s.scalars(select(ScanRow).where(ScanRow.recorded_at <= end)
+                    .order_by(ScanRow.recorded_at.desc(), ScanRow.finished_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return ScanInfo(id=row.id, started_at=iso(row.started_at), finished_at=iso(row.finished_at),
+                    complete=row.complete)
+
+
+def _coverage(s: Session, end: datetime) -> tuple[CoverageRow, ...]:
+    """The latest recorded coverage of every account, failed ones included (with their errors)."""
+    latest: dict[tuple[str, str], CoverageRow] = {}
+    q = (select(CoverageTable, ScanRow).join(ScanRow, CoverageTable.scan_id == ScanRow.id)
+         .where(ScanRow.recorded_at <= end).order_by(ScanRow.recorded_at, CoverageTable.id))
+    for cov, scan in s.execute(q):
+        latest[(cov.provider, cov.account)] = CoverageRow(
+            coverage=Coverage(cov.provider, cov.account, CoverageStatus(cov.status), cov.resources,
+                              tuple(cov.errors), cov.api_calls),
+            scan_id=scan.id, scanned_at=iso(scan.finished_at))
+    order = {CoverageStatus.ERROR: 0, CoverageStatus.PARTIAL: 1, CoverageStatus.OK: 2}
+    return tuple(sorted(latest.values(), key=lambda r: (order[r.coverage.status], r.coverage.provider,
+                                                        r.coverage.account)))

@@ -1,0 +1,498 @@
+"""The state store (I/O): SQLite by default, PostgreSQL by URL. Every write is one transaction that first locks the
+store's meta row, so two processes recording scans into one PostgreSQL store (or one SQLite file) are serialized
+instead of interleaved. Lifecycle events are persisted in the same transaction, and event hooks (the future alert
+outbox) run inside it too, receiving the session and the events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func, or_, select, update
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from cloudwatchdog.model import Finding, FindingState, Level, Severity
+from cloudwatchdog.report_model import ExposureWindow, ReportData, ReportFinding
+from cloudwatchdog.scan import ScanResult
+from cloudwatchdog.state.codec import finding_from_dict
+from cloudwatchdog.state.diff import (
+    Event,
+    EventType,
+    FindingChange,
+    IntervalOp,
+    ResourceChange,
+    StoredFinding,
+    StoredResource,
+    Suppression,
+    diff_scan,
+    find_suppression,
+    suppress_change,
+    unsuppress_change,
+)
+from cloudwatchdog.state.errors import StateError
+from cloudwatchdog.state.migrate import SchemaTooNew, upgrade
+from cloudwatchdog.state.schema import (
+    CoverageRow,
+    FindingEventRow,
+    FindingIntervalRow,
+    FindingRow,
+    ReportRow,
+    ResourceIntervalRow,
+    ResourceStateRow,
+    ScanRow,
+    StoreMeta,
+    SuppressionRow,
+)
+from cloudwatchdog.state.timefmt import now_utc, parse_iso, utc
+from cloudwatchdog.state.windows import Span, exposure_window
+
+# Receives the open session and the events of one write, inside its transaction (e.g. to fill an alert outbox).
+EventHook = Callable[[Session, Sequence[Event]], None]
+
+_CHUNK = 500
+_T = TypeVar("_T")
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def resolve_url(url: str, base_dir: Path) -> URL:
+    """The store URL with a relative SQLite path taken relative to ``base_dir`` (the config file's directory)."""
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        raise StateError(f"state.url: not a database URL: {mask_url(url)} "
+                         "(e.g. sqlite:///cloudwatchdog.db or postgresql+psycopg://user@host/db)") from None
+    db = u.database
+    if u.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:") \
+            and not Path(db).expanduser().is_absolute():
+        u = u.set(database=str(base_dir / Path(db).expanduser()))
+    return u
+
+
+def _chunks(items: Collection[_T]) -> Iterator[list[_T]]:
+    seq = list(items)
+    for i in range(0, len(seq), _CHUNK):
+        yield seq[i:i + _CHUNK]
+
+
+def _engine(url: URL) -> Engine:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            # SQLAlchemy, not the sqlite3 module, begins transactions; and FOREIGN KEYs are enforced.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            # Take the write lock up front: a read-then-write transaction never fails halfway on "database locked".
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if backend == "postgresql":
+        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _clean_message(exc: BaseException, url: URL) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if url.password:
+        text = text.replace(str(url.password), "***")
+    return text
+
+
+class Store:
+    """``with Store.open(url) as store: store.record_scan(result)``."""
+
+    def __init__(self, engine: Engine, url: URL, hooks: Sequence[EventHook] = ()) -> None:
+        self._engine = engine
+        self.url = url
+        self._hooks = list(hooks)
+
+    @property
+    def display_url(self) -> str:
+        return mask_url(self.url)
+
+    @classmethod
+    def open(cls, url: str | URL, *, base_dir: Path | None = None, hooks: Sequence[EventHook] = (),
+             create: bool = True) -> Store:
+        """Open (creating or upgrading the schema as needed). Raises StateError naming ``state.url``.
+        ``create=False``: a missing SQLite file is an error (commands that only read the store)."""
+        u = url if isinstance(url, URL) else resolve_url(url, base_dir or Path("."))
+        shown = mask_url(u)
+        if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" \
+                and not u.database.startswith("file:"):
+            path = Path(u.database).expanduser()
+            if not path.parent.is_dir():
+                raise StateError(f"state.url {shown}: cannot open the store: directory {path.parent} does not exist")
+            if not create and not path.exists():
+                raise StateError(f"state.url {shown}: there is no state store there yet "
+                                 "(`cloudwatchdog scan` creates it)")
+        try:
+            engine = _engine(u)
+        except NoSuchModuleError:
+            raise StateError(f"state.url {shown}: unsupported database "
+                             "(use sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
+        except ImportError as exc:
+            raise StateError(f"state.url {shown}: the database driver is not installed ({exc.name}); "
+                             "for PostgreSQL: pip install 'cloudwatchdog[postgres]'") from None
+        try:
+            upgrade(engine)
+        except SchemaTooNew as exc:
+            engine.dispose()
+            raise StateError(f"state.url {shown}: {exc}") from None
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise StateError(f"state.url {shown}: cannot open the store: {_clean_message(exc, u)}") from None
+        return cls(engine, u, hooks)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def add_hook(self, hook: EventHook) -> None:
+        self._hooks.append(hook)
+
+    # --- transactions -------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        try:
+            with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise StateError(f"state.url {self.display_url}: {_clean_message(exc, self.url)}") from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One transaction, serialized with every other writer by a lock on the meta row."""
+        try:
+            with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                session.execute(select(StoreMeta).where(StoreMeta.id == 1).with_for_update()).scalar_one()
+                yield session
+        except SQLAlchemyError as exc:
+            raise StateError(f"state.url {self.display_url}: {_clean_message(exc, self.url)}") from None
+
+    def _emit(self, session: Session, events: Sequence[Event], extra: EventHook | None) -> None:
+        for e in events:
+            session.add(FindingEventRow(
+                fingerprint=e.fingerprint, scan_id=e.scan_id, at=e.at, type=e.type.value, state=e.state.value,
+                severity=e.severity.value, old_state=e.old_state.value if e.old_state else None,
+                old_severity=e.old_severity.value if e.old_severity else None, detail=e.detail))
+        session.flush()
+        for hook in (*self._hooks, *([extra] if extra else [])):
+            hook(session, events)
+
+    # --- recording a scan ---------------------------------------------------------------------------------------
+
+    def record_scan(self, result: ScanResult, *, suppressions: Sequence[Suppression] = (),
+                    now: datetime | None = None, on_events: EventHook | None = None) -> ScanResult:
+        """Record ``result``: the scan, its coverage, every finding's new state, events and exposure intervals,
+        all in one transaction. Returns the result with lifecycle fields filled and ``resolved`` set.
+
+        ``now`` dates the changes (default: the scan's end). It never goes back before an already recorded scan,
+        so intervals stay ordered even when two scans finish out of order."""
+        when = utc(now) if now is not None else parse_iso(result.finished_at)
+        with self._write() as s:
+            if s.get(ScanRow, result.id) is not None:
+                raise StateError(f"state.url {self.display_url}: scan {result.id} is already recorded")
+            latest = s.execute(select(func.max(ScanRow.recorded_at))).scalar()
+            if latest is not None and utc(latest) > when:
+                when = utc(latest)
+            scanned = {(c.provider, c.account) for c in result.coverage} | \
+                {(r.provider, r.account) for r in result.resources}
+            finding_rows = self._load_findings(s, scanned, {f.id for f in result.findings})
+            resource_rows = self._load_resources(s, scanned, {r.uid for r in result.resources})
+            all_suppressions = [*self._cli_suppressions(s), *suppressions]
+            d = diff_scan(scan_id=result.id, now=when, findings=result.findings, resources=result.resources,
+                          coverage=result.coverage,
+                          previous={fp: _stored_finding(row) for fp, row in finding_rows.items()},
+                          previous_resources={uid: _stored_resource(row) for uid, row in resource_rows.items()},
+                          suppressions=all_suppressions)
+            s.add(ScanRow(id=result.id, started_at=parse_iso(result.started_at),
+                          finished_at=parse_iso(result.finished_at), recorded_at=when, complete=result.complete,
+                          resources=len(result.resources), findings=len(result.findings)))
+            s.flush()  # rows of different tables without ORM relationships: insert in FK order explicitly
+            s.add_all(CoverageRow(scan_id=result.id, provider=c.provider, account=c.account, status=c.status.value,
+                                  resources=c.resources, api_calls=c.api_calls, errors=list(c.errors))
+                      for c in result.coverage)
+            s.flush()
+            self._apply_findings(s, d.findings, when, result.id, finding_rows)
+            self._apply_resources(s, d.resources, when, result.id, resource_rows)
+            self._emit(s, d.events, on_events)
+        return replace(result, findings=d.current, resolved=d.resolved)
+
+    def _load_findings(self, s: Session, scanned: set[tuple[str, str]], current: set[str]) -> dict[str, FindingRow]:
+        accounts = sorted({a for _, a in scanned})
+        conds: list[ColumnElement[bool]] = [FindingRow.state == FindingState.SUPPRESSED.value]
+        rows: dict[str, FindingRow] = {}
+        for chunk in _chunks(accounts):
+            conds.append(FindingRow.account.in_(chunk))
+        for row in s.scalars(select(FindingRow).where(or_(*conds))):
+            if row.state == FindingState.SUPPRESSED.value or (row.provider, row.account) in scanned:
+                rows[row.fingerprint] = row
+        missing = current - rows.keys()
+        for chunk in _chunks(missing):
+            for row in s.scalars(select(FindingRow).where(FindingRow.fingerprint.in_(chunk))):
+                rows[row.fingerprint] = row
+        return rows
+
+    def _load_resources(self, s: Session, scanned: set[tuple[str, str]],
+                        current: set[str]) -> dict[str, ResourceStateRow]:
+        rows: dict[str, ResourceStateRow] = {}
+        for chunk in _chunks(sorted({a for _, a in scanned})):
+            for row in s.scalars(select(ResourceStateRow).where(ResourceStateRow.account.in_(chunk))):
+                if (row.provider, row.account) in scanned:
+                    rows[row.uid] = row
+        for chunk in _chunks(current - rows.keys()):
+            for row in s.scalars(select(ResourceStateRow).where(ResourceStateRow.uid.in_(chunk))):
+                rows[row.uid] = row
+        return rows
+
+    def _cli_suppressions(self, s: Session) -> list[Suppression]:
+        return [Suppression(reason=r.reason, owner=r.owner, expires=r.expires, source="cli",
+                            fingerprint=r.fingerprint, label="set with `cloudwatchdog findings suppress`")
+                for r in s.scalars(select(SuppressionRow).order_by(SuppressionRow.fingerprint))]
+
+    def _apply_findings(self, s: Session, changes: Sequence[FindingChange], when: datetime, scan_id: str | None,
+                        rows: dict[str, FindingRow]) -> None:
+        """Write the finding rows (``rows``: those already loaded) and open or close their intervals."""
+        with s.no_autoflush:
+            for c in changes:
+                f = c.finding
+                row = rows.get(f.id)
+                if row is None:
+                    row = rows[f.id] = FindingRow(fingerprint=f.id)
+                    s.add(row)
+                row.rule_id, row.resource_uid, row.provider, row.account = (f.rule_id, f.resource_uid, f.provider,
+                                                                            f.account)
+                row.severity, row.state = c.severity.value, c.state.value
+                row.first_seen, row.last_seen, row.resolved_at = c.first_seen, c.last_seen, c.resolved_at
+                if c.observed:
+                    row.last_scan_id = scan_id
+                row.updated_at = when
+                row.data = f.to_dict()
+        s.flush()
+        s.add_all(FindingIntervalRow(fingerprint=c.finding.id, started_at=when, ended_at=None)
+                  for c in changes if c.interval is IntervalOp.OPEN)
+        for chunk in _chunks([c.finding.id for c in changes if c.interval is IntervalOp.CLOSE]):
+            s.execute(update(FindingIntervalRow)
+                      .where(FindingIntervalRow.fingerprint.in_(chunk), FindingIntervalRow.ended_at.is_(None))
+                      .values(ended_at=when), execution_options={"synchronize_session": False})
+        s.flush()
+
+    def _apply_resources(self, s: Session, changes: Sequence[ResourceChange], when: datetime, scan_id: str,
+                         rows: dict[str, ResourceStateRow]) -> None:
+        with s.no_autoflush:
+            for c in changes:
+                r = c.resource
+                row = rows.get(r.uid)
+                if row is None:
+                    row = rows[r.uid] = ResourceStateRow(uid=r.uid)
+                    s.add(row)
+                row.provider, row.account, row.region, row.type, row.name = (r.provider, r.account, r.region, r.type,
+                                                                             r.name)
+                row.level, row.latent, row.public, row.unknown, row.gone = (r.level.value, r.latent, r.public,
+                                                                            r.unknown, r.gone)
+                row.first_seen, row.last_seen = r.first_seen, r.last_seen
+                if not r.gone:
+                    row.last_scan_id = scan_id
+        s.flush()
+        s.add_all(ResourceIntervalRow(uid=c.resource.uid, started_at=when, ended_at=None)
+                  for c in changes if c.interval is IntervalOp.OPEN)
+        for chunk in _chunks([c.resource.uid for c in changes if c.interval is IntervalOp.CLOSE]):
+            s.execute(update(ResourceIntervalRow)
+                      .where(ResourceIntervalRow.uid.in_(chunk), ResourceIntervalRow.ended_at.is_(None))
+                      .values(ended_at=when), execution_options={"synchronize_session": False})
+        s.flush()
+
+    # --- suppressions from the CLI ------------------------------------------------------------------------------
+
+    def _resolve_fingerprint(self, s: Session, fingerprint: str) -> FindingRow:
+        fp = fingerprint.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{4,64}", fp):
+            raise LookupError(f"{fingerprint!r} is not a finding fingerprint (hex, as `findings list` shows)")
+        rows = list(s.scalars(select(FindingRow).where(FindingRow.fingerprint.startswith(fp)).limit(2)))
+        if not rows:
+            raise LookupError(f"no finding with fingerprint {fp} in the store")
+        if len(rows) > 1:
+            raise LookupError(f"fingerprint prefix {fp} is ambiguous: give more characters")
+        return rows[0]
+
+    def suppress(self, fingerprint: str, *, reason: str, owner: str, expires: date | None,
+                 now: datetime | None = None, on_events: EventHook | None = None) -> ReportFinding:
+        """Suppress one stored finding (a unique fingerprint prefix is enough). Raises LookupError."""
+        when = utc(now) if now is not None else now_utc()
+        with self._write() as s:
+            row = self._resolve_fingerprint(s, fingerprint)
+            existing = s.get(SuppressionRow, row.fingerprint)
+            if existing is None:
+                existing = SuppressionRow(fingerprint=row.fingerprint, created_at=when)
+                s.add(existing)
+            existing.reason, existing.owner, existing.expires = reason, owner, expires
+            sup = Suppression(reason=reason, owner=owner, expires=expires, source="cli", fingerprint=row.fingerprint,
+                              label="set with `cloudwatchdog findings suppress`")
+            change, ev = suppress_change(_stored_finding(row), sup, when)
+            self._apply_findings(s, [change], when, None, {row.fingerprint: row})
+            self._emit(s, [ev], on_events)
+            return self._view(s, row.fingerprint, when)
+
+    def unsuppress(self, fingerprint: str, *, config_suppressions: Sequence[Suppression] = (),
+                   now: datetime | None = None, on_events: EventHook | None = None) -> ReportFinding:
+        """Remove the CLI suppression of a finding. Raises LookupError when there is none (a suppression from the
+        config file is removed by editing the file)."""
+        when = utc(now) if now is not None else now_utc()
+        with self._write() as s:
+            row = self._resolve_fingerprint(s, fingerprint)
+            existing = s.get(SuppressionRow, row.fingerprint)
+            stored = _stored_finding(row)
+            from_config = find_suppression(stored.finding, config_suppressions, when)
+            if existing is None:
+                where = f" by the config ({from_config.label}): remove it there" if from_config else ""
+                raise LookupError(f"finding {row.fingerprint} has no suppression set from the CLI{where}")
+            s.delete(existing)
+            s.flush()
+            if from_config is not None:
+                change, ev = suppress_change(stored, from_config, when)
+                if stored.finding.suppression != change.finding.suppression:
+                    self._apply_findings(s, [change], when, None, {row.fingerprint: row})
+            else:
+                out = unsuppress_change(stored, when, "suppression removed with `cloudwatchdog findings unsuppress`")
+                if out is not None:
+                    change, ev = out
+                    self._apply_findings(s, [change], when, None, {row.fingerprint: row})
+                    self._emit(s, [ev], on_events)
+            return self._view(s, row.fingerprint, when)
+
+    # --- reading --------------------------------------------------------------------------------------------------
+
+    def _view(self, s: Session, fingerprint: str, at: datetime) -> ReportFinding:
+        row = s.get(FindingRow, fingerprint)
+        assert row is not None
+        return ReportFinding(finding=_row_finding(row), window=self._windows(s, [fingerprint], at)[fingerprint])
+
+    def _windows(self, s: Session, fingerprints: Collection[str], at: datetime) -> dict[str, ExposureWindow]:
+        spans: dict[str, list[Span]] = {fp: [] for fp in fingerprints}
+        for chunk in _chunks(fingerprints):
+            for iv in s.scalars(select(FindingIntervalRow).where(FindingIntervalRow.fingerprint.in_(chunk))):
+                spans[iv.fingerprint].append((iv.started_at, iv.ended_at))
+        return {fp: exposure_window(sp, at) for fp, sp in spans.items()}
+
+    def list_findings(self, *, states: Collection[FindingState] | None = None,
+                      severities: Collection[Severity] | None = None, providers: Collection[str] | None = None,
+                      accounts: Collection[str] | None = None, at: datetime | None = None) -> list[ReportFinding]:
+        """Stored findings with their open intervals, most severe first. ``None`` filters nothing."""
+        when = utc(at) if at is not None else now_utc()
+        q = select(FindingRow)
+        if states is not None:
+            q = q.where(FindingRow.state.in_([st.value for st in states]))
+        if severities is not None:
+            q = q.where(FindingRow.severity.in_([sv.value for sv in severities]))
+        if providers is not None:
+            q = q.where(FindingRow.provider.in_(list(providers)))
+        if accounts is not None:
+            q = q.where(FindingRow.account.in_(list(accounts)))
+        with self._read() as s:
+            rows = list(s.scalars(q))
+            windows = self._windows(s, [r.fingerprint for r in rows], when)
+            out = [ReportFinding(_row_finding(r), windows[r.fingerprint]) for r in rows]
+        out.sort(key=lambda v: (-v.finding.severity.rank, v.finding.account, v.finding.resource_name,
+                                v.finding.rule_id))
+        return out
+
+    def events(self, fingerprint: str | None = None) -> list[Event]:
+        """The recorded lifecycle events, oldest first (the ``finding`` field is not stored: None)."""
+        q = select(FindingEventRow).order_by(FindingEventRow.id)
+        if fingerprint is not None:
+            q = q.where(FindingEventRow.fingerprint == fingerprint)
+        with self._read() as s:
+            return [_event(r) for r in s.scalars(q)]
+
+    def resource_window(self, uid: str, at: datetime | None = None) -> ExposureWindow:
+        """Every interval during which the resource was public, and the total, as of ``at`` (default now)."""
+        with self._read() as s:
+            spans: list[Span] = [(iv.started_at, iv.ended_at) for iv in
+                                 s.scalars(select(ResourceIntervalRow).where(ResourceIntervalRow.uid == uid))]
+        return exposure_window(spans, utc(at) if at is not None else now_utc())
+
+    def scans(self) -> list[tuple[str, datetime, bool]]:
+        """(scan id, recorded at, complete), oldest first."""
+        with self._read() as s:
+            return [(r.id, r.recorded_at, r.complete) for r in s.scalars(select(ScanRow).order_by(ScanRow.recorded_at))]
+
+    # --- reports --------------------------------------------------------------------------------------------------
+
+    def last_report_time(self, at: datetime | None = None) -> datetime | None:
+        """When the latest report (at or before ``at``) was generated."""
+        q = select(func.max(ReportRow.generated_at))
+        if at is not None:
+            q = q.where(ReportRow.generated_at <= utc(at))
+        with self._read() as s:
+            value = s.execute(q).scalar()
+        return utc(value) if value is not None else None
+
+    def report_data(self, *, at: datetime | None = None, since: datetime | None = None,
+                    title: str = "cloudwatchdog report") -> ReportData:
+        """The report as it stood at ``at`` (default now), covering ``since`` .. ``at`` (default: the 24 hours
+        before ``at``; ``since`` is shown as the period start only when given)."""
+        from cloudwatchdog.state.report_data import build_report
+
+        end = utc(at) if at is not None else now_utc()
+        start = utc(since) if since is not None else end - timedelta(days=1)
+        with self._read() as s:
+            return build_report(s, generated_at=end, period_start=start, since=since, title=title)
+
+    def record_report(self, *, generated_at: datetime, period_start: datetime, formats: Sequence[str],
+                      location: str) -> None:
+        with self._write() as s:
+            s.add(ReportRow(generated_at=utc(generated_at), period_start=utc(period_start),
+                            formats=",".join(formats)[:200], location=location))
+
+
+def _row_finding(row: FindingRow) -> Finding:
+    f = finding_from_dict(row.data)
+    return replace(f, state=FindingState(row.state), severity=Severity(row.severity))
+
+
+def _stored_finding(row: FindingRow) -> StoredFinding:
+    return StoredFinding(finding=_row_finding(row), state=FindingState(row.state), severity=Severity(row.severity),
+                         first_seen=row.first_seen, last_seen=row.last_seen, resolved_at=row.resolved_at)
+
+
+def _stored_resource(row: ResourceStateRow) -> StoredResource:
+    return StoredResource(uid=row.uid, provider=row.provider, account=row.account, region=row.region, type=row.type,
+                          name=row.name, level=Level(row.level), latent=row.latent, public=row.public,
+                          unknown=row.unknown, gone=row.gone, first_seen=row.first_seen, last_seen=row.last_seen)
+
+
+def _event(row: FindingEventRow) -> Event:
+    return Event(type=EventType(row.type), fingerprint=row.fingerprint, at=row.at, scan_id=row.scan_id,
+                 state=FindingState(row.state), severity=Severity(row.severity),
+                 old_state=FindingState(row.old_state) if row.old_state else None,
+                 old_severity=Severity(row.old_severity) if row.old_severity else None, detail=row.detail)
