@@ -1,53 +1,53 @@
-"""`cloudwatchdog demo`: start an embedded moto server, seed a realistic estate, scan it, show the result.
+"""`cloudwatchdog demo`: start the embedded emulators (AWS, Google Cloud Storage, and Azure when Node.js is there),
+seed the Velora Motors estate, scan it into a fresh state store, write the JSON and the HTML report.
 
-No cloud account is touched: the process uses fixed emulator credentials and the local endpoint only.
+No cloud account is touched: the process uses fixed emulator credentials and local endpoints only.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
-from cloudwatchdog.commands.scan import execute_scan
-from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.demo_estate import seed_demo_estate
-from cloudwatchdog.emulators.moto import MotoServer
+from cloudwatchdog.cli import EXIT_OK
+from cloudwatchdog.commands.report import write_report
+from cloudwatchdog.commands.scan import check_output_dir, execute_scan
+from cloudwatchdog.demo_world import demo_world
 from cloudwatchdog.rules.loader import load_rules
 
-
-def _isolate_from_real_credentials() -> None:
-    # The demo must never reach a real account, whatever the user's environment holds.
-    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                "AWS_ENDPOINT_URL"):
-        os.environ.pop(var, None)
-    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
-    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
-    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+DEMO_DB = "cloudwatchdog-demo.db"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    console = Console()
-    _isolate_from_real_credentials()
-    with console.status("starting the embedded AWS emulator (moto server) on 127.0.0.1 ..."):
-        server = MotoServer().start()
-    try:
-        with console.status("seeding the demo estate ..."):
-            estate = seed_demo_estate(server.endpoint)
-        console.print(
-            f"Demo estate: {len(estate.accounts)} AWS accounts, {len(estate.buckets)} buckets, "
-            f"{len(estate.access_points)} access points, emulated at {server.endpoint}"
-        )
-        cfg = Config(providers=Providers(aws=estate.aws_provider()))
-        _, result, written = execute_scan(cfg, load_rules(), ["json"], args.output, None, show_progress=True)
-    finally:
-        server.stop()
-    mistakes = [b for b in estate.buckets if b.issue] + [a for a in estate.access_points if a.issue]
-    console.print(f"\nThe estate was seeded with {len(mistakes)} deliberate mistakes; "
+    from cloudwatchdog.state.store import Store
+    from cloudwatchdog.state.timefmt import parse_iso
+
+    console = Console(highlight=False)
+    output = args.output
+    check_output_dir(output)
+    db = Path(output) / DEMO_DB
+    db.unlink(missing_ok=True)  # every demo starts with an empty history
+    with console.status("starting the demo ...") as status, \
+            demo_world(lambda message: status.update(message), azure=not args.no_azure) as world:
+        console.print("Demo estate (emulated on 127.0.0.1, fictional data):")
+        for part in world.parts:
+            console.print(f"  {escape(part)}", soft_wrap=True)
+        for skipped in world.skipped:
+            console.print(f"  [yellow]skipped[/] {escape(skipped)}", soft_wrap=True)
+        status.update("scanning ...")
+        with Store.open(f"sqlite:///{db.resolve()}") as store:
+            _, result, written = execute_scan(world.config, load_rules(), ["json"], output, None,
+                                              show_progress=False, store=store)
+            at = parse_iso(result.finished_at)
+            data = store.report_data(at=at, title="cloudwatchdog demo: Velora Motors")
+            written += write_report(data, ["html"], output, "cloudwatchdog-demo-report")
+    console.print(f"\nThe estate was seeded with {world.mistakes} deliberate mistakes; "
                   f"the scan raised {len(result.findings)} findings.")
-    if written:
-        console.print(f"JSON: {written[0]}", soft_wrap=True, highlight=False)
-    return 0
+    for path in written:
+        console.print(f"{path.suffix.lstrip('.').upper()}: {path}", soft_wrap=True)
+    console.print(f"State store: {db}  (try: cloudwatchdog findings list --state-url sqlite:///{db})",
+                  soft_wrap=True)
+    return EXIT_OK
