@@ -102,7 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--state-url", metavar="URL", help="state store URL, overriding state.url")
 
     demo = sub.add_parser("demo", help="scan an embedded emulated estate seeded with classic mistakes")
-    demo.add_argument("--output", default="./out", help="where the JSON goes (default ./out)")
+    demo.add_argument("--output", default="./out",
+                      help="where the JSON, the HTML report and the demo's state store go (default ./out)")
+    demo.add_argument("--no-azure", action="store_true", help="leave out the Azure part (it needs Node.js)")
 
     cp = sub.add_parser("check-policy", help="judge one policy document offline (a pre-deploy check)")
     cp.add_argument("file", help="policy JSON file, or - for stdin")
