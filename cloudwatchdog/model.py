@@ -264,6 +264,17 @@ class Resource:
         }
 
 
+# Resource types whose exposure only summarises other resources (an Azure storage account rolls up its containers)
+# or that carry account-level settings: they are not counted as exposed resources of their own (the containers,
+# buckets and snapshots are), so "resources public now" counts each exposed thing once.
+AGGREGATE_TYPES = frozenset({"aws.account", "azure.storage.account"})
+
+
+def counts_as_exposed(resource: Resource) -> bool:
+    """Whether this resource is counted in public/latent tallies and exposure windows (see AGGREGATE_TYPES)."""
+    return resource.type not in AGGREGATE_TYPES
+
+
 class FindingState(StrEnum):
     NEW = "new"
     OPEN = "open"

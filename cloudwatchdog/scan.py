@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cloudwatchdog.config import Config
-from cloudwatchdog.model import Coverage, CoverageStatus, Finding, FindingState, Level, Resource, Severity
+from cloudwatchdog.model import (
+    Coverage,
+    CoverageStatus,
+    Finding,
+    FindingState,
+    Level,
+    Resource,
+    Severity,
+    counts_as_exposed,
+)
 from cloudwatchdog.providers import PROVIDERS
 from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
@@ -44,9 +53,13 @@ class ScanResult:
                 if f.severity.rank >= severity.rank and f.state is not FindingState.SUPPRESSED]
 
     def count_by_level(self) -> dict[str, int]:
+        """Resources by verdict (and latent), each exposed thing once: aggregate types are left out, unless their
+        verdict is unknown (an unknown is never hidden)."""
         counts = {level.value: 0 for level in Level}
         counts["latent"] = 0
         for r in self.resources:
+            if not counts_as_exposed(r) and r.exposure.level is not Level.UNKNOWN:
+                continue
             counts[r.exposure.level.value] += 1
             if r.exposure.latent:
                 counts["latent"] += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cloudwatchdog.model import Finding, FindingState, Level
+from cloudwatchdog.model import Finding, FindingState, Level, counts_as_exposed
 from cloudwatchdog.render.windows import parse_time
 from cloudwatchdog.report_model import (
     CoverageRow,
@@ -36,7 +36,8 @@ def report_from_scan(result: ScanResult, now: str | None = None, *, title: str =
                                                     for f in result.resolved)]
     new = sorted(by_state[FindingState.NEW], key=_severity_first)
     still_open = sorted([*by_state[FindingState.OPEN], *by_state[FindingState.REOPENED]], key=_longest_first)
-    public = {r.uid for r in result.resources if r.exposure.level is Level.PUBLIC}
+    public = {r.uid for r in result.resources
+              if r.exposure.level is Level.PUBLIC and not r.exposure.latent and counts_as_exposed(r)}
     # Public now with a finding that is new (or back after being resolved), and none open from before.
     became_public = public & _uids(f for f in result.findings if f.state in (FindingState.NEW, FindingState.REOPENED))
     became_public -= _uids(f for f in result.findings if f.state is FindingState.OPEN)

@@ -31,6 +31,7 @@ from cloudwatchdog.model import (
     Resource,
     Severity,
     SuppressionInfo,
+    counts_as_exposed,
 )
 from cloudwatchdog.state.timefmt import iso, iso_or_none
 
@@ -339,7 +340,7 @@ def diff_resources(now: datetime, resources: Sequence[Resource], coverage: Seque
             level, latent, public = Level.UNKNOWN, False, False
         else:
             level, latent = r.exposure.level, r.exposure.latent
-            public = is_public(level, latent)
+            public = is_public(level, latent) and counts_as_exposed(r)
         was_public = prev.public if prev is not None else False
         op = IntervalOp.OPEN if public and not was_public else IntervalOp.CLOSE if was_public and not public \
             else IntervalOp.NONE
