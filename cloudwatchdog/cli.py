@@ -105,6 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", default="./out",
                       help="where the JSON, the HTML report and the demo's state store go (default ./out)")
     demo.add_argument("--no-azure", action="store_true", help="leave out the Azure part (it needs Node.js)")
+    demo.add_argument("--no-history", action="store_true",
+                      help="scan once, without replaying 45 days of history into the store first")
 
     cp = sub.add_parser("check-policy", help="judge one policy document offline (a pre-deploy check)")
     cp.add_argument("file", help="policy JSON file, or - for stdin")

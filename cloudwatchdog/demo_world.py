@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from cloudwatchdog.config import Config, Providers
 
@@ -37,6 +38,7 @@ class DemoWorld:
     parts: tuple[str, ...]  # one line per cloud that runs: what it holds and where
     mistakes: int  # resources seeded with a deliberate mistake
     skipped: tuple[str, ...]  # one line per cloud left out, with the reason
+    aws_s3: Any = None  # an S3 client of the AWS prod account (the demo history changes its buckets)
 
 
 @contextmanager
@@ -91,4 +93,7 @@ def demo_world(status: Status | None = None, *, azure: bool = True, install_azur
                 mistakes += sum(1 for a in est.accounts if a.issue) + sum(1 for c in est.containers if c.issue)
         else:
             skipped.append("Azure: left out on request")
-        yield DemoWorld(Config(providers=providers), tuple(parts), mistakes, tuple(skipped))
+        from cloudwatchdog.emulators.moto import emulator_client
+
+        yield DemoWorld(Config(providers=providers), tuple(parts), mistakes, tuple(skipped),
+                        aws_s3=emulator_client(aws.session(), "s3", moto.endpoint))

@@ -1,5 +1,6 @@
 """`cloudwatchdog demo`: start the embedded emulators (AWS, Google Cloud Storage, and Azure when Node.js is there),
-seed the Velora Motors estate, scan it into a fresh state store, write the JSON and the HTML report.
+seed the Velora Motors estate, replay 45 days of history into a fresh state store (demo_history), scan it, write the
+JSON and the HTML report.
 
 No cloud account is touched: the process uses fixed emulator credentials and local endpoints only.
 """
@@ -22,8 +23,9 @@ DEMO_DB = "cloudwatchdog-demo.db"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from cloudwatchdog.demo_history import record_history
     from cloudwatchdog.state.store import Store
-    from cloudwatchdog.state.timefmt import parse_iso
+    from cloudwatchdog.state.timefmt import now_utc, parse_iso
 
     console = Console(highlight=False)
     output = args.output
@@ -37,9 +39,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
             console.print(f"  {escape(part)}", soft_wrap=True)
         for skipped in world.skipped:
             console.print(f"  [yellow]skipped[/] {escape(skipped)}", soft_wrap=True)
-        status.update("scanning ...")
+        rules = load_rules()
         with Store.open(f"sqlite:///{db.resolve()}") as store:
-            _, result, written = execute_scan(world.config, load_rules(), ["json"], output, None,
+            if not args.no_history:
+                history = record_history(store, world.config, rules, world.aws_s3, now_utc(),
+                                         lambda message: status.update(message))
+                console.print("History replayed into the store (scans at backdated times, AWS part):")
+                for line in history:
+                    console.print(f"  {escape(line)}", soft_wrap=True)
+            status.update("scanning ...")
+            _, result, written = execute_scan(world.config, rules, ["json"], output, None,
                                               show_progress=False, store=store)
             at = parse_iso(result.finished_at)
             data = store.report_data(at=at, title="cloudwatchdog demo: Velora Motors")
