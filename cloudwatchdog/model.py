@@ -370,6 +370,13 @@ class Coverage:
     resources: int
     errors: tuple[str, ...] = ()
     api_calls: int = 0
+    # What this scan enumerated for the account: resource types, or ``type@region`` for regional listings. A
+    # resource absent from a complete scan is gone only if its type (and region) was in scope: turning a feature
+    # off or dropping a region from the config must not look like a fix. None: not stated (everything).
+    scope: tuple[str, ...] | None = None
+
+    def covers(self, resource_type: str, region: str) -> bool:
+        return self.scope is None or resource_type in self.scope or f"{resource_type}@{region}" in self.scope
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -379,4 +386,5 @@ class Coverage:
             "resources": self.resources,
             "errors": list(self.errors),
             "api_calls": self.api_calls,
+            "scope": list(self.scope) if self.scope is not None else None,
         }

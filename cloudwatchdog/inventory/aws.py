@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cloudwatchdog.exposure.aws_s3 import access_point_exposure, bucket_exposure, bucket_grants_public
-from cloudwatchdog.inventory.aws_sharing import sharing_resources
+from cloudwatchdog.inventory.aws_sharing import sharing_resources, sharing_scope
 from cloudwatchdog.model import (
     Coverage,
     CoverageStatus,
@@ -23,6 +23,9 @@ from cloudwatchdog.normalize.aws import AwsAccountInventory, normalize_account
 from cloudwatchdog.normalize.aws_sharing import normalize_sharing
 
 PROVIDER = "aws"
+ACCOUNT_TYPE = "aws.account"
+BUCKET_TYPE = "aws.s3.bucket"
+ACCESS_POINT_TYPE = "aws.s3.access_point"
 
 
 def account_uid(account: str) -> str:
@@ -77,7 +80,7 @@ def bucket_resource(bucket: S3Bucket) -> Resource:
         provider=PROVIDER,
         account=bucket.account,
         region=bucket.region,
-        type="aws.s3.bucket",
+        type=BUCKET_TYPE,
         name=bucket.name,
         exposure=bucket_exposure(bucket),
         tags=dict(tags),
@@ -103,7 +106,7 @@ def access_point_resource(ap: S3AccessPoint) -> Resource:
         provider=PROVIDER,
         account=ap.account,
         region=ap.region,
-        type="aws.s3.access_point",
+        type=ACCESS_POINT_TYPE,
         name=ap.name,
         exposure=access_point_exposure(ap),
         properties=properties,
@@ -132,7 +135,7 @@ def account_resource(inv: AwsAccountInventory) -> Resource:
         provider=PROVIDER,
         account=inv.account,
         region="global",
-        type="aws.account",
+        type=ACCOUNT_TYPE,
         name=inv.name or inv.account,
         exposure=exposure,
         properties=properties,
@@ -149,7 +152,8 @@ def account_resources(inv: AwsAccountInventory) -> list[Resource]:
 
 
 def account_coverage(
-    inv: AwsAccountInventory, resources: list[Resource], extra_errors: Sequence[str] = ()
+    inv: AwsAccountInventory, resources: list[Resource], extra_errors: Sequence[str] = (),
+    extra_scope: Sequence[str] = (),
 ) -> Coverage:
     """``extra_errors``: failures of the account's other readers (snapshot and image sharing), listed once."""
     if inv.status == "error":
@@ -170,7 +174,8 @@ def account_coverage(
             why = "; ".join(e.detail for e in r.exposure.evidence if "could not" in e.detail)
             errors.append(f"{r.type} {r.name}: exposure could not be determined" + (f": {why}" if why else ""))
     status = CoverageStatus.PARTIAL if errors else CoverageStatus.OK
-    return Coverage(PROVIDER, inv.account, status, len(resources), tuple(errors), inv.api_calls)
+    scope = (ACCOUNT_TYPE, BUCKET_TYPE, ACCESS_POINT_TYPE, *extra_scope)
+    return Coverage(PROVIDER, inv.account, status, len(resources), tuple(errors), inv.api_calls, scope)
 
 
 def analyse_snapshot(snapshot: Mapping[str, Any]) -> tuple[list[Resource], Coverage]:
@@ -179,4 +184,4 @@ def analyse_snapshot(snapshot: Mapping[str, Any]) -> tuple[list[Resource], Cover
     inventory = normalize_account(snapshot)
     sharing = normalize_sharing(snapshot)
     found = account_resources(inventory) + sharing_resources(sharing)
-    return found, account_coverage(inventory, found, sharing.errors)
+    return found, account_coverage(inventory, found, sharing.errors, sharing_scope(sharing))

@@ -78,3 +78,11 @@ def sharing_resources(inv: SharingInventory) -> list[Resource]:
 
 
 __all__ = ["shared_resource", "sharing_resources"]
+
+
+def sharing_scope(inv: SharingInventory) -> list[str]:
+    """The resource types and regions this scan enumerated (``type@region``); none when sharing was not collected."""
+    if not inv.collected:
+        return []
+    types = sorted({kind.resource_type for kind in ShareKind})
+    return [f"{t}@{region}" for region in inv.regions for t in types]

@@ -156,7 +156,8 @@ def subscription_coverage(inv: AzureSubscriptionInventory, resources: list[Resou
             why = "; ".join(e.detail for e in r.exposure.evidence[:2])
             errors.append(f"{r.type} {r.name}: exposure could not be determined: {why}")
     status = CoverageStatus.PARTIAL if errors else CoverageStatus.OK
-    return Coverage(PROVIDER, inv.subscription, status, len(resources), tuple(dict.fromkeys(errors)), inv.api_calls)
+    return Coverage(PROVIDER, inv.subscription, status, len(resources), tuple(dict.fromkeys(errors)), inv.api_calls,
+                    (ACCOUNT_TYPE, CONTAINER_TYPE))
 
 
 def analyse_snapshot(snapshot: Mapping[str, Any]) -> tuple[list[Resource], Coverage]:

@@ -70,7 +70,7 @@ def project_coverage(inv: GcpProjectInventory, resources: list[Resource]) -> Cov
         if r.exposure.level is Level.UNKNOWN and not read_errors:
             errors.append(f"{r.type} {r.name}: exposure could not be determined")
     status = CoverageStatus.PARTIAL if errors else CoverageStatus.OK
-    return Coverage(PROVIDER, inv.project, status, len(resources), tuple(errors), inv.api_calls)
+    return Coverage(PROVIDER, inv.project, status, len(resources), tuple(errors), inv.api_calls, (BUCKET_TYPE,))
 
 
 def analyse_snapshot(snapshot: Mapping[str, Any]) -> tuple[list[Resource], Coverage]:

@@ -266,7 +266,9 @@ def diff_scan(
 
     # 2. Stored findings this scan did not produce: resolved only when the scan knows.
     verdicts = {r.uid: r.exposure.level for r in resources}
+    unreadable = {r.uid for r in resources if r.properties.get("read_errors")}
     status = coverage_status(coverage)
+    scopes = {(c.provider, c.account): c for c in coverage}
     resolved: list[Finding] = []
     for fp in sorted(previous):
         prev = previous[fp]
@@ -275,10 +277,14 @@ def diff_scan(
         old = prev.finding
         level = verdicts.get(old.resource_uid)
         if level is not None:
-            knows = level is not Level.UNKNOWN
+            # A known verdict is not enough when some setting of the resource could not be read: the rule may
+            # have needed exactly that setting (shared key access, uniform access ...).
+            knows = level is not Level.UNKNOWN and old.resource_uid not in unreadable
             why = "the resource no longer matches the rule"
         else:
-            knows = status.get((old.provider, old.account)) is CoverageStatus.OK
+            cov = scopes.get((old.provider, old.account))
+            knows = (status.get((old.provider, old.account)) is CoverageStatus.OK and cov is not None
+                     and cov.covers(old.resource_type, old.region))
             why = f"the resource is gone (absent from a complete scan of {old.provider} account {old.account})"
         if knows:
             out = _lifecycle(old, FindingState.RESOLVED, prev.first_seen, prev.last_seen, now, None, None)
@@ -349,10 +355,13 @@ def diff_resources(now: datetime, resources: Sequence[Resource], coverage: Seque
                              first_seen=prev.first_seen if prev else now, last_seen=now)
         out.append(ResourceChange(row, op))
     status = coverage_status(coverage)
+    scopes = {(c.provider, c.account): c for c in coverage}
     for uid in sorted(previous):
         prev = previous[uid]
         if uid in seen or prev.gone or status.get((prev.provider, prev.account)) is not CoverageStatus.OK:
             continue
+        if not scopes[(prev.provider, prev.account)].covers(prev.type, prev.region):
+            continue  # not enumerated this time (a feature turned off, a region dropped): its last state stands
         out.append(ResourceChange(replace(prev, public=False, gone=True),
                                   IntervalOp.CLOSE if prev.public else IntervalOp.NONE))
     return out
