@@ -23,6 +23,9 @@ Decisions where the documentation leaves a choice (documented in the README):
   verdict that depends on it is ``unknown``.
 - Trusted-service bypass and resource instance rules admit authenticated Azure services only: never anonymous.
 - ``allowSharedKeyAccess`` does not affect anonymous access; the account resource carries it for its own rule.
+- An unreadable static website setting makes ``$web`` ``unknown``, behind the firewall too: on, the site would be
+  public (open network) or latent (restricted or closed network); off, it adds nothing. Only when the container's
+  own level already makes it latent behind the firewall does the setting not matter.
 
 Pure: no SDK, no network, no I/O.
 """
@@ -245,14 +248,7 @@ def _website_route(container: BlobContainer, reach: NetworkReach, report: _Repor
     if website is None:
         website = ReadError("GetBlobServiceProperties", "NotCollected", "the static website setting was not read")
     if isinstance(website, ReadError):
-        if reach.kind in ("restricted", "closed"):
-            report.note("static-website", f"the static website setting could not be read ({website.describe()}); "
-                                          "the firewall keeps the website endpoint off the internet either way")
-            report.routes.append(("none", NO_CAPABILITIES))
-        else:
-            report.add("read-error", f"{website.describe()}: cannot tell whether the $web container is served as a "
-                                     "static website")
-            report.routes.append(("unknown", _WEBSITE_ACCESS))
+        _unreadable_website(website, reach, report)
         return
     if not website.enabled:
         report.note("static-website", "static website hosting is off: $web is an ordinary container")
@@ -262,6 +258,26 @@ def _website_route(container: BlobContainer, reach: NetworkReach, report: _Repor
     report.add("static-website", f"static website hosting is on{index}: the website endpoint serves every blob in "
                                  "$web anonymously, whatever the container's access level and allowBlobPublicAccess")
     _through_network(reach, _WEBSITE_ACCESS, report)
+
+
+def _unreadable_website(error: ReadError, reach: NetworkReach, report: _Report) -> None:
+    """The static website setting could not be read. On an open network the site would be public; behind a
+    restricting or closed firewall it would be latent (one network change away from public), and off it would add
+    nothing: either way the verdict depends on the setting, so it is unknown, never plainly private. The one
+    exception: the container's own level already makes it latent with read access behind that firewall, which is all
+    the website could add."""
+    restricted = reach.kind in ("restricted", "closed")
+    if restricted and any(state == "latent" and access.read for state, access in report.routes):
+        report.note("static-website", f"the static website setting could not be read ({error.describe()}); the "
+                                      "container is latent through its access level whether or not the website is on")
+        report.routes.append(("none", NO_CAPABILITIES))
+        return
+    report.add("read-error", f"{error.describe()}: cannot tell whether the $web container is served as a static "
+                             "website")
+    if restricted:
+        report.add("network", f"{reach.detail}: if the website is on, it is held back by the network (latent), not "
+                              "public")
+    report.routes.append(("unknown", _WEBSITE_ACCESS))
 
 
 def _verdict(report: _Report, *, unknown: bool = False) -> Exposure:

@@ -10,8 +10,14 @@ Decisions taken conservatively (a false "private" is the breach this tool exists
 
 - An IAM condition on a public binding does not make it non-public: no condition can be proven here to exclude
   every anonymous request, so it is recorded as evidence and the binding counts.
-- A role whose permissions are not known (a custom role, an unknown ``roles/storage.*`` role, another predefined
-  role on a bucket) is assumed to allow read, list and write, and the evidence says so.
+- A role whose permissions are not known (a custom role, an unknown ``roles/storage.*`` role, another service's
+  predefined role, on the bucket or on the project) is assumed to allow read, list and write, and the evidence says
+  so: many predefined roles of other services carry ``storage.objects.*`` permissions (Composer workers, Cloud Build
+  builders, Dataproc workers...), so a project-level grant of one to an outside member is cross-account.
+- A service account counts as ours when it belongs to a scanned project (``x@<project-id>.iam.gserviceaccount.com``,
+  ``<project-id>@appspot.gserviceaccount.com``) or is a Google-managed account of a scanned project number in a
+  domain only Google creates accounts in (service agents, the Compute Engine default account). A project number in
+  any other address (``service-<our number>@someone-elses-project.iam.gserviceaccount.com``) proves nothing.
 - A setting that could not be read makes the verdict unknown unless the verdict does not depend on it.
 
 Pure: no SDK, no network, no I/O.
@@ -73,7 +79,20 @@ _PUBLIC_MEMBERS = {
 }
 _CONVENIENCE = {"projectOwner": "owners", "projectEditor": "editors", "projectViewer": "viewers"}
 _ACL_PROJECT = re.compile(r"^project-(owners|editors|viewers)-(.+)$")
-_SA_NUMBER = re.compile(r"^(?:service-)?(\d+)(?:-compute)?$")
+# Google-managed accounts named after a project NUMBER (IAM "Service agents" page; the Compute Engine default
+# account). Their domains belong to Google's own projects: nobody else can create an account there, so a number match
+# is proof the account is the project's. The same local part in a customer project's domain is not.
+_AGENT_IAM_DOMAINS = (
+    r"gcp-sa-[a-z0-9-]+|gs-project-accounts|compute-system|container-engine-robot|containerregistry|"
+    r"container-analysis|dataflow-service-producer-prod|dataproc-accounts|serverless-robot-prod|gcf-admin-robot|"
+    r"cloudcomposer-accounts|gcp-gae-service|[a-z0-9-]+\.google\.com"  # google.com:<id> projects are Google's
+)
+_NUMBERED_ACCOUNTS = (
+    re.compile(r"^(\d+)@cloudservices\.gserviceaccount\.com$"),  # Google APIs service agent
+    re.compile(r"^(\d+)@cloudbuild\.gserviceaccount\.com$"),  # legacy Cloud Build service account
+    re.compile(r"^(\d+)-compute@developer\.gserviceaccount\.com$"),  # Compute Engine default service account
+    re.compile(rf"^service-p?(\d+)@(?:{_AGENT_IAM_DOMAINS})\.iam\.gserviceaccount\.com$"),  # service agents
+)
 _MAX_TEXT = 300
 
 
@@ -90,9 +109,11 @@ def describe_access(access: Capabilities) -> str:
 # --- Roles --------------------------------------------------------------------------------------------------
 
 
-def role_capabilities(role: str, *, project_level: bool = False) -> tuple[Capabilities, str | None] | None:
-    """(what the role allows on a bucket, a note when that is assumed), or None for a project-level role that
-    grants no Cloud Storage access (another service's predefined role)."""
+def role_capabilities(role: str, *, project_level: bool = False) -> tuple[Capabilities, str | None]:
+    """(what the role allows on a bucket, a note when that is assumed). A role whose permissions this version does
+    not know is assumed to allow read, list and write, on the bucket and on the project alike: predefined roles of
+    other services may carry storage.objects.* permissions (roles/composer.worker, roles/cloudbuild.builds.builder,
+    roles/dataproc.worker...), and their permission lists are not read."""
     base, _, _ = role.partition("_withcond_")  # how a v1 policy read names a conditional binding's role
     known = ROLE_CAPABILITIES.get(base)
     if known is not None:
@@ -101,10 +122,10 @@ def role_capabilities(role: str, *, project_level: bool = False) -> tuple[Capabi
         return ALL, f"{base} is not a Cloud Storage role this version knows: assumed to allow read, list and write"
     if "/roles/" in base:
         return ALL, f"custom role {base}: its permissions were not read; assumed to allow read, list and write"
-    if project_level:
-        return None
-    return ALL, f"role {base} is not a Cloud Storage role: its permissions on the bucket are assumed to allow " \
-                "read, list and write"
+    where = "granted on the project, it reaches every bucket of the project; " if project_level else ""
+    return ALL, f"role {base} is not a Cloud Storage role this version knows: {where}its permissions were not " \
+                "read, and roles of other services may carry storage.objects.* permissions; assumed to allow read, " \
+                "list and write"
 
 
 # --- Members ------------------------------------------------------------------------------------------------
@@ -145,9 +166,10 @@ def _service_account(email: str, owner: BucketOwner) -> bool:
             return True
     if domain == "appspot.gserviceaccount.com" and owner.project_known(local):
         return True
-    number = _SA_NUMBER.match(local)
-    if number and domain.endswith("gserviceaccount.com") and owner.number_known(number.group(1)):
-        return True
+    for pattern in _NUMBERED_ACCOUNTS:
+        number = pattern.match(f"{local}@{domain}")
+        if number:
+            return owner.number_known(number.group(1))
     return owner.domain_known(domain)
 
 
@@ -224,10 +246,7 @@ def _condition_text(condition: IamCondition | None) -> str:
 def _iam_grants(policy: IamPolicy, source: str, where: str, owner: BucketOwner, *, project_level: bool) -> _Grants:
     out = _Grants()
     for binding in policy.bindings:
-        caps = role_capabilities(binding.role, project_level=project_level)
-        if caps is None:
-            continue
-        access, assumed = caps
+        access, assumed = role_capabilities(binding.role, project_level=project_level)
         conditional = "_withcond_" in binding.role or binding.condition is not None
         condition = _condition_text(binding.condition) or "a condition that was not returned"
         for member in binding.members:

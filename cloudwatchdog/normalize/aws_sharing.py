@@ -118,15 +118,24 @@ def parse_launch_permissions(payload: Any) -> tuple[Grantee, ...]:
 
 
 def _restore_values(payload: Any, result_key: str, list_key: str) -> tuple[Grantee, ...]:
+    # RDS always answers with the ``restore`` attribute, shared or not: a result without the attribute list, or a
+    # list without a ``restore`` entry, is not an answer about sharing (never read it as "shared with no one").
     result = _mapping(_mapping(payload, "attributes response").get(result_key), result_key)
+    if list_key not in result:
+        raise ShapeError(f"{result_key} has no {list_key} list")
     out: list[Grantee] = []
-    for raw in _list(result.get(list_key, []), list_key):
+    restore_seen = False
+    for raw in _list(result[list_key], list_key):
         attribute = _mapping(raw, "attribute")
         if attribute.get("AttributeName") != "restore":
             continue
+        restore_seen = True
+        # An empty AttributeValues (not shared) may reach us without the key: botocore drops an empty list.
         for value in _list(attribute.get("AttributeValues", []), "restore AttributeValues"):
             text = _str(value, "restore attribute value")
             out.append(Grantee("group", text) if text == PUBLIC_GROUP else Grantee("account", text))
+    if not restore_seen:
+        raise ShapeError(f"{list_key} has no restore attribute (RDS always returns it)")
     return tuple(out)
 
 

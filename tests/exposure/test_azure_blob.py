@@ -145,9 +145,24 @@ ROWS = [
         list=True),
     Row("$web website unreadable on an open network: cannot tell", container(
         "None", "$web", static_website=WEBSITE_ERROR), Level.UNKNOWN, mentions="AuthorizationFailure"),
-    Row("$web website unreadable behind the firewall: private either way", container(
-        "None", "$web", static_website=WEBSITE_ERROR, network=DENY_VNET), Level.PRIVATE,
-        mentions="off the internet either way"),
+    # behind the firewall the website would be latent if on, plainly private if off: the latent flag depends on
+    # the unreadable setting, so the verdict is unknown (never "private, not latent")
+    Row("$web website unreadable behind a VNet firewall: cannot tell latent from private", container(
+        "None", "$web", static_website=WEBSITE_ERROR, network=DENY_VNET), Level.UNKNOWN,
+        first_evidence="AuthorizationFailure", mentions="held back by the network (latent), not public"),
+    Row("$web website unreadable behind an IP firewall: cannot tell", container(
+        "None", "$web", static_website=WEBSITE_ERROR, network=DENY_IP), Level.UNKNOWN, mentions="AuthorizationFailure"),
+    Row("$web website unreadable, public network access disabled: cannot tell", container(
+        "None", "$web", static_website=WEBSITE_ERROR, public_network_access="Disabled"), Level.UNKNOWN,
+        mentions="publicNetworkAccess is Disabled"),
+    Row("$web website never collected behind the firewall: cannot tell", container(
+        "None", "$web", static_website=None, network=DENY_VNET), Level.UNKNOWN, mentions="NotCollected"),
+    Row("$web Blob level behind the firewall is latent whether or not the website is on", container(
+        "Blob", "$web", static_website=WEBSITE_ERROR, network=DENY_IP), Level.PRIVATE, latent=True, read=True,
+        mentions="whether or not the website is on"),
+    Row("$web Blob level held back by the flag, website unreadable, open network: cannot tell", container(
+        "Blob", "$web", static_website=WEBSITE_ERROR, allow_blob_public_access=False), Level.UNKNOWN,
+        mentions="AuthorizationFailure"),
     Row("$web website never collected on an open network: cannot tell", container(
         "None", "$web", static_website=None), Level.UNKNOWN, mentions="NotCollected"),
     Row("a container named like $web in spirit is not $web", container("None", "web", static_website=WEBSITE_ON),

@@ -132,6 +132,10 @@ CASES: list[tuple[str, dict[str, Any], Level, bool, tuple[bool, bool, bool], tup
         f"serviceAccount:{NUMBER}-compute@developer.gserviceaccount.com",
         f"serviceAccount:{PROJECT}@appspot.gserviceaccount.com")))},
      Level.PRIVATE, False, (False, False, False), ()),
+    ("service agent look-alike in a foreign project is external", {"iam_policy": policy((
+        "roles/storage.objectAdmin", (f"serviceAccount:service-{NUMBER}@attacker-proj.iam.gserviceaccount.com",)))},
+     Level.CROSS_ACCOUNT, False, (True, True, True),
+     (f"serviceAccount:service-{NUMBER}@attacker-proj.iam.gserviceaccount.com",)),
     ("service account of a foreign project",
      {"iam_policy": policy(("roles/storage.objectViewer", ("serviceAccount:etl@agency-prj.iam.gserviceaccount.com",)))},
      Level.CROSS_ACCOUNT, False, (True, True, False), ("serviceAccount:etl@agency-prj.iam.gserviceaccount.com",)),
@@ -174,8 +178,19 @@ CASES: list[tuple[str, dict[str, Any], Level, bool, tuple[bool, bool, bool], tup
     ("project IAM external viewer",
      {"project_iam": IamPolicy((IamBinding("roles/viewer", ("user:c@consult.example",)),))},
      Level.CROSS_ACCOUNT, False, (True, True, False), ("user:c@consult.example",)),
-    ("project IAM role of another service is ignored",
+    # another service's predefined role on the project may carry storage.objects.* permissions: assumed to allow all
+    ("project IAM role of another service is assumed to reach bucket data",
      {"project_iam": IamPolicy((IamBinding("roles/bigquery.dataViewer", ("user:c@consult.example",)),))},
+     Level.CROSS_ACCOUNT, False, (True, True, True), ("user:c@consult.example",)),
+    ("project IAM composer worker to an outside user",
+     {"project_iam": IamPolicy((IamBinding("roles/composer.worker", ("user:dispatch@northwind-logistics.example",)),))},
+     Level.CROSS_ACCOUNT, False, (True, True, True), ("user:dispatch@northwind-logistics.example",)),
+    ("project IAM cloud build builder to an outside user", {"project_iam": IamPolicy((IamBinding(
+        "roles/cloudbuild.builds.builder", ("user:dispatch@northwind-logistics.example",)),))},
+     Level.CROSS_ACCOUNT, False, (True, True, True), ("user:dispatch@northwind-logistics.example",)),
+    ("project IAM role of another service to our own members stays private", {"project_iam": IamPolicy((IamBinding(
+        "roles/composer.worker", ("user:ana@velora.example", f"serviceAccount:{NUMBER}-compute@developer."
+                                  "gserviceaccount.com")),))},
      Level.PRIVATE, False, (False, False, False), ()),
     ("project IAM not read", {"project_iam": None}, Level.PRIVATE, False, (False, False, False), ()),
     # unknown is never private
@@ -289,13 +304,17 @@ def test_public_grants(settings: dict[str, Any], expected: bool | None) -> None:
 
 
 def test_roles() -> None:
-    caps, note = role_capabilities("roles/storage.objectViewer") or (None, None)
-    assert caps is not None and (caps.read, caps.list, caps.write) == (True, True, False) and note is None
-    caps, note = role_capabilities("roles/storage.objectViewer_withcond_2b3c") or (None, None)
-    assert caps is not None and caps.read and note is None
-    assert role_capabilities("roles/bigquery.dataViewer", project_level=True) is None
-    other = role_capabilities("roles/bigquery.dataViewer")
-    assert other is not None and other[0].write and other[1] and "not a Cloud Storage role" in other[1]
+    caps, note = role_capabilities("roles/storage.objectViewer")
+    assert (caps.read, caps.list, caps.write) == (True, True, False) and note is None
+    caps, note = role_capabilities("roles/storage.objectViewer_withcond_2b3c")
+    assert caps.read and note is None
+    for project_level in (False, True):
+        caps, note = role_capabilities("roles/composer.worker", project_level=project_level)
+        assert (caps.read, caps.list, caps.write) == (True, True, True)
+        assert note and "not a Cloud Storage role" in note and "assumed to allow read, list and write" in note
+    assert "granted on the project" in (role_capabilities("roles/composer.worker", project_level=True)[1] or "")
+    caps, note = role_capabilities("roles/viewer", project_level=True)
+    assert (caps.read, caps.list, caps.write, note) == (True, True, False, None), "basic roles stay as they were"
 
 
 def test_members() -> None:
@@ -314,6 +333,36 @@ def test_members() -> None:
     assert acl_member("domain-velora.example", owner)[:2] == (Kind.INTERNAL, "domain:velora.example")
     assert acl_member("group-00b4903a97d", owner)[0] is Kind.EXTERNAL
     assert acl_member("project-editors-318845120947", owner)[0] is Kind.INTERNAL
+
+
+@pytest.mark.parametrize(("email", "kind"), [
+    # Google-managed accounts named after a scanned project's number: ours
+    (f"{NUMBER}@cloudservices.gserviceaccount.com", Kind.INTERNAL),
+    (f"{NUMBER}-compute@developer.gserviceaccount.com", Kind.INTERNAL),
+    (f"{NUMBER}@cloudbuild.gserviceaccount.com", Kind.INTERNAL),
+    (f"service-{NUMBER}@gs-project-accounts.iam.gserviceaccount.com", Kind.INTERNAL),
+    (f"service-{NUMBER}@gcp-sa-cloudbuild.iam.gserviceaccount.com", Kind.INTERNAL),
+    (f"service-{NUMBER}@compute-system.iam.gserviceaccount.com", Kind.INTERNAL),
+    (f"service-{NUMBER}@gae-api-prod.google.com.iam.gserviceaccount.com", Kind.INTERNAL),
+    ("service-318845120947@dataproc-accounts.iam.gserviceaccount.com", Kind.INTERNAL),
+    # accounts of a scanned project (by id): ours
+    ("etl@velora-analytics-3317.iam.gserviceaccount.com", Kind.INTERNAL),
+    (f"{PROJECT}@appspot.gserviceaccount.com", Kind.INTERNAL),
+    # the same Google domains with another project's number: not ours
+    ("999999999999@cloudservices.gserviceaccount.com", Kind.EXTERNAL),
+    ("999999999999-compute@developer.gserviceaccount.com", Kind.EXTERNAL),
+    # our number in an address anyone can create in their own project: look-alikes, not ours
+    (f"service-{NUMBER}@attacker-proj.iam.gserviceaccount.com", Kind.EXTERNAL),
+    (f"{NUMBER}-compute@attacker-proj.iam.gserviceaccount.com", Kind.EXTERNAL),
+    (f"{NUMBER}@attacker-proj.iam.gserviceaccount.com", Kind.EXTERNAL),
+    (f"service-{NUMBER}@evilgserviceaccount.com", Kind.EXTERNAL),
+    (f"{NUMBER}@cloudservices.gserviceaccount.com.evil.example", Kind.EXTERNAL),
+    (f"service-{NUMBER}@gs-project-accounts.iam.gserviceaccount.com.evil.example", Kind.EXTERNAL),
+    (f"{NUMBER}@developer.gserviceaccount.com", Kind.EXTERNAL),
+    ("svc@velora-prod-7421-evil.iam.gserviceaccount.com", Kind.EXTERNAL),
+])
+def test_service_accounts(email: str, kind: Kind) -> None:
+    assert classify_member(f"serviceAccount:{email}", BucketOwner(PROJECT, NUMBER, TRUST))[0] is kind
 
 
 def test_a_verdict_does_not_depend_on_labels_or_location() -> None:

@@ -119,6 +119,62 @@ def test_rds_restore_attribute() -> None:
         parse_db_snapshot_attributes({"DBSnapshotAttributes": []})  # the result wrapper is missing
 
 
+def test_rds_restore_attribute_not_shared() -> None:
+    empty = {"DBSnapshotAttributesResult": {"DBSnapshotAttributes": [
+        {"AttributeName": "restore", "AttributeValues": []}]}}
+    assert parse_db_snapshot_attributes(empty) == (), "[] is genuinely shared with no one"
+    no_values = {"DBClusterSnapshotAttributesResult": {"DBClusterSnapshotAttributes": [
+        {"AttributeName": "restore"}]}}
+    assert parse_db_cluster_snapshot_attributes(no_values) == (), "botocore drops an empty AttributeValues list"
+
+
+# RDS always returns the restore attribute: an answer without it says nothing about sharing.
+RDS_WITHOUT_RESTORE = [
+    pytest.param(parse_db_snapshot_attributes, {"DBSnapshotAttributesResult": {}}, id="db result without list"),
+    pytest.param(parse_db_snapshot_attributes, {"DBSnapshotAttributesResult": {"DBSnapshotAttributes": []}},
+                 id="db list without restore"),
+    pytest.param(parse_db_snapshot_attributes, {"DBSnapshotAttributesResult": {"DBSnapshotAttributes": [
+        {"AttributeName": "copy", "AttributeValues": ["all"]}]}}, id="db list with another attribute only"),
+    pytest.param(parse_db_cluster_snapshot_attributes, {"DBClusterSnapshotAttributesResult": {}},
+                 id="cluster result without list"),
+    pytest.param(parse_db_cluster_snapshot_attributes,
+                 {"DBClusterSnapshotAttributesResult": {"DBClusterSnapshotAttributes": []}},
+                 id="cluster list without restore"),
+    pytest.param(parse_db_cluster_snapshot_attributes, {"DBSnapshotAttributesResult": {"DBSnapshotAttributes": [
+        {"AttributeName": "restore", "AttributeValues": ["all"]}]}}, id="cluster answer under the db key"),
+]
+
+
+@pytest.mark.parametrize(("parse", "payload"), RDS_WITHOUT_RESTORE)
+def test_rds_answer_without_the_restore_attribute_is_a_shape_error(parse: Any, payload: Any) -> None:
+    with pytest.raises(ShapeError):
+        parse(payload)
+
+
+@pytest.mark.parametrize(("clustered", "payload"), [
+    (False, {"DBSnapshotAttributesResult": {}}),
+    (False, {"DBSnapshotAttributesResult": {"DBSnapshotAttributes": []}}),
+    (True, {"DBClusterSnapshotAttributesResult": {}}),
+    (True, {"DBClusterSnapshotAttributesResult": {"DBClusterSnapshotAttributes": []}}),
+])
+def test_rds_snapshot_with_a_strange_attributes_answer_is_unknown_not_private(
+    clustered: bool, payload: dict[str, Any]
+) -> None:
+    if clustered:
+        entry = {"id": "orders", "listing": {"DBClusterSnapshotIdentifier": "orders"},
+                 "calls": {"DescribeDBClusterSnapshotAttributes": ok(payload)}}
+        section = region(clusters=(entry,))
+    else:
+        entry = {"id": "orders", "listing": {"DBSnapshotIdentifier": "orders"},
+                 "calls": {"DescribeDBSnapshotAttributes": ok(payload)}}
+        section = region(db=(entry,))
+    resources, coverage = analyse_snapshot(account({"us-east-1": section}))
+    found = next(r for r in resources if r.name == "orders")
+    assert found.exposure.level is Level.UNKNOWN
+    assert any("InvalidResponse" in e.detail for e in found.exposure.evidence), found.exposure.evidence
+    assert coverage.status is CoverageStatus.PARTIAL and any("orders" in e for e in coverage.errors)
+
+
 def test_block_public_access_states() -> None:
     assert parse_snapshot_bpa({"State": "block-all-sharing", "ManagedBy": "declarative-policy"}) == (
         BlockPublicAccess("block-all-sharing", "declarative-policy"))
