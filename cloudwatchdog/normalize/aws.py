@@ -23,6 +23,10 @@ from cloudwatchdog.model import (
     S3AccessPoint,
     S3Bucket,
 )
+from cloudwatchdog.normalize.shapes import ShapeError
+from cloudwatchdog.normalize.shapes import as_list as _list
+from cloudwatchdog.normalize.shapes import as_mapping as _mapping
+from cloudwatchdog.normalize.shapes import as_str as _str
 
 log = logging.getLogger("cloudwatchdog.normalize.aws")
 
@@ -48,29 +52,7 @@ class AwsAccountInventory:
     errors: tuple[str, ...]
 
 
-class ShapeError(ValueError):
-    """A response that does not have the documented shape."""
-
-
 # --- Parsers of one ``ok`` payload each; they raise ShapeError on anything unexpected -----------------------
-
-
-def _mapping(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ShapeError(f"{what} is not a mapping: {type(value).__name__}")
-    return value
-
-
-def _str(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise ShapeError(f"{what} is not a string: {value!r}")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ShapeError(f"{what} is not a list: {type(value).__name__}")
-    return value
 
 
 def parse_grant(value: Any) -> Grant:
@@ -176,7 +158,7 @@ def parse_location(payload: Any) -> str:
 # --- Call results -> settings -------------------------------------------------------------------------------
 
 
-class _Collector:
+class CallReader:
     """Builds typed settings for one account, gathering every error line."""
 
     def __init__(self, account: str) -> None:
@@ -244,7 +226,7 @@ def _calls(raw: Any) -> Mapping[str, Any]:
 
 
 def _bucket(
-    raw: Mapping[str, Any], account: str, account_pab: PublicAccessBlock | ReadError | None, c: _Collector
+    raw: Mapping[str, Any], account: str, account_pab: PublicAccessBlock | ReadError | None, c: CallReader
 ) -> S3Bucket | None:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
@@ -365,7 +347,7 @@ def _access_point(
     account: str,
     account_pab: PublicAccessBlock | ReadError | None,
     buckets: Mapping[str, S3Bucket],
-    c: _Collector,
+    c: CallReader,
 ) -> S3AccessPoint | None:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
@@ -417,7 +399,7 @@ def _access_point(
     )
 
 
-def _entries(value: Any, what: str, account: str, c: _Collector) -> list[Mapping[str, Any]]:
+def _entries(value: Any, what: str, account: str, c: CallReader) -> list[Mapping[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -433,7 +415,7 @@ def _entries(value: Any, what: str, account: str, c: _Collector) -> list[Mapping
 def normalize_account(snapshot: Mapping[str, Any]) -> AwsAccountInventory:
     """Typed inventory of one raw account snapshot."""
     account = str(snapshot.get("account") or "unknown")
-    c = _Collector(account)
+    c = CallReader(account)
     status = snapshot.get("status")
     error = snapshot.get("error")
     if status not in ("ok", "error"):
@@ -510,7 +492,7 @@ def normalize_account(snapshot: Mapping[str, Any]) -> AwsAccountInventory:
     )
 
 
-def _trusted_orgs(value: Any, c: _Collector) -> frozenset[str]:
+def _trusted_orgs(value: Any, c: CallReader) -> frozenset[str]:
     if value is None:
         return frozenset()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -22,8 +22,11 @@ from cloudwatchdog.exposure.sharing import (
     ShareKind,
 )
 from cloudwatchdog.model import ReadError
-from cloudwatchdog.normalize.aws import INVALID, NOT_COLLECTED, ShapeError
-from cloudwatchdog.normalize.aws import _Collector as CallReader
+from cloudwatchdog.normalize.aws import INVALID, NOT_COLLECTED, CallReader
+from cloudwatchdog.normalize.shapes import ShapeError
+from cloudwatchdog.normalize.shapes import as_list as _list
+from cloudwatchdog.normalize.shapes import as_mapping as _mapping
+from cloudwatchdog.normalize.shapes import as_non_empty_str as _str
 
 log = logging.getLogger("cloudwatchdog.normalize.aws")
 
@@ -67,24 +70,6 @@ SECTIONS = (
 
 
 # --- Parsers of one ``ok`` payload each; they raise ShapeError on anything unexpected -----------------------
-
-
-def _mapping(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ShapeError(f"{what} is not a mapping: {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ShapeError(f"{what} is not a list: {type(value).__name__}")
-    return value
-
-
-def _str(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ShapeError(f"{what} is not a non-empty string: {value!r}")
-    return value
 
 
 def _ec2_permissions(payload: Any, key: str, *, organizations: bool) -> tuple[Grantee, ...]:

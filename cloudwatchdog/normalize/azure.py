@@ -21,6 +21,10 @@ from cloudwatchdog.normalize.azure_types import (
     StaticWebsite,
     StorageAccount,
 )
+from cloudwatchdog.normalize.shapes import ShapeError
+from cloudwatchdog.normalize.shapes import as_list as _list
+from cloudwatchdog.normalize.shapes import as_mapping as _mapping
+from cloudwatchdog.normalize.shapes import as_non_empty_str as _str
 
 log = logging.getLogger("cloudwatchdog.normalize.azure")
 
@@ -48,28 +52,6 @@ class AzureSubscriptionInventory:
     accounts: tuple[StorageAccount, ...]
     containers: tuple[BlobContainer, ...]
     errors: tuple[str, ...]
-
-
-class ShapeError(ValueError):
-    """A response that does not have the documented shape."""
-
-
-def _mapping(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ShapeError(f"{what} is not a mapping: {type(value).__name__}")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ShapeError(f"{what} is not a list: {type(value).__name__}")
-    return value
-
-
-def _str(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ShapeError(f"{what} is not a non-empty string: {value!r}")
-    return value
 
 
 def _optional_bool(props: Mapping[str, Any], key: str) -> bool | None:

@@ -25,6 +25,11 @@ from cloudwatchdog.gcp_model import (
     TrustContext,
 )
 from cloudwatchdog.model import ReadError
+from cloudwatchdog.normalize.shapes import ShapeError
+from cloudwatchdog.normalize.shapes import as_bool as _bool
+from cloudwatchdog.normalize.shapes import as_list as _list
+from cloudwatchdog.normalize.shapes import as_mapping as _mapping
+from cloudwatchdog.normalize.shapes import as_str as _str
 
 log = logging.getLogger("cloudwatchdog.normalize.gcp")
 
@@ -50,35 +55,7 @@ class GcpProjectInventory:
     errors: tuple[str, ...]
 
 
-class ShapeError(ValueError):
-    """A response that does not have the documented shape."""
-
-
 # --- Parsers of one ``ok`` payload each; they raise ShapeError on anything unexpected -----------------------
-
-
-def _mapping(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ShapeError(f"{what} is not a mapping: {type(value).__name__}")
-    return value
-
-
-def _str(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise ShapeError(f"{what} is not a string: {value!r}")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ShapeError(f"{what} is not a list: {type(value).__name__}")
-    return value
-
-
-def _bool(value: Any, what: str) -> bool:
-    if not isinstance(value, bool):
-        raise ShapeError(f"{what} is not a boolean: {value!r}")
-    return value
 
 
 def parse_condition(value: Any) -> IamCondition:
