@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from cloudwatchdog.emulators.process import terminate
 from cloudwatchdog.emulators.tls import TlsFiles
 
 AZURITE_VERSION = "3.35.0"
@@ -233,16 +234,8 @@ class AzuriteServer:
     def stop(self) -> None:
         """Terminate Azurite (kill it if it does not exit within 5 s). Idempotent."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        log, self._log = self._log, None
+        terminate(process, log)
 
     def __enter__(self) -> AzuriteServer:
         return self.start()

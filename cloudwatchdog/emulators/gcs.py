@@ -24,6 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from cloudwatchdog.emulators.process import terminate
+
 EXECUTABLE = "gcp-storage-emulator"
 
 
@@ -135,16 +137,8 @@ class GcsEmulator:
     def stop(self) -> None:
         """Terminate the emulator (kill it if it does not exit within 5 s). Idempotent."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        log, self._log = self._log, None
+        terminate(process, log)
 
     def __enter__(self) -> GcsEmulator:
         return self.start()

@@ -28,6 +28,8 @@ from types import TracebackType
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
+from cloudwatchdog.emulators.process import terminate
+
 DEFAULT_ACCOUNT = "123456789012"
 STATIC_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -129,16 +131,8 @@ class MotoServer:
     def stop(self) -> None:
         """Terminate the server (kill it if it does not exit within 5 s). Idempotent."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        log, self._log = self._log, None
+        terminate(process, log)
 
     def __enter__(self) -> MotoServer:
         return self.start()
