@@ -9,10 +9,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from cloudwatchdog.settings.alerts import AlertsConfig
 from cloudwatchdog.settings.azure import AzureProvider
 from cloudwatchdog.settings.base import StrictModel, check_http_url
+from cloudwatchdog.settings.daemon import DaemonConfig
 from cloudwatchdog.settings.gcp import GcpProvider
 from cloudwatchdog.settings.notifications import NotificationTargets
+from cloudwatchdog.settings.schedules import Schedules
 from cloudwatchdog.settings.state import StateConfig, SuppressionConfig
 from cloudwatchdog.yamlsource import (
     SourceError,
@@ -95,6 +98,9 @@ class Config(_Strict):
     reports: ReportsConfig = ReportsConfig()
     suppressions: list[SuppressionConfig] = []
     notifications: NotificationTargets = []
+    schedules: Schedules = Schedules()
+    daemon: DaemonConfig = DaemonConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     # Where the config came from, to resolve relative paths; not a key in the file.
     source_dir: Path = Field(default=Path("."), exclude=True)

@@ -169,7 +169,11 @@ def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[
             f"(owner: {escape(s.owner)})", highlight=False)
     if store is None:
         return replace(result, findings=apply_without_store(result.findings, suppressions, now))
-    return store.record_scan(result, suppressions=suppressions)
+    from cloudwatchdog.alerts.outbox import resource_tags
+
+    # The outbox hook (when alerts are configured) reads the resources' tags for the targets' tag filters.
+    with resource_tags(result.resources):
+        return store.record_scan(result, suppressions=suppressions)
 
 
 def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], output: str,
@@ -199,6 +203,39 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
     return exit_code(result, fail_on), result, written
 
 
+def check_alerts(cfg: Config, no_state: bool) -> None:
+    """Before scanning: the notification settings that need the file system (templates, CA files) are usable."""
+    from cloudwatchdog.alerts.checks import check_notifications
+
+    errors = check_notifications(cfg)
+    if errors:
+        raise SourceErrors(errors)
+    if no_state:
+        Console(stderr=True).print("[yellow]warning:[/] --no-state: no alerts are sent (alerts are changes, "
+                                   "found by comparing with the state store)", highlight=False)
+
+
+def deliver_after_scan(store: Store, cfg: Config) -> None:
+    """Deliver what is due in the outbox (this scan's alerts, and retries left from before), for at most
+    `alerts.scan_delivery_seconds`: a cron-driven `cloudwatchdog scan` alerts without a daemon. A failure is a
+    warning: the alerts stay in the outbox for the next scan, `alerts deliver` or the daemon, and the scan's exit
+    code does not change."""
+    from cloudwatchdog.alerts.outbox import alert_settings, deliver_due
+
+    err = Console(stderr=True)
+    try:
+        stats = deliver_due(store, cfg, time_budget=alert_settings(cfg).scan_delivery_seconds)
+    except Exception as exc:  # never fail a finished scan over its alerts
+        err.print(f"[yellow]warning:[/] alerts not delivered: {escape(str(exc))}; they stay in the outbox "
+                  "(`cloudwatchdog alerts deliver`)", highlight=False)
+        return
+    if stats.sent:
+        err.print(f"Alerts: {stats.sent} delivered", highlight=False)
+    if stats.failed or stats.pending:
+        err.print(f"[yellow]warning:[/] alerts: {stats.retried} to retry, {stats.dead} failed for good, "
+                  f"{stats.pending} waiting in the outbox (`cloudwatchdog alerts list`)", highlight=False)
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     formats = parse_formats(args.format)
@@ -206,6 +243,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if output == "-" and len(formats) != 1:
         raise UsageError("--output - writes one format to stdout; give exactly one --format")
     rules = configured_rules(cfg)
+    if cfg.notifications:
+        check_alerts(cfg, args.no_state)
     replay = load_raw(args.from_raw) if args.from_raw else None
     check_output_dir(output)
     if args.save_raw:
@@ -213,9 +252,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
     suppressions = config_suppressions(cfg)
     store = None if args.no_state else open_store(cfg, args.state_url)
     try:
+        if store is not None and cfg.notifications:
+            from cloudwatchdog.alerts.outbox import outbox_hook
+
+            store.add_hook(outbox_hook(cfg))
         code, result, _ = execute_scan(cfg, rules, formats, output, args.fail_on,
                                        show_progress=not args.no_progress, replay=replay, store=store,
                                        suppressions=suppressions)
+        if store is not None and cfg.notifications:
+            deliver_after_scan(store, cfg)
     finally:
         if store is not None:
             store.close()

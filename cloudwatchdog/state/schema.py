@@ -176,3 +176,39 @@ class ReportRow(Base):
     period_start: Mapped[datetime]
     formats: Mapped[str] = mapped_column(String(200))
     location: Mapped[str] = mapped_column(Text)
+
+
+class AlertOutboxRow(Base):
+    """One alert delivery to one notification target (cloudwatchdog.alerts.outbox): written in the transaction that
+    records the state change, delivered afterwards with retries.
+
+    ``status``: ``pending`` (waiting for ``next_attempt_at``; NULL: a digest target's event held for its next
+    digest), ``sending`` (claimed by ``lease_owner`` until ``lease_until``; an expired lease is claimable again),
+    ``sent``, ``dead`` (given up; `alerts retry` sends it again), ``digested`` (sent as part of the digest row
+    ``digest_id``). ``kind``: the event (new, reopened, escalated, resolved) or ``digest``."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (
+        Index("ix_alert_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_alert_outbox_target_fingerprint", "target", "fingerprint"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(String(255), unique=True)  # "<target>:<event key>": stable per retry
+    target: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))  # immediate | digest
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # the finding; None for a digest message
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
+    first_attempt_at: Mapped[datetime | None]  # the give-up age counts from here (reset by `alerts retry`)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+    last_status: Mapped[int | None]  # HTTP status or SMTP reply code of the last attempt
+    last_error: Mapped[str | None] = mapped_column(Text)  # redacted by the channel: never a secret
+    event: Mapped[dict[str, Any] | None]  # the alert event (outbox codec); None for a digest message
+    payload: Mapped[dict[str, Any] | None]  # the channel payload (no secret in it); built later when None
+    digest_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

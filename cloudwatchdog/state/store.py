@@ -134,6 +134,12 @@ class Store:
     def display_url(self) -> str:
         return mask_url(self.url)
 
+    @property
+    def engine(self) -> Engine:
+        """For modules that keep their own tables in the store (the alert outbox); use it with the store's locking
+        in mind (SQLite writes take BEGIN IMMEDIATE)."""
+        return self._engine
+
     @classmethod
     def open(cls, url: str | URL, *, base_dir: Path | None = None, hooks: Sequence[EventHook] = (),
              create: bool = True) -> Store:
