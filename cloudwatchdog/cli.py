@@ -101,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
                         f"{', '.join(_report_formats())})")
     report.add_argument("--state-url", metavar="URL", help="state store URL, overriding state.url")
 
+    daemon = sub.add_parser("daemon", help="run the configured schedules (scans, report, alerts) until SIGTERM")
+    daemon.add_argument("-c", "--config", help="config file (default: AWS default credentials, us-east-1)")
+    daemon.add_argument("--once", action="store_true",
+                        help="run every scan job once, deliver the alerts it queued, and exit (0, or 3 when a scan "
+                        "was incomplete or failed): for a cron job")
+
     demo = sub.add_parser("demo", help="scan an embedded emulated estate seeded with classic mistakes")
     demo.add_argument("--output", default="./out",
                       help="where the JSON, the HTML report and the demo's state store go (default ./out)")
@@ -124,6 +130,10 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("paths", nargs="*", help="rule files or directories")
     rt = rsub.add_parser("test", help="run every rule's test cases")
     rt.add_argument("paths", nargs="*", help="rule files or directories (default: the built-in rules)")
+
+    from cloudwatchdog.commands.alerts import add_parser as add_alerts_parser
+
+    add_alerts_parser(sub)
     return p
 
 
@@ -163,6 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from cloudwatchdog.commands.report import cmd_report
 
             return cmd_report(args)
+        if args.command == "daemon":
+            from cloudwatchdog.commands.daemon import cmd_daemon
+
+            return cmd_daemon(args)
+        if args.command == "alerts":
+            from cloudwatchdog.commands.alerts import cmd_alerts
+
+            return cmd_alerts(args)
     except StateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
