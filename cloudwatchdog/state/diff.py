@@ -9,7 +9,8 @@ The rules (the heart of "unknown is not safe" over time):
   and got a known verdict (not ``unknown``), or its resource is absent from a scan whose coverage of the resource's
   account is ``ok``. Otherwise (account failed or partial, resource unreadable, account not scanned) the finding
   keeps its last known state: a failed scan never resolves anything.
-- A severity change of a present finding is an escalation or de-escalation event.
+- A severity change of a present, active finding is an escalation or de-escalation event (a suppressed finding
+  takes the new severity without one).
 - A resource is public (an exposure interval is open) while its last known verdict is ``public`` and not latent;
   an ``unknown`` verdict keeps the last known one; a resource absent from a complete scan of its account is gone.
 """
@@ -256,7 +257,9 @@ def diff_scan(
         out = _lifecycle(f, state, first_seen, now, None, previous_severity, sup)
         if kind is not None:
             event(kind, out, state, before, detail=detail)
-        if previous_severity is not None:
+        # Only an active finding escalates: a suppressed one keeps its new severity in its row, silently (the
+        # event would page on-call about a muted finding); when the suppression ends, the reopening carries it.
+        if previous_severity is not None and state in ACTIVE_STATES:
             up = f.severity.rank > previous_severity.rank
             event(EventType.ESCALATED if up else EventType.DEESCALATED, out, state, before,
                   old_severity=previous_severity,

@@ -153,10 +153,11 @@ def _last_scan(s: Session, end: datetime) -> ScanInfo | None:
 
 
 def _coverage(s: Session, end: datetime) -> tuple[CoverageRow, ...]:
-    """The latest recorded coverage of every account, failed ones included (with their errors)."""
+    """The latest coverage of every account, failed ones included (with their errors). Latest by when the scan
+    started: a stale scan recorded after a newer one (see Store.record_scan) does not replace it."""
     latest: dict[tuple[str, str], CoverageRow] = {}
     q = (select(CoverageTable, ScanRow).join(ScanRow, CoverageTable.scan_id == ScanRow.id)
-         .where(ScanRow.recorded_at <= end).order_by(ScanRow.recorded_at, CoverageTable.id))
+         .where(ScanRow.recorded_at <= end).order_by(ScanRow.started_at, ScanRow.recorded_at, CoverageTable.id))
     for cov, scan in s.execute(q):
         latest[(cov.provider, cov.account)] = CoverageRow(
             coverage=Coverage(cov.provider, cov.account, CoverageStatus(cov.status), cov.resources,

@@ -6,6 +6,7 @@ outbox) run inside it too, receiving the session and the events.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,6 +59,7 @@ from cloudwatchdog.state.windows import Span, exposure_window
 EventHook = Callable[[Session, Sequence[Event]], None]
 
 _CHUNK = 500
+log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
@@ -223,7 +225,12 @@ class Store:
         all in one transaction. Returns the result with lifecycle fields filled and ``resolved`` set.
 
         ``now`` dates the changes (default: the scan's end). It never goes back before an already recorded scan,
-        so intervals stay ordered even when two scans finish out of order."""
+        so intervals stay ordered even when two scans finish out of order.
+
+        A scan is stale for an account when a scan of that account that *started* later is already recorded (a
+        replica, or a shorter scan that overtook a long one): its observations there are older than what the store
+        knows, so the scan and its coverage are recorded but its findings and resources of that account are not
+        applied (they would reopen fixed findings and invent exposure). Suppressions still start and end as usual."""
         when = utc(now) if now is not None else parse_iso(result.finished_at)
         with self._write() as s:
             if s.get(ScanRow, result.id) is not None:
@@ -233,11 +240,20 @@ class Store:
                 when = utc(latest)
             scanned = {(c.provider, c.account) for c in result.coverage} | \
                 {(r.provider, r.account) for r in result.resources}
-            finding_rows = self._load_findings(s, scanned, {f.id for f in result.findings})
-            resource_rows = self._load_resources(s, scanned, {r.uid for r in result.resources})
+            stale = self._superseded(s, scanned, parse_iso(result.started_at))
+            for (provider, account), newer in sorted(stale.items()):
+                log.warning("scan %s (started %s) is older than scan %s of %s account %s: its observations of "
+                            "that account are not applied", result.id, result.started_at, newer, provider, account,
+                            extra={"event": "scan_superseded", "scan_id": result.id, "superseded_by": newer,
+                                   "provider": provider, "account": account})
+            fresh_findings = [f for f in result.findings if (f.provider, f.account) not in stale]
+            fresh_resources = [r for r in result.resources if (r.provider, r.account) not in stale]
+            fresh_coverage = [c for c in result.coverage if (c.provider, c.account) not in stale]
+            finding_rows = self._load_findings(s, scanned - stale.keys(), {f.id for f in fresh_findings})
+            resource_rows = self._load_resources(s, scanned - stale.keys(), {r.uid for r in fresh_resources})
             all_suppressions = [*self._cli_suppressions(s), *suppressions]
-            d = diff_scan(scan_id=result.id, now=when, findings=result.findings, resources=result.resources,
-                          coverage=result.coverage,
+            d = diff_scan(scan_id=result.id, now=when, findings=fresh_findings, resources=fresh_resources,
+                          coverage=fresh_coverage,
                           previous={fp: _stored_finding(row) for fp, row in finding_rows.items()},
                           previous_resources={uid: _stored_resource(row) for uid, row in resource_rows.items()},
                           suppressions=all_suppressions)
@@ -252,7 +268,29 @@ class Store:
             self._apply_findings(s, d.findings, when, result.id, finding_rows)
             self._apply_resources(s, d.resources, when, result.id, resource_rows)
             self._emit(s, d.events, on_events)
-        return replace(result, findings=d.current, resolved=d.resolved)
+            current = {f.id: f for f in d.current}
+            # A stale account's findings are returned as the store knows them (the newer scan's view); one the
+            # store does not hold is returned as observed.
+            for f in result.findings:
+                if f.id not in current:
+                    row = s.get(FindingRow, f.id)
+                    current[f.id] = _row_finding(row) if row is not None else f
+        return replace(result, findings=tuple(current[f.id] for f in result.findings), resolved=d.resolved)
+
+    def _superseded(self, s: Session, scanned: set[tuple[str, str]],
+                    started: datetime) -> dict[tuple[str, str], str]:
+        """The scanned (provider, account)s of which a scan that started after ``started`` is already recorded,
+        each with the id of that newer scan."""
+        out: dict[tuple[str, str], str] = {}
+        for chunk in _chunks(sorted({a for _, a in scanned})):
+            q = (select(CoverageRow.provider, CoverageRow.account, ScanRow.id, ScanRow.started_at)
+                 .join(ScanRow, CoverageRow.scan_id == ScanRow.id)
+                 .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started)
+                 .order_by(ScanRow.started_at))
+            for provider, account, scan_id, _ in s.execute(q):
+                if (provider, account) in scanned:
+                    out[(provider, account)] = scan_id  # the latest-started wins
+        return out
 
     def _load_findings(self, s: Session, scanned: set[tuple[str, str]], current: set[str]) -> dict[str, FindingRow]:
         accounts = sorted({a for _, a in scanned})

@@ -190,9 +190,20 @@ CASES = [
     Case("reopened at another severity is a reopening only", [F], [resource()],
          previous=[stored(F, FindingState.RESOLVED, Severity.CRITICAL, resolved_at=T0)],
          state=FindingState.REOPENED, events=[EventType.REOPENED], interval=IntervalOp.OPEN),
-    Case("escalation of a suppressed finding is recorded", [replace(F, severity=Severity.CRITICAL)], [resource()],
+    # A muted finding must not page: its severity changes silently (the row keeps the new one, see below).
+    Case("escalation of a suppressed finding has no event", [replace(F, severity=Severity.CRITICAL)], [resource()],
          previous=[stored(F, FindingState.SUPPRESSED)], suppressions=[sup(fingerprint=F.id)],
-         state=FindingState.SUPPRESSED, events=[EventType.ESCALATED]),
+         state=FindingState.SUPPRESSED),
+    Case("de-escalation of a suppressed finding has no event", [F], [resource()],
+         previous=[stored(F, FindingState.SUPPRESSED, Severity.CRITICAL)], suppressions=[sup(fingerprint=F.id)],
+         state=FindingState.SUPPRESSED),
+    Case("escalated in the scan that suppresses it: suppressed only", [replace(F, severity=Severity.CRITICAL)],
+         [resource()], previous=[stored(F, FindingState.OPEN)], suppressions=[sup(fingerprint=F.id)],
+         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED], interval=IntervalOp.CLOSE),
+    Case("escalated in the scan whose suppression ended: active again, so it escalates",
+         [replace(F, severity=Severity.CRITICAL)], [resource()], previous=[stored(F, FindingState.SUPPRESSED)],
+         state=FindingState.REOPENED, events=[EventType.UNSUPPRESSED, EventType.ESCALATED],
+         interval=IntervalOp.OPEN),
 ]
 
 
@@ -253,6 +264,21 @@ def test_escalation_carries_old_and_new_severity() -> None:
     assert (e.old_severity, e.severity) == (Severity.HIGH, Severity.CRITICAL)
     [row] = d.findings
     assert row.severity is Severity.CRITICAL
+
+
+def test_suppressed_finding_takes_the_new_severity_without_an_event() -> None:
+    critical = replace(F, severity=Severity.CRITICAL)
+    d = run([critical], [resource()], previous=[stored(F, FindingState.SUPPRESSED)],
+            suppressions=[sup(fingerprint=F.id)])
+    assert d.events == ()
+    [row] = d.findings
+    assert row.state is FindingState.SUPPRESSED and row.severity is Severity.CRITICAL
+    assert row.finding.severity is Severity.CRITICAL
+    # Once the suppression ends, the reopening carries the current severity.
+    stored_row = StoredFinding(row.finding, row.state, row.severity, row.first_seen, row.last_seen)
+    d = run([critical], [resource()], previous=[stored_row])
+    [e] = d.events
+    assert (e.type, e.state, e.severity) == (EventType.UNSUPPRESSED, FindingState.REOPENED, Severity.CRITICAL)
 
 
 def test_unchanged_severity_has_no_previous_severity() -> None:

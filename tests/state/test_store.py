@@ -262,8 +262,10 @@ def test_list_filters(store: Store) -> None:
 
 
 def test_now_never_goes_back(store: Store) -> None:
+    # Another account: an older-started scan of the *same* account would be stale (tests/state/test_stale_scans.py).
+    other = "222222222222"
     store.record_scan(scan([bucket("x")], when=at(5)))
-    late = store.record_scan(scan([bucket("y")], when=at(1)))
+    late = store.record_scan(scan([bucket("y", account=other)], when=at(1), accounts=[other]))
     assert {f.first_seen for f in late.findings} == {"2026-03-01T13:00:00Z"}
 
 
