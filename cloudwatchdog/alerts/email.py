@@ -3,7 +3,8 @@ message with the plain-text and HTML parts. TLS is never optional once configure
 STARTTLS is an error, not a fallback to plain text.
 
 Reply codes: 4xx (and a dropped connection, a timeout) are retryable; 5xx, a refused login and a certificate
-that does not verify are permanent.
+that does not verify are permanent. Once the server accepted the message, the answer to QUIT is ignored. The whole
+exchange is cut off after ``deadline.TOTAL_PER_TIMEOUT`` x the timeout (a retryable failure).
 """
 
 from __future__ import annotations
@@ -12,17 +13,22 @@ import re
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import formatdate, parseaddr
 
+from cloudwatchdog.alerts.deadline import TOTAL_PER_TIMEOUT, Deadline
 from cloudwatchdog.alerts.delivery import DeliveryResult, log, redact
 from cloudwatchdog.alerts.messages import Payload
 from cloudwatchdog.settings.notifications import EmailTarget, TargetBase
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+_POLICY = default_policy.clone(max_line_length=998)
 
 
 def build_mime(target: EmailTarget, payload: Payload, delivery_id: str) -> EmailMessage:
-    msg = EmailMessage()
+    # Lines up to RFC 5322's hard limit: the delivery id (up to ~160 characters with a scan id) and the Message-ID
+    # stay unfolded, so a receiver reads back exactly the id that was sent.
+    msg = EmailMessage(policy=_POLICY)
     msg["Subject"] = str(payload["subject"])
     msg["From"] = target.sender
     msg["To"] = ", ".join(target.to)
@@ -50,25 +56,45 @@ def deliver(target: TargetBase, payload: Payload, delivery_id: str) -> DeliveryR
     return result
 
 
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say QUIT and close. Once the message is accepted (or the exchange failed), the server's answer to QUIT
+    changes nothing: a 421 or a dropped connection here must not turn an accepted message into a failure (it
+    would be sent again)."""
+    try:
+        if smtp.sock is not None:
+            smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        smtp.close()
+
+
 def _send(target: EmailTarget, msg: EmailMessage, password: str) -> DeliveryResult:
     try:
         context = ssl.create_default_context(cafile=target.ca_file)
     except (OSError, ssl.SSLError) as exc:  # a setting to fix, not a moment to wait out
         return DeliveryResult(False, False, None, f"cannot load ca_file {target.ca_file}: {exc}")
+    total = TOTAL_PER_TIMEOUT * target.timeout
+    deadline = Deadline(total)
+    smtp: smtplib.SMTP
     try:
-        smtp: smtplib.SMTP
-        if target.ssl:
-            smtp = smtplib.SMTP_SSL(target.host, target.port, timeout=target.timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(target.host, target.port, timeout=target.timeout)
-        with smtp:
-            smtp.ehlo()
-            if target.starttls and not target.ssl:
-                smtp.starttls(context=context)
+        with deadline:  # connecting (and the TLS handshake of implicit TLS) is bounded by the timeout
+            if target.ssl:
+                smtp = smtplib.SMTP_SSL(target.host, target.port, timeout=target.timeout, context=context)
+            else:
+                smtp = smtplib.SMTP(target.host, target.port, timeout=target.timeout)
+            try:
+                deadline.watch(smtp.sock)
                 smtp.ehlo()
-            if target.username is not None:
-                smtp.login(target.username, password)
-            refused = smtp.send_message(msg)
+                if target.starttls and not target.ssl:
+                    smtp.starttls(context=context)
+                    deadline.watch(smtp.sock)
+                    smtp.ehlo()
+                if target.username is not None:
+                    smtp.login(target.username, password)
+                refused = smtp.send_message(msg)
+            finally:
+                _quit(smtp)
     except smtplib.SMTPNotSupportedError as exc:
         return DeliveryResult(False, False, None, redact(f"the server does not support it: {exc}", [password]))
     except smtplib.SMTPAuthenticationError as exc:
@@ -85,6 +111,8 @@ def _send(target: EmailTarget, msg: EmailMessage, password: str) -> DeliveryResu
     except ssl.SSLCertVerificationError as exc:
         return DeliveryResult(False, False, None, f"TLS certificate not trusted: {exc.verify_message}")
     except (smtplib.SMTPException, OSError) as exc:  # disconnects, timeouts, refused connections, TLS errors
+        if deadline.expired:
+            return DeliveryResult(False, True, None, f"no complete exchange within {total:g}s (the total deadline)")
         return DeliveryResult(False, True, None, redact(f"{type(exc).__name__}: {exc}", [password]))
     if refused:
         listed = ", ".join(f"{a} ({c})" for a, (c, _) in refused.items())

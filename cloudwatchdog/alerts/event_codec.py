@@ -17,6 +17,7 @@ def event_to_json(event: AlertEvent) -> dict[str, Any]:
         "previous_severity": event.previous_severity.value if event.previous_severity else None,
         "tags": dict(event.resource_tags),
         "finding": event.finding.to_dict(),
+        "origin": event.origin,
     }
 
 
@@ -30,4 +31,5 @@ def event_from_json(doc: Mapping[str, Any]) -> AlertEvent:
         at=str(doc["at"]),
         previous_severity=Severity(previous) if previous else None,
         resource_tags={str(k): str(v) for k, v in tags.items()},
+        origin=str(doc.get("origin") or ""),
     )

@@ -1,7 +1,8 @@
 """Alert events: the finding lifecycle changes that alert (pure).
 
-Only changes alert: a finding that is new, reopened (resolved before, exposed again), escalated (its severity rose)
-or resolved. A finding that stays open at the same severity, or is suppressed, sends nothing.
+Only changes alert: a finding that is new, reopened (resolved before, exposed again; or its suppression ended while
+it is still exposed), escalated (its severity rose) or resolved. A finding that stays open at the same severity, or
+is suppressed, sends nothing.
 """
 
 from __future__ import annotations
@@ -40,11 +41,15 @@ class AlertEvent:
     at: str
     previous_severity: Severity | None = None
     resource_tags: Mapping[str, str] = field(default_factory=dict)
+    # What recorded the change (the scan id, or ``event-<n>`` for a change made outside a scan): several scans can
+    # share one timestamp, so the time alone does not tell two lifecycle events of a finding apart.
+    origin: str = ""
 
     @property
     def key(self) -> str:
-        """Stable identity of this event (finding, kind, time): the outbox can key deliveries on it."""
-        return f"{self.finding.id}:{self.kind.value}:{self.at}"
+        """Stable identity of this event (finding, kind, time, origin): the outbox keys deliveries on it."""
+        base = f"{self.finding.id}:{self.kind.value}:{self.at}"
+        return f"{base}:{self.origin}" if self.origin else base
 
     @property
     def webhook_event(self) -> str:
@@ -98,6 +103,12 @@ class LifecycleEvent(Protocol):
     def at(self) -> datetime: ...
 
     @property
+    def scan_id(self) -> str | None: ...
+
+    @property
+    def state(self) -> str: ...  # the finding's state after the event
+
+    @property
     def old_severity(self) -> Severity | None: ...
 
     @property
@@ -107,13 +118,23 @@ class LifecycleEvent(Protocol):
 _KIND_BY_TYPE = {f"finding.{k.value}": k for k in EventKind}
 
 
-def from_lifecycle(event: LifecycleEvent, resource_tags: Mapping[str, str] | None = None) -> AlertEvent | None:
+_UNSUPPRESSED = "finding.unsuppressed"
+
+
+def from_lifecycle(event: LifecycleEvent, resource_tags: Mapping[str, str] | None = None, *,
+                   origin: str | None = None) -> AlertEvent | None:
     """The alert event of a store lifecycle event, or None for the ones that never alert (de-escalated,
-    suppressed, unsuppressed) and for an event without its finding."""
+    suppressed, an unsuppression that leaves the finding anything but reopened) and for an event without its
+    finding. A suppression that ends (expired, removed from the config or with `findings unsuppress`) while the
+    resource is still exposed reopens the finding: that alerts as ``reopened``. ``origin`` (default: the event's
+    scan id) tells apart events of one finding and kind at the same time."""
     kind = _KIND_BY_TYPE.get(str(event.type))
+    if str(event.type) == _UNSUPPRESSED and str(event.state) == EventKind.REOPENED.value:
+        kind = EventKind.REOPENED
     if kind is None or event.finding is None:
         return None
     at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
     when = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
     previous = event.old_severity if kind is EventKind.ESCALATED else None
-    return AlertEvent(kind, event.finding, when, previous, dict(resource_tags or {}))
+    return AlertEvent(kind, event.finding, when, previous, dict(resource_tags or {}),
+                      origin if origin is not None else (event.scan_id or ""))

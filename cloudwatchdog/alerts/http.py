@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from cloudwatchdog import __version__
+from cloudwatchdog.alerts.deadline import TOTAL_PER_TIMEOUT, Deadline
 from cloudwatchdog.alerts.delivery import DeliveryResult, endpoint, from_http_status, log, redact
 
 USER_AGENT = f"cloudwatchdog/{__version__}"
@@ -51,21 +53,33 @@ def url_secrets(url: str) -> list[str]:
 
 def post(url: str, body: bytes, headers: Mapping[str, str], *, timeout: float, target: str,
          secrets: Sequence[str] = ()) -> DeliveryResult:
-    """POST ``body`` to ``url``; ``secrets`` (with the URL's path and query) are kept out of every message."""
+    """POST ``body`` to ``url``; ``secrets`` (with the URL's path and query) are kept out of every message.
+    ``timeout`` bounds each network operation, and ``TOTAL_PER_TIMEOUT`` x ``timeout`` the whole exchange."""
     _redact_httpx_log()
     hidden = [*url_secrets(url), *secrets]
     where = endpoint(url)
     all_headers = {"User-Agent": USER_AGENT, **headers}
+    total = TOTAL_PER_TIMEOUT * timeout
+    deadline = Deadline(total)
+
+    def trace(name: str, info: Mapping[str, Any]) -> None:  # httpcore's hook: each new socket gets watched
+        if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            stream = info.get("return_value")
+            if stream is not None:
+                deadline.watch(stream.get_extra_info("socket"))
+
     try:
         # Proxy settings (HTTPS_PROXY, NO_PROXY) and SSL_CERT_FILE come from the environment.
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            response = client.post(url, content=body, headers=all_headers)
+        with deadline, httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            response = client.post(url, content=body, headers=all_headers, extensions={"trace": trace})
     except httpx.UnsupportedProtocol:
         result = DeliveryResult(False, False, None, f"unsupported URL scheme for {where}")
     except httpx.TimeoutException as exc:
         result = DeliveryResult(False, True, None, f"timed out after {timeout:g}s: {type(exc).__name__}")
     except httpx.TransportError as exc:
-        result = DeliveryResult(False, True, None, redact(f"{type(exc).__name__}: {exc}", hidden))
+        error = (f"no complete answer within {total:g}s (the total deadline)" if deadline.expired
+                 else redact(f"{type(exc).__name__}: {exc}", hidden))
+        result = DeliveryResult(False, True, None, error)
     except httpx.InvalidURL:
         result = DeliveryResult(False, False, None, "invalid URL")
     else:

@@ -16,6 +16,16 @@ permanent failure, too many attempts or too long. A worker killed mid-delivery (
 ``sending`` until the lease expires; then any worker claims it again. Rows of one finding for one target go out in
 order (a PagerDuty resolve never overtakes its trigger).
 
+A run delivers only the rows of the targets its own config names. Rows of any other target stay as they are
+(pending or held, no attempt counted): a run with another config, or none (`cloudwatchdog alerts deliver` without
+``-c``), must not give up alerts meant for targets it does not know. Rows of a target removed or renamed for good
+stay pending (``alerts list`` shows them; ``outbox_stats`` counts them) until the target is configured again.
+
+Each attempt ends well within its lease (``LEASE_PER_TIMEOUT`` x the target's timeout): HTTP and SMTP deliveries
+are cut off after ``deadline.TOTAL_PER_TIMEOUT`` x the timeout in all, however slowly the receiver answers. Should
+a lease still expire mid-delivery (a stalled process), the outcome is not recorded over the new holder's, and the
+run does not count the row as sent: its new holder reports it.
+
 The guarantee, precisely: every alert is delivered at least once, with the same delivery id on every attempt
 (webhook ``X-Cloudwatchdog-Delivery``, email ``Message-ID``, PagerDuty ``dedup_key`` = the finding id). A crash
 between a receiver's answer and the row being marked ``sent`` repeats that one delivery, which receivers drop by
@@ -55,6 +65,7 @@ from cloudwatchdog.settings.alerts import AlertsConfig
 from cloudwatchdog.settings.notifications import TargetBase
 from cloudwatchdog.state.errors import StateError
 from cloudwatchdog.state.schema import AlertOutboxRow as Row
+from cloudwatchdog.state.schema import FindingEventRow as EventRow
 from cloudwatchdog.state.timefmt import now_utc, utc
 
 if TYPE_CHECKING:
@@ -67,6 +78,8 @@ log = logging.getLogger("cloudwatchdog.alerts.outbox")
 
 PENDING, SENDING, SENT, DEAD, DIGESTED = "pending", "sending", "sent", "dead", "digested"
 STATUSES = (PENDING, SENDING, SENT, DEAD, DIGESTED)
+# Outcomes of one attempt that are no row status: the lease was lost meanwhile; the target is not configured.
+LOST, SKIPPED = "lost", "skipped"
 DIGEST_KIND = "digest"
 # A claimed row's lease lasts at least this many times the target's timeout (an email takes several round trips).
 LEASE_PER_TIMEOUT = 3
@@ -80,7 +93,8 @@ _ERROR_MAX = 1000
 @dataclass(frozen=True)
 class DeliveryStats:
     """One delivery run: rows sent, rescheduled after a failure, given up; ``pending``: rows still waiting for a
-    delivery afterwards (due later or now; digest events held for their schedule are not counted)."""
+    delivery afterwards (due later or now, including those of targets this run's config does not name; digest
+    events held for their schedule are not counted)."""
 
     sent: int = 0
     retried: int = 0
@@ -205,12 +219,26 @@ def enqueue(session: Session, events: Sequence[Event], targets: Sequence[TargetB
     when = utc(now) if now is not None else now_utc()
     tags = _tags_for(session, events)
     alerts = [a for e in events if e.finding is not None
-              for a in [from_lifecycle(e, tags.get(e.finding.resource_uid))] if a is not None]
+              for a in [from_lifecycle(e, tags.get(e.finding.resource_uid), origin=_origin(session, e))]
+              if a is not None]
     routed = route(alerts, targets)
     by_name = {t.label: t for t in targets}
     rows = [_row(by_name[name], event, when) for name, event in routed]
     _insert_new(session, rows)
     return len(rows)
+
+
+def _origin(session: Session, event: Event) -> str:
+    """What tells this lifecycle event apart from another of the same finding, kind and time (several scans can
+    share one timestamp; the CLI can suppress and unsuppress twice in a second): its scan id; for an event outside a
+    scan, its ``finding_events`` row (written in this transaction just before the hook runs). The same event
+    enqueued again gets the same origin, so it stays one row."""
+    if event.scan_id:
+        return event.scan_id
+    row_id = session.execute(select(func.max(EventRow.id)).where(
+        EventRow.fingerprint == event.fingerprint, EventRow.type == str(event.type), EventRow.at == event.at,
+        EventRow.scan_id.is_(None))).scalar()
+    return f"event-{row_id}" if row_id is not None else ""
 
 
 def _row(target: TargetBase, event: AlertEvent, now: datetime) -> dict[str, Any]:
@@ -317,7 +345,9 @@ def _claim(store: Store, owner: str, now: datetime, lease_seconds: float, target
            skip: Collection[int] = ()) -> _Claim | str | None:
     """Claim one due row, not one of ``skip`` (None: nothing due). A row whose lease expired after the last
     allowed attempt (its worker died every time) is given up instead: returns ``DEAD``."""
-    q = select(Row).where(_due(now, include_waiting))
+    # A row of a target this run's config does not name is left as it is: the config may be another one (a
+    # `cloudwatchdog alerts deliver` without -c) or a target renamed by mistake; it is not this run's to give up.
+    q = select(Row).where(_due(now, include_waiting), Row.target.in_(list(targets)))
     q = q.where(Row.id == only_id) if only_id is not None else q.where(_not_blocked())
     if skip:
         q = q.where(Row.id.not_in(list(skip)))
@@ -373,20 +403,22 @@ def _finish(store: Store, claim: _Claim, owner: str, values: dict[str, Any]) -> 
 
 def _attempt(store: Store, claim: _Claim, targets: Mapping[str, TargetBase], owner: str,
              clock: Callable[[], datetime], policy: RetryPolicy) -> str:
-    """Deliver one claimed row (outside any transaction) and record the outcome: SENT, PENDING (retry) or DEAD."""
+    """Deliver one claimed row (outside any transaction) and record the outcome: SENT, PENDING (retry) or DEAD;
+    LOST when the lease expired meanwhile (the row is another worker's now: this run counts nothing) and SKIPPED
+    for a row whose target is not configured."""
     target = targets.get(claim.target)
-    if target is None:
-        _finish(store, claim, owner, {"status": DEAD, "next_attempt_at": None,
-                                      "last_error": f"no notification target named {claim.target!r} in the config"})
-        log.warning("alert %s: given up: target %s is no longer configured", claim.delivery_id, claim.target)
-        return DEAD
+    if target is None:  # not claimed by deliver_due; put it back untouched (the attempt does not count)
+        _finish(store, claim, owner, {"status": PENDING, "attempts": max(0, claim.attempts - 1)})
+        log.warning("alert %s: left pending: target %s is not in this config", claim.delivery_id, claim.target)
+        return SKIPPED
     payload = claim.payload
     if payload is None:
         try:
             payload = _build(store, target, claim)
         except Exception as exc:
             error = _clip(f"cannot build the message: {type(exc).__name__}: {exc}")
-            _finish(store, claim, owner, {"status": DEAD, "next_attempt_at": None, "last_error": error})
+            if not _finish(store, claim, owner, {"status": DEAD, "next_attempt_at": None, "last_error": error}):
+                return LOST
             log.error("alert target %s: %s", target.label, error)
             return DEAD
     try:
@@ -397,36 +429,38 @@ def _attempt(store: Store, claim: _Claim, targets: Mapping[str, TargetBase], own
         log.error("alert target %s: %s", target.label, result.error)
     now = clock()
     if result.ok:
-        _finish(store, claim, owner, {"status": SENT, "sent_at": now, "next_attempt_at": None,
-                                      "last_status": result.status,
-                                      "last_error": _clip(result.error) if result.error else None})
+        if not _finish(store, claim, owner, {"status": SENT, "sent_at": now, "next_attempt_at": None,
+                                             "last_status": result.status,
+                                             "last_error": _clip(result.error) if result.error else None}):
+            return LOST
         return SENT
     error = _clip(result.error or "failed")
     age = (now - claim.first_attempt_at).total_seconds()
     if not result.retryable or policy.exhausted(claim.attempts, age):
         why = "permanent failure" if not result.retryable else f"gave up after {claim.attempts} attempt(s)"
-        _finish(store, claim, owner, {"status": DEAD, "next_attempt_at": None, "last_status": result.status,
-                                      "last_error": _clip(f"{why}: {error}")})
+        if not _finish(store, claim, owner, {"status": DEAD, "next_attempt_at": None, "last_status": result.status,
+                                             "last_error": _clip(f"{why}: {error}")}):
+            return LOST
         log.warning("alert %s to %s: %s (`cloudwatchdog alerts retry` sends it again)", claim.delivery_id,
                     target.label, why)
         return DEAD
     wait = policy.delay(claim.attempts, result.retry_after, random())
-    _finish(store, claim, owner, {"status": PENDING, "next_attempt_at": now + timedelta(seconds=wait),
-                                  "last_status": result.status, "last_error": error})
+    if not _finish(store, claim, owner, {"status": PENDING, "next_attempt_at": now + timedelta(seconds=wait),
+                                         "last_status": result.status, "last_error": error}):
+        return LOST
     log.info("alert %s to %s: attempt %d failed, next in %ds", claim.delivery_id, target.label, claim.attempts, wait)
     return PENDING
 
 
 def _reconcile(store: Store, targets: Mapping[str, TargetBase], now: datetime) -> None:
-    """Held digest events of a target that is now `immediate` become due; those of a target that is gone, dead."""
+    """Held digest events of a target that is now `immediate` become due. Rows of a target this config does not
+    name are left alone (see the module docstring)."""
     held = and_(Row.status == PENDING, Row.next_attempt_at.is_(None), Row.kind != DIGEST_KIND)
     immediate = [name for name, t in targets.items() if t.mode != "digest"]
+    if not immediate:
+        return
     with _transaction(store) as s:
-        if immediate:
-            s.execute(update(Row).where(held, Row.target.in_(immediate)).values(next_attempt_at=now)
-                      .execution_options(synchronize_session=False))
-        s.execute(update(Row).where(held, Row.target.not_in(list(targets)))
-                  .values(status=DEAD, last_error="no notification target of this name in the config")
+        s.execute(update(Row).where(held, Row.target.in_(immediate)).values(next_attempt_at=now)
                   .execution_options(synchronize_session=False))
 
 
@@ -453,7 +487,7 @@ def deliver_due(store: Store, cfg: Config, *, now: datetime | None = None, limit
 
     started = time.monotonic()
     _reconcile(store, targets, clock())
-    counts = {SENT: 0, PENDING: 0, DEAD: 0}
+    counts = {SENT: 0, PENDING: 0, DEAD: 0, LOST: 0, SKIPPED: 0}
     tried: list[int] = []  # each row at most once per run, even when its retry is due again meanwhile
     for _ in range(max(0, limit)):
         if time_budget is not None and time.monotonic() - started >= time_budget:

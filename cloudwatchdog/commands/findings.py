@@ -150,6 +150,10 @@ def cmd_findings(args: argparse.Namespace) -> int:
     with open_store(cfg, args.state_url, create=False) as store:
         if args.findings_command == "list":
             return _list(store, args)
+        if cfg.notifications:  # an unsuppressed finding that is still exposed alerts as reopened
+            from cloudwatchdog.alerts.outbox import outbox_hook
+
+            store.add_hook(outbox_hook(cfg))
         try:
             if args.findings_command == "suppress":
                 view = store.suppress(args.fingerprint, reason=reason, owner=owner, expires=until)

@@ -191,6 +191,7 @@ class AlertOutboxRow(Base):
     __table_args__ = (
         Index("ix_alert_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_alert_outbox_target_fingerprint", "target", "fingerprint"),
+        Index("ix_alert_outbox_fingerprint", "fingerprint"),  # a finding's rows, whatever the target (tags)
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     delivery_id: Mapped[str] = mapped_column(String(255), unique=True)  # "<target>:<event key>": stable per retry

@@ -133,3 +133,26 @@ def test_unreadable_ca_file_is_permanent(smtp_starttls: SmtpReceiver, tmp_path: 
     target = mail_target(smtp_starttls, starttls=True, ca_file=str(tmp_path / "missing.pem"))
     result = send(target)
     assert not result.ok and not result.retryable and "ca_file" in (result.error or "")
+
+
+def test_an_accepted_message_is_delivered_whatever_the_server_answers_to_quit(smtp_plain: SmtpReceiver) -> None:
+    """smtplib's `with` raises on a QUIT reply other than 221: the accepted message was reported failed and sent
+    again on every retry."""
+
+    async def handle_QUIT(server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook name
+        return "421 4.3.2 service shutting down"
+
+    smtp_plain.controller.handler.handle_QUIT = handle_QUIT
+    result = send(mail_target(smtp_plain))
+    assert result.ok and result.status == 250
+    assert len(smtp_plain.mails) == 1
+
+
+def test_a_long_delivery_id_reaches_the_receiver_unfolded(smtp_plain: SmtpReceiver) -> None:
+    """Delivery ids hold the scan id (a UUID): longer than a folded header line, they must still read back exactly."""
+    delivery_id = "a-target:3f2a9c0d1e4b5a6f7081:resolved:2026-03-01T10:00:00Z:0b6f9a52-1c3e-4d8f-9a7b-5e2c1d0f3a4b"
+    assert send(mail_target(smtp_plain), delivery_id).ok
+    message = smtp_plain.mails[0].message()
+    expected = delivery_id.replace(":", "-")
+    assert str(message["X-Cloudwatchdog-Delivery"]) == expected
+    assert str(message["Message-ID"]) == f"<{expected}@example.com>"

@@ -62,4 +62,31 @@ def test_from_the_stores_lifecycle_events() -> None:
         assert got is not None and got.kind is expected and got.previous_severity is None
     for quiet in (EventType.DEESCALATED, EventType.SUPPRESSED, EventType.UNSUPPRESSED):
         assert from_lifecycle(store_event(quiet)) is None
+    # A suppression that ends (expired, removed) while the resource is still exposed reopens the finding: it alerts.
+    ended = Event(EventType.UNSUPPRESSED, f.id, at, "scan-1", FindingState.REOPENED, f.severity,
+                  old_state=FindingState.SUPPRESSED, finding=f)
+    got = from_lifecycle(ended)
+    assert got is not None and got.kind is EventKind.REOPENED and got.webhook_event == "finding.reopened"
     assert from_lifecycle(Event(EventType.NEW, f.id, at, None, FindingState.NEW, f.severity)) is None
+
+
+def test_the_key_tells_apart_events_of_one_finding_kind_and_time() -> None:
+    """Several scans can share one timestamp (the store never moves time backwards): each lifecycle event keeps its
+    own key, and the same event always gets the same key."""
+    from datetime import UTC, datetime
+
+    from cloudwatchdog.alerts.events import from_lifecycle
+    from cloudwatchdog.state.diff import Event, EventType
+
+    at = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    f = finding()
+
+    def resolved(scan_id: str | None) -> Event:
+        return Event(EventType.RESOLVED, f.id, at, scan_id, FindingState.RESOLVED, f.severity, finding=f)
+
+    keys = [a.key for e in (resolved("scan-1"), resolved("scan-2"), resolved("scan-1"))
+            for a in [from_lifecycle(e)] if a is not None]
+    assert len(keys) == 3 and keys[0] != keys[1] and keys[0] == keys[2]
+    assert keys[0] == f"{f.id}:resolved:2026-03-01T10:00:00Z:scan-1"
+    cli = [from_lifecycle(resolved(None), origin=o) for o in ("event-7", "event-9")]
+    assert cli[0] is not None and cli[1] is not None and cli[0].key != cli[1].key

@@ -184,3 +184,44 @@ def test_no_secret_in_logs_or_errors(receiver: HttpReceiver, caplog: pytest.LogC
     assert "[redacted]" in (r1.error or "") and "[redacted]" in (r2.error or "")
     assert f"http://127.0.0.1:{receiver.port}" in caplog.text
     assert json.loads(receiver.requests[0].body)["routing_key"] == "ROUTINGKEY123"  # it was sent, only not logged
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_by_the_total_deadline() -> None:
+    """Each read finishes within the timeout, but the answer never ends: without a total deadline the attempt
+    would outlive the outbox lease and another worker would send the alert again. A raw socket server on
+    127.0.0.1 (HttpReceiver answers in one piece; this needs one byte at a time)."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n")
+            try:
+                while not stop.wait(0.3):  # one byte every 0.3 s: each read is well within the 1 s timeout
+                    conn.sendall(b"x")
+            except OSError:
+                pass  # the client hung up: what the deadline is for
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    port = listener.getsockname()[1]
+    target = WebhookTarget.model_validate({"type": "webhook", "name": "slow", "url": f"http://127.0.0.1:{port}/x",
+                                           "timeout": 1})
+    try:
+        started = time.monotonic()
+        result = deliver(target, build_payload(target, [event(EventKind.NEW)], Templates()), "dlv-slow")
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        server.join(5)
+        listener.close()
+    assert not result.ok and result.retryable and "total deadline" in (result.error or "")
+    assert elapsed < 3 * target.timeout, "ended before the outbox lease (3 x timeout) runs out"

@@ -103,7 +103,7 @@ def test_a_finding_alerts_once_across_scans_and_restarts_then_resolves(open_stor
     [row] = rows(store)
     fp = first.findings[0].id
     assert (row.status, row.kind, row.target, row.mode) == ("pending", "new", "siem", "immediate")
-    assert row.delivery_id == f"siem:{fp}:new:{iso(at(0))}"
+    assert row.delivery_id == f"siem:{fp}:new:{iso(at(0))}:{first.id}"
     assert TOKEN_PATH not in str(row.payload) and SECRET not in str(row.payload), "no secret in the stored payload"
 
     assert deliver_due(store, cfg) == DeliveryStats(sent=1, retried=0, dead=0, pending=0)
@@ -241,14 +241,22 @@ def test_gives_up_after_max_attempts_or_max_age(open_store: Any, receiver: HttpR
     assert deliver_due(store, cfg, now=t + timedelta(hours=2)).dead == 1
 
 
-def test_a_target_removed_from_the_config_kills_its_rows(open_store: Any, receiver: HttpReceiver) -> None:
-    cfg = config(webhook(receiver, "old"))
+def test_rows_of_a_target_missing_from_this_runs_config_are_left_alone(open_store: Any,
+                                                                         receiver: HttpReceiver) -> None:
+    """`alerts deliver` with another config (or none) must not give up alerts meant for targets it does not know:
+    they stay pending (held digest events stay held), no attempt counted, until a run that has the target."""
+    digest = {"type": "slack", "name": "chat", "webhook_url": receiver.url("/slack"), "mode": "digest"}
+    cfg = config(webhook(receiver, "old"), digest)
     store = open_store(cfg)
     store.record_scan(scan([bucket("orphan")], when=at(0)))
-    assert deliver_due(store, config(webhook(receiver, "new"))).dead == 1
-    [row] = rows(store)
-    assert row.status == "dead" and "no notification target named 'old'" in (row.last_error or "")
+    for other in (config(webhook(receiver, "new")), Config()):
+        assert deliver_due(store, other, include_waiting=True) == DeliveryStats(pending=1)
+    state = sorted((r.target, r.status, r.attempts, r.next_attempt_at is None) for r in rows(store))
+    assert state == [("chat", "pending", 0, True), ("old", "pending", 0, False)]
     assert receiver.requests == []
+    assert deliver_due(store, cfg).sent == 1
+    assert send_digests(store, cfg, "chat").sent == 1
+    assert len(receiver.requests) == 2
 
 
 def test_a_broken_template_does_not_lose_the_scan(open_store: Any, receiver: HttpReceiver, tmp_path: Path) -> None:
@@ -441,3 +449,94 @@ def test_escalation_alerts_with_the_previous_severity(open_store: Any, receiver:
     escalated = receiver.requests[1].json()
     assert escalated["event"] == "finding.escalated" and escalated["finding"]["severity"] == "critical"
     assert escalated["finding"]["previous_severity"] == "high"
+
+
+# --- regressions: events that used to be lost --------------------------------------------------------------------
+
+
+def test_a_suppression_that_expires_while_still_exposed_alerts_reopened(open_store: Any,
+                                                                       receiver: HttpReceiver) -> None:
+    from datetime import date
+
+    from cloudwatchdog.state.diff import Suppression
+
+    cfg = config(webhook(receiver))
+    store = open_store(cfg)
+    sup = [Suppression(reason="r", owner="o", expires=date(2026, 3, 2), source="config", fingerprint=None,
+                       rule="aws-s3-*", resource="*", label="suppressions[0]")]
+    assert store.record_scan(scan([bucket("muted")], when=at(0)), suppressions=sup).findings[0].state.value == \
+        "suppressed"
+    assert rows(store) == []
+    after = store.record_scan(scan([bucket("muted")], when=at(72)), suppressions=sup)  # expired
+    assert after.findings[0].state.value == "reopened"
+    assert deliver_due(store, cfg).sent == 1
+    assert [e[:2] for e in events_received(receiver)] == [("finding.reopened", "muted")]
+
+
+def test_scans_sharing_one_timestamp_each_alert_and_reenqueueing_is_idempotent(open_store: Any,
+                                                                                receiver: HttpReceiver) -> None:
+    """The store moves a scan's time forward to the latest recorded one, so several scans can share a timestamp:
+    new, resolved, reopened, resolved of one finding within one second must be four deliveries, not three."""
+    from cloudwatchdog.alerts.outbox import enqueue
+    from cloudwatchdog.state.diff import Event
+
+    cfg = config(webhook(receiver))
+    store = open_store(cfg)
+    seen: list[Event] = []
+
+    def capture(_: Session, events: Any) -> None:
+        seen.extend(events)
+
+    public, private = bucket("flappy"), bucket("flappy", Level.PRIVATE)
+    for r in (public, private, public, private):
+        store.record_scan(scan([r], when=at(1)), on_events=capture)
+    fp = public_finding(public).id
+    store.suppress(fp, reason="r", owner="o", expires=None, on_events=capture)
+    assert [r.kind for r in rows(store)] == ["new", "resolved", "reopened", "resolved"]
+    assert len({r.delivery_id for r in rows(store)}) == 4
+
+    # The same lifecycle events enqueued again (scan events and a CLI one): no new row.
+    targets = configured_targets(cfg)
+    with Session(store._engine) as session, session.begin():
+        enqueue(session, seen, targets)
+    assert len(rows(store)) == 4
+    assert deliver_due(store, cfg).sent == 4
+    assert [e[0] for e in events_received(receiver)] == ["finding.new", "finding.resolved", "finding.reopened",
+                                                         "finding.resolved"]
+
+
+def test_cli_unsuppressions_in_one_second_each_alert(open_store: Any, receiver: HttpReceiver) -> None:
+    cfg = config(webhook(receiver))
+    store = open_store(cfg)
+    store.record_scan(scan([bucket("cli")], when=at(0)))
+    assert deliver_due(store, cfg).sent == 1
+    fp = public_finding(bucket("cli")).id
+    t = later(0)
+    for _ in range(2):
+        store.suppress(fp, reason="r", owner="o", expires=None, now=t)
+        store.unsuppress(fp, now=t)
+    reopened = [r for r in rows(store) if r.kind == "reopened"]
+    assert len(reopened) == 2 and reopened[0].delivery_id != reopened[1].delivery_id
+
+
+def test_an_attempt_that_outlived_its_lease_is_not_counted_as_sent(open_store: Any, receiver: HttpReceiver) -> None:
+    from cloudwatchdog.alerts.outbox import LOST, _attempt
+
+    cfg = config(webhook(receiver))
+    store = open_store(cfg)
+    store.record_scan(scan([bucket("slow")], when=at(0)))
+    t = later(1)
+    targets = {x.label: x for x in configured_targets(cfg)}
+    policy = alert_settings(cfg).policy()
+    slow_worker = _owner("slow")
+    slow = _claim(store, slow_worker, t, 60, targets, policy)
+    assert slow is not None and not isinstance(slow, str)
+    other = _owner("other")
+    taken = _claim(store, other, t + timedelta(seconds=61), 60, targets, policy)  # the slow one's lease expired
+    assert taken is not None and not isinstance(taken, str)
+    # The slow worker's delivery completes now: the row is the other worker's, so its outcome is not recorded.
+    assert _attempt(store, slow, targets, slow_worker, lambda: t, policy) == LOST
+    [row] = rows(store)
+    assert (row.status, row.lease_owner) == ("sending", other)
+    assert len(receiver.requests) == 1
+

@@ -164,3 +164,29 @@ def test_unreachable_postgres_is_exit_2_with_the_password_masked(capsys: pytest.
     assert main(["findings", "list", "--state-url", f"postgresql+psycopg://u:hunter2@127.0.0.1:{port}/db"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: state.url postgresql+psycopg://u:***@127.0.0.1") and "hunter2" not in err
+
+
+def test_unsuppressing_a_still_exposed_finding_queues_a_reopened_alert(seeded: str, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """With notifications configured, suppress / unsuppress from the CLI go through the alert outbox like a scan."""
+    from support.receivers import HttpReceiver
+
+    from cloudwatchdog.alerts.outbox import deliver_due, list_outbox
+    from cloudwatchdog.config import load_config
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)  # the receiver is local
+    fp = public_finding(bucket("a")).id
+    with HttpReceiver() as receiver:
+        config = tmp_path / "config.yaml"
+        config.write_text(f"notifications:\n  - type: webhook\n    name: siem\n    url: {receiver.url('/x')}\n")
+        base = ["--state-url", seeded, "-c", str(config)]
+        assert main(["findings", "suppress", fp, *base, "--reason", "r", "--owner", "o", "--until", "2999-01-01"]) == 0
+        assert main(["findings", "unsuppress", fp, *base]) == 0
+        assert "now reopened" in capsys.readouterr().out
+        with Store.open(seeded) as store:
+            assert [(e.kind, e.fingerprint) for e in list_outbox(store)] == [("reopened", fp)]
+            assert deliver_due(store, load_config(str(config))).sent == 1
+        [request] = receiver.requests
+        assert request.json()["event"] == "finding.reopened" and request.json()["finding"]["id"] == fp
