@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cloudwatchdog.exposure.aws_policy import PolicyAnalysis, PolicyError, analyze_policy
+from cloudwatchdog.exposure.verdict import Route
+from cloudwatchdog.exposure.verdict import VerdictReport as _Report
+from cloudwatchdog.exposure.verdict import verdict as _verdict
 from cloudwatchdog.model import (
     ALL_USERS_URI,
     AUTHENTICATED_USERS_URI,
@@ -25,7 +28,6 @@ from cloudwatchdog.model import (
     Evidence,
     Exposure,
     GranteeType,
-    Level,
     PublicAccessBlock,
     ReadError,
     S3AccessPoint,
@@ -34,7 +36,6 @@ from cloudwatchdog.model import (
 
 # How one route to public access stands: it makes the resource public, is neutralised by a guardrail (latent),
 # does not exist, or cannot be told because a setting it needs is unreadable.
-Route = Literal["public", "latent", "none", "unknown"]
 
 _PUBLIC_GROUPS = {
     ALL_USERS_URI: "AllUsers (anyone)",
@@ -107,41 +108,6 @@ def _block_new(
 
 
 # --- Policy route -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Report:
-    """What the analysis has found so far; turned into an Exposure at the end."""
-
-    evidence: list[Evidence] = field(default_factory=list)  # the facts that decide the verdict
-    notes: list[Evidence] = field(default_factory=list)  # context: absent settings, guardrails with no effect
-    routes: dict[str, Route] = field(default_factory=dict)
-    would_be_public: Capabilities = NO_CAPABILITIES  # access of public or latent routes
-    public_access: Capabilities = NO_CAPABILITIES  # access of public routes only
-    external: set[str] = field(default_factory=set)
-    external_access: Capabilities = NO_CAPABILITIES
-    external_unknown: bool = False
-
-    def add(self, source: str, detail: str) -> None:
-        self.evidence.append(Evidence(source, detail))
-
-    def note(self, source: str, detail: str) -> None:
-        self.notes.append(Evidence(source, detail))
-
-    def read_error(self, error: ReadError) -> None:
-        self.add("read-error", error.describe())
-
-    def route(self, name: str, route: Route, access: Capabilities) -> None:
-        self.routes[name] = route
-        if route in ("public", "latent"):
-            self.would_be_public = self.would_be_public | access
-        if route == "public":
-            self.public_access = self.public_access | access
-
-    def grant_external(self, principals: Sequence[str], access: Capabilities) -> None:
-        if principals:
-            self.external.update(principals)
-            self.external_access = self.external_access | access
 
 
 _Analysis = PolicyAnalysis | ReadError | None | PolicyError
@@ -335,35 +301,6 @@ def _acl_external(grants: _AclGrants, disabled: bool | None, report: _Report) ->
 
 
 # --- Verdicts -----------------------------------------------------------------------------------------------
-
-
-def _verdict(report: _Report, *, incomplete: bool = False) -> Exposure:
-    routes = set(report.routes.values())
-    external = tuple(sorted(report.external))
-    if "public" in routes and not incomplete:
-        access = report.public_access
-        return _exposure(Level.PUBLIC, False, access, external, report)
-    if "unknown" in routes or report.external_unknown or incomplete:
-        return _exposure(Level.UNKNOWN, False, NO_CAPABILITIES, external, report)
-    latent = "latent" in routes
-    level = Level.CROSS_ACCOUNT if external else Level.PRIVATE
-    access = report.would_be_public if latent else report.external_access if external else NO_CAPABILITIES
-    return _exposure(level, latent, access, external, report)
-
-
-def _exposure(
-    level: Level, latent: bool, access: Capabilities, external: tuple[str, ...], report: _Report
-) -> Exposure:
-    return Exposure(
-        level=level,
-        latent=latent,
-        read=access.read,
-        list=access.list,
-        write=access.write,
-        external_principals=external,
-        # Decisive facts first (what messages and summaries quote), then the context.
-        evidence=tuple(dict.fromkeys(report.evidence + report.notes)),
-    )
 
 
 def _policy_status(bucket: S3Bucket, analysis: _Analysis, report: _Report) -> None:

@@ -28,8 +28,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
 
+from cloudwatchdog.exposure.verdict import Route
+from cloudwatchdog.exposure.verdict import VerdictReport as _Report
+from cloudwatchdog.exposure.verdict import verdict as _verdict
 from cloudwatchdog.gcp_model import (
     ALL_AUTHENTICATED_USERS,
     ALL_USERS,
@@ -41,9 +43,7 @@ from cloudwatchdog.gcp_model import (
     ObjectAclSample,
     TrustContext,
 )
-from cloudwatchdog.model import NO_CAPABILITIES, Capabilities, Evidence, Exposure, Level, ReadError
-
-Route = Literal["public", "latent", "none", "unknown"]
+from cloudwatchdog.model import NO_CAPABILITIES, Capabilities, Evidence, Exposure, ReadError
 
 READ = Capabilities(read=True)
 LIST = Capabilities(list=True)
@@ -318,34 +318,6 @@ def _acl_route_grants(bucket: GcsBucket, owner: BucketOwner) -> _Grants:
 # --- Report -------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Report:
-    evidence: list[Evidence] = field(default_factory=list)  # decisive facts first
-    notes: list[Evidence] = field(default_factory=list)  # context
-    routes: dict[str, Route] = field(default_factory=dict)
-    would_be_public: Capabilities = NO_CAPABILITIES
-    public_access: Capabilities = NO_CAPABILITIES
-    external: set[str] = field(default_factory=set)
-    external_access: Capabilities = NO_CAPABILITIES
-    external_unknown: bool = False
-
-    def add(self, source: str, detail: str) -> None:
-        self.evidence.append(Evidence(source, detail))
-
-    def note(self, source: str, detail: str) -> None:
-        self.notes.append(Evidence(source, detail))
-
-    def read_error(self, error: ReadError) -> None:
-        self.add("read-error", error.describe())
-
-    def route(self, name: str, route: Route, access: Capabilities) -> None:
-        self.routes[name] = route
-        if route in ("public", "latent"):
-            self.would_be_public = self.would_be_public | access
-        if route == "public":
-            self.public_access = self.public_access | access
-
-
 def _source_of(detail: str, default: str) -> str:
     if detail.startswith("default object ACL"):
         return "default-object-acl"
@@ -447,33 +419,6 @@ def _samples_note(bucket: GcsBucket, report: _Report) -> None:
     else:
         report.note("object-acl", "no object ACL was sampled (empty bucket or sampling off); objects may carry "
                                   "their own ACLs while uniform bucket-level access is off")
-
-
-def _verdict(report: _Report) -> Exposure:
-    routes = set(report.routes.values())
-    external = tuple(sorted(report.external))
-    if "public" in routes:
-        return _exposure(Level.PUBLIC, False, report.public_access, external, report)
-    if "unknown" in routes or report.external_unknown:
-        return _exposure(Level.UNKNOWN, False, NO_CAPABILITIES, external, report)
-    latent = "latent" in routes
-    level = Level.CROSS_ACCOUNT if external else Level.PRIVATE
-    access = report.would_be_public if latent else report.external_access if external else NO_CAPABILITIES
-    return _exposure(level, latent, access, external, report)
-
-
-def _exposure(
-    level: Level, latent: bool, access: Capabilities, external: tuple[str, ...], report: _Report
-) -> Exposure:
-    return Exposure(
-        level=level,
-        latent=latent,
-        read=access.read,
-        list=access.list,
-        write=access.write,
-        external_principals=external,
-        evidence=tuple(dict.fromkeys(report.evidence + report.notes)),
-    )
 
 
 def _owner(bucket: GcsBucket) -> BucketOwner:
