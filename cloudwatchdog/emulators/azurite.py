@@ -21,7 +21,6 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from cloudwatchdog.emulators.process import terminate
+from cloudwatchdog.emulators.process import log_tail, terminate, wait_ready
 from cloudwatchdog.emulators.tls import TlsFiles
 
 AZURITE_VERSION = "3.35.0"
@@ -185,30 +184,17 @@ class AzuriteServer:
         return self
 
     def _output(self) -> str:
-        if self._log is None:
-            return ""
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", errors="replace")[-4000:]
-
+        return log_tail(self._log)
     def _wait_ready(self) -> None:
-        process = self._process
-        assert process is not None
+        assert self._process is not None
         context = self.tls.client_context()
         url = f"https://127.0.0.1:{self._port}/{self.accounts[0]}?comp=list"
-        deadline = time.monotonic() + self._startup_timeout
-        while True:
-            if process.poll() is not None:
-                output = self._output()
-                self.stop()
-                raise AzuriteError(f"Azurite exited with code {process.returncode} before answering:\n{output}")
-            if _answers(url, context):
-                return
-            if time.monotonic() > deadline:
-                output = self._output()
-                self.stop()
-                raise AzuriteError(f"Azurite did not answer on {url} within {self._startup_timeout:.0f}s:\n{output}")
-            time.sleep(0.1)
-
+        problem = wait_ready(self._process, lambda: _answers(url, context), timeout=self._startup_timeout,
+                             name="Azurite", where=url)
+        if problem is not None:
+            output = self._output()
+            self.stop()
+            raise AzuriteError(f"{problem}:\n{output}")
     def service_client(self, name: str) -> Any:
         """A BlobServiceClient of account ``name`` authorised with its shared key (for seeding; typed ``Any`` so
         that importing this module needs no Azure SDK)."""

@@ -17,14 +17,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from cloudwatchdog.emulators.process import terminate
+from cloudwatchdog.emulators.process import http_ok, log_tail, terminate, wait_ready
 
 EXECUTABLE = "gcp-storage-emulator"
 
@@ -98,36 +97,16 @@ class GcsEmulator:
         return self
 
     def _output(self) -> str:
-        if self._log is None:
-            return ""
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", errors="replace")[-4000:]
-
+        return log_tail(self._log)
     def _wait_ready(self) -> None:
-        process = self._process
-        assert process is not None
-        deadline = time.monotonic() + self._startup_timeout
+        assert self._process is not None
         url = f"http://127.0.0.1:{self._port}/"
-        while True:
-            if process.poll() is not None:
-                output = self._output()
-                self.stop()
-                raise GcsEmulatorError(f"{EXECUTABLE} exited with code {process.returncode} before answering:\n"
-                                       f"{output}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200 and response.read() == b"OK" and process.poll() is None:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                output = self._output()
-                self.stop()
-                raise GcsEmulatorError(
-                    f"{EXECUTABLE} did not answer on {url} within {self._startup_timeout:.0f}s:\n{output}"
-                )
-            time.sleep(0.1)
-
+        problem = wait_ready(self._process, lambda: http_ok(url, b"OK"), timeout=self._startup_timeout,
+                             name=EXECUTABLE, where=url)
+        if problem is not None:
+            output = self._output()
+            self.stop()
+            raise GcsEmulatorError(f"{problem}:\n{output}")
     def reset(self) -> None:
         """Forget every bucket and object (the emulator's ``/wipe``)."""
         with urllib.request.urlopen(f"{self.endpoint}/wipe", timeout=10) as response:

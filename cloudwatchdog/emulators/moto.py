@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -28,7 +27,7 @@ from types import TracebackType
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
-from cloudwatchdog.emulators.process import terminate
+from cloudwatchdog.emulators.process import http_ok, log_tail, terminate, wait_ready
 
 DEFAULT_ACCOUNT = "123456789012"
 STATIC_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -90,37 +89,16 @@ class MotoServer:
         return self
 
     def _output(self) -> str:
-        if self._log is None:
-            return ""
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", errors="replace")[-4000:]
-
+        return log_tail(self._log)
     def _wait_ready(self) -> None:
-        process = self._process
-        assert process is not None
-        deadline = time.monotonic() + self._startup_timeout
+        assert self._process is not None
         url = f"http://127.0.0.1:{self._port}/moto-api/"
-        while True:
-            if process.poll() is not None:
-                output = self._output()
-                self.stop()
-                raise MotoServerError(
-                    f"moto server exited with code {process.returncode} before answering:\n{output}"
-                )
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200 and process.poll() is None:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                output = self._output()
-                self.stop()
-                raise MotoServerError(
-                    f"moto server did not answer on {url} within {self._startup_timeout:.0f}s:\n{output}"
-                )
-            time.sleep(0.1)
-
+        problem = wait_ready(self._process, lambda: http_ok(url), timeout=self._startup_timeout,
+                             name="moto server", where=url)
+        if problem is not None:
+            output = self._output()
+            self.stop()
+            raise MotoServerError(f"{problem}:\n{output}")
     def reset(self) -> None:
         """Forget every resource of every account (moto's ``/moto-api/reset``)."""
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST", data=b"")
