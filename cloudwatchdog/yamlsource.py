@@ -143,6 +143,8 @@ def validation_errors(exc: ValidationError, doc: YamlDocument) -> list[SourceErr
             msg = "unknown key"
         elif err["type"] == "missing":
             msg = "required key is missing"
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")  # pydantic's prefix for a validator's own message
         out.append(doc.error(real, msg))
     return out
 

@@ -121,3 +121,9 @@ def test_profile_and_role_arn_conflict(tmp_path: Path) -> None:
                          '        profile: p\n        role_arn: "arn:aws:iam::123456789012:role/r"\n')
     errs = _errors(p)
     assert len(errs) == 1 and errs[0].startswith(f"{p}:4: providers.aws.accounts[0]: ") and "not both" in errs[0]
+
+
+def test_validator_messages_read_without_pydantic_prefix(tmp_path: Path) -> None:
+    errors = _errors(_write(tmp_path, "providers:\n  azure: {credential: emulator, arm_endpoint: 'https://10.0.0.1'}\n"))
+    assert len(errors) == 1 and "providers.azure.credential: credential: emulator" in errors[0]
+    assert "Value error" not in errors[0]

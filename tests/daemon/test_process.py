@@ -151,7 +151,7 @@ def test_config_error_exits_2_with_file_line_and_key(tmp_path: Path) -> None:
     path.write_text("providers:\n  aws: {}\nschedules:\n  scan: every 0s\n")
     proc = subprocess.run([CLI, "daemon", "-c", str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"error: {path}:4: schedules.scan: Value error, 'every 0s': the interval must be " \
+    assert proc.stderr.strip() == f"error: {path}:4: schedules.scan: 'every 0s': the interval must be " \
         "at least 1 second"
 
 

@@ -37,9 +37,9 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("state:\n  url: cloudwatchdog.db\n", ":2: state.url: Value error, must be a database URL"),
+    ("state:\n  url: cloudwatchdog.db\n", ":2: state.url: must be a database URL"),
     ("suppressions:\n  - {rule: x, reason: r, owner: o, expires: 2027-01-01}\n",
-     ":2: suppressions[0]: Value error, give a fingerprint, or both rule and resource"),
+     ":2: suppressions[0]: give a fingerprint, or both rule and resource"),
     ("suppressions:\n  - {fingerprint: 0123456789abcdef0123, rule: x, resource: y, reason: r, owner: o,"
      " expires: 2027-01-01}\n", "give either fingerprint, or rule and resource, not both"),
     ("suppressions:\n  - {fingerprint: 0123456789abcdef0123, reason: r, owner: o}\n",
@@ -47,7 +47,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     ("suppressions:\n  - {fingerprint: 0123456789abcdef0123, owner: o, expires: 2027-01-01}\n",
      ":2: suppressions[0].reason: required key is missing"),
     ("suppressions:\n  - fingerprint: 0123456789abcdef0123\n    reason: r\n    owner: '  '\n"
-     "    expires: 2027-01-01\n", ":4: suppressions[0].owner: Value error, must not be blank"),
+     "    expires: 2027-01-01\n", ":4: suppressions[0].owner: must not be blank"),
     ("suppressions:\n  - {fingerprint: ABC, reason: r, owner: o, expires: 2027-01-01}\n",
      "suppressions[0].fingerprint: String should match pattern"),
     ("suppressions:\n  - {fingerprint: 0123456789abcdef0123, reason: r, owner: o, expires: someday}\n",
