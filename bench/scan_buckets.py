@@ -18,10 +18,11 @@ import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from cloudwatchdog.config import AwsAccount, AwsProvider, Config, Providers
+from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
+from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
 from cloudwatchdog.rules.loader import load_rules
-from cloudwatchdog.scan import run_scan
+from cloudwatchdog.services.scan import run_scan
 
 
 def _seed_one(s3: Any, i: int) -> None:

@@ -15,10 +15,10 @@ import importlib
 import time
 from typing import Any
 
-from cloudwatchdog.collectors.gcp import collect_gcp
 from cloudwatchdog.emulators.gcs import GcsEmulator
-from cloudwatchdog.inventory.gcp import analyse_snapshot
-from cloudwatchdog.settings.gcp import GcpProject, GcpProvider
+from cloudwatchdog.providers.gcp.collect import collect_gcp
+from cloudwatchdog.providers.gcp.inventory import analyse_snapshot
+from cloudwatchdog.providers.gcp.settings import GcpProject, GcpProvider
 
 PROJECT = "velora-bench-0001"
 

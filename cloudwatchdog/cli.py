@@ -5,37 +5,18 @@ not be read), unless 1 applies."""
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from cloudwatchdog import __version__
+from cloudwatchdog.errors import UsageError
+from cloudwatchdog.exitcodes import EXIT_INTERRUPTED, EXIT_USAGE
+from cloudwatchdog.logs import setup_cli_logging
+from cloudwatchdog.model import SEVERITIES
+from cloudwatchdog.providers.registry import PROVIDERS
+from cloudwatchdog.render.registry import FORMATS
 from cloudwatchdog.state.errors import StateError
 from cloudwatchdog.yamlsource import SourceErrors
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
-
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-
-
-class UsageError(Exception):
-    """A command-line mistake: printed as one line, exit code 2."""
-
-
-def _scan_formats() -> list[str]:
-    from cloudwatchdog.render.registry import FORMATS
-
-    return list(FORMATS)
-
-
-def _report_formats() -> list[str]:
-    from cloudwatchdog.render.report_formats import REPORT_FORMATS
-
-    return list(REPORT_FORMATS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     scan = sub.add_parser("scan", help="scan the configured accounts once")
     scan.add_argument("-c", "--config", help="config file (default: AWS default credentials, us-east-1)")
     scan.add_argument("--format", default="json",
-                      help=f"comma-separated output formats (available: {', '.join(_scan_formats())})")
+                      help=f"comma-separated output formats (available: {', '.join(FORMATS.names())})")
     scan.add_argument("--output", help="output directory, or - for stdout (one format); default reports.output_dir")
     scan.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 when a finding is at or above this severity")
     scan.add_argument("--no-progress", action="store_true", help="no progress display, even on a terminal")
@@ -79,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
                     "(default: all but resolved)")
     fl.add_argument("--severity", metavar="SEV[,SEV]", help=f"comma-separated: {', '.join(SEVERITIES)}")
     fl.add_argument("--min-severity", choices=SEVERITIES, help="this severity and above")
-    fl.add_argument("--provider", metavar="NAME[,NAME]", help="aws, gcp, azure")
+    fl.add_argument("--provider", metavar="NAME[,NAME]", help=", ".join(PROVIDERS.names()))
     fl.add_argument("--account", metavar="ID[,ID]", help="account, project or subscription ids")
     fl.add_argument("--json", action="store_true",
                     help="print JSON: {schema_version, findings: [finding + exposure_window]}")
@@ -98,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--output", help="output directory, or - for stdout (one format); default reports.output_dir")
     report.add_argument("--format", default="html",
                         help="comma-separated report formats (default html; available: "
-                        f"{', '.join(_report_formats())})")
+                        f"{', '.join(FORMATS.names())})")
     report.add_argument("--state-url", metavar="URL", help="state store URL, overriding state.url")
 
     daemon = sub.add_parser("daemon", help="run the configured schedules (scans, report, alerts) until SIGTERM")
@@ -116,9 +97,11 @@ def _parser() -> argparse.ArgumentParser:
 
     cp = sub.add_parser("check-policy", help="judge one policy document offline (a pre-deploy check)")
     cp.add_argument("file", help="policy JSON file, or - for stdin")
-    cp.add_argument("--provider", default="aws", choices=("aws",))
+    judges = [name for name, p in PROVIDERS.items() if p.policy_resources]
+    cp.add_argument("--provider", default=judges[0], choices=judges)
     cp.add_argument("--account-id", default="000000000000", help="the account that owns the resource")
-    cp.add_argument("--resource", default="bucket", choices=("bucket", "access-point"))
+    kinds = list(dict.fromkeys(k for _, p in PROVIDERS.items() for k in p.policy_resources))
+    cp.add_argument("--resource", default=kinds[0], choices=kinds)
     cp.add_argument("--trusted-org", action="append", default=[], help="an organization id you trust (repeatable)")
     cp.add_argument("--json", action="store_true", help="print the verdict object as JSON")
     cp.add_argument("--fail-on", default="public", choices=("public", "cross-account", "never"),
@@ -137,17 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _setup_logging(verbosity: int) -> None:
-    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if verbosity < 2:
-        # botocore's own retry chatter is noise unless debugging.
-        logging.getLogger("botocore").setLevel(logging.WARNING)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _setup_logging(args.verbose)
+    setup_cli_logging(args.verbose)
     try:
         if args.command == "scan":
             from cloudwatchdog.commands.scan import cmd_scan
@@ -193,13 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     raise AssertionError(f"unhandled command {args.command}")
-
-
-def output_path(directory: Path, stem: str, ext: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory / f"{stem}.{ext}"
 
 
 if __name__ == "__main__":

@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, create_model
 
+from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.settings.alerts import AlertsConfig
-from cloudwatchdog.settings.azure import AzureProvider
-from cloudwatchdog.settings.base import StrictModel, check_http_url
+from cloudwatchdog.settings.base import ProviderSettings, StrictModel
 from cloudwatchdog.settings.daemon import DaemonConfig
-from cloudwatchdog.settings.gcp import GcpProvider
 from cloudwatchdog.settings.notifications import NotificationTargets
 from cloudwatchdog.settings.schedules import Schedules
 from cloudwatchdog.settings.state import StateConfig, SuppressionConfig
@@ -31,55 +30,29 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _Strict = StrictModel
 
 
-class AwsAccount(_Strict):
-    id: Annotated[str, Field(pattern=r"^\d{12}$", description="12-digit AWS account id")]
-    name: str | None = None
-    profile: str | None = None
-    role_arn: Annotated[str | None, Field(pattern=r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+$")] = None
-    external_id: str | None = None
+class ProvidersBase(_Strict):
+    """`providers:` one optional section per registered provider, each validated by the provider's own settings
+    model (``Providers`` is built from the provider registry)."""
 
-    @model_validator(mode="after")
-    def _one_credential_source(self) -> AwsAccount:
-        if self.profile and self.role_arn:
-            raise ValueError("give either profile or role_arn, not both (role_arn is assumed from the default chain)")
-        return self
+    def section(self, name: str) -> ProviderSettings | None:
+        value = getattr(self, name, None)
+        return value if isinstance(value, ProviderSettings) else None
 
-
-class AwsOrganization(_Strict):
-    role_name: str = "CloudWatchdogAudit"
-    external_id: str | None = None
-    profile: str | None = None  # credentials of the management (or delegated administrator) account
-    exclude: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
+    def enabled(self) -> dict[str, ProviderSettings]:
+        """The configured and enabled sections, in registry order."""
+        return {name: s for name in type(self).model_fields
+                if (s := self.section(name)) is not None and s.enabled}
 
 
-class AwsProvider(_Strict):
-    enabled: bool = True
-    endpoint_url: str | None = None
-    regions: list[str] | Literal["all"] = ["us-east-1"]
-    accounts: list[AwsAccount] = []
-    organization: AwsOrganization | None = None
-    # Organizations whose members are not "external": a policy limited to aws:PrincipalOrgID of one of these is
-    # private. The organization discovered through `organization:` is trusted automatically.
-    trusted_organizations: list[Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$")]] = []
-    max_workers: Annotated[int, Field(ge=1, le=64)] = 8
-    max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
-    object_acl_sample: Annotated[int, Field(ge=0, le=1000)] = 10
-    # Also read how EBS snapshots, AMIs and RDS (cluster) snapshots are shared, in every region of `regions`.
-    sharing: bool = True
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint(cls, v: str | None) -> str | None:
-        return check_http_url(v)
-
-    def effective_endpoint(self) -> str | None:
-        return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+def _providers_model() -> type[ProvidersBase]:
+    fields: dict[str, Any] = {name: (provider.settings | None, None) for name, provider in PROVIDERS.items()}
+    return create_model("Providers", __base__=ProvidersBase, __module__=__name__, **fields)
 
 
-class Providers(_Strict):
-    aws: AwsProvider | None = None
-    gcp: GcpProvider | None = None
-    azure: AzureProvider | None = None
+if TYPE_CHECKING:
+    Providers = ProvidersBase
+else:
+    Providers = _providers_model()
 
 
 class RulesConfig(_Strict):
@@ -148,12 +121,30 @@ def parse_config(doc: YamlDocument, source_dir: Path) -> Config:
         raise SourceErrors(validation_errors(exc, doc)) from None
     cfg = cfg.model_copy(update={"source_dir": source_dir})
     cfg._document = doc
+    errors = _unknown_provider_names(cfg)
+    if errors:
+        raise SourceErrors(errors)
     return cfg
+
+
+def _unknown_provider_names(cfg: Config) -> list[SourceError]:
+    """Provider names outside `providers:` (a target's `providers` filter, `schedules.scan_providers`) name a
+    registered provider."""
+    names = PROVIDERS.names()
+    expected = "Input should be " + (", ".join(repr(n) for n in names[:-1]) + f" or {names[-1]!r}"
+                                     if len(names) > 1 else repr(names[0]))
+    errors = [cfg.error(("notifications", i, "providers", j), expected)
+              for i, target in enumerate(cfg.notifications) for j, name in enumerate(target.providers)
+              if name not in names]
+    errors += [cfg.error(("schedules", "scan_providers", name), expected)
+               for name in cfg.schedules.scan_providers if name not in names]
+    return errors
 
 
 def load_config(path: str | Path | None) -> Config:
     """Load ``path``; ``None`` means the defaults (AWS default credential chain, us-east-1)."""
     if path is None:
-        return Config(providers=Providers(aws=AwsProvider()))
+        defaults = {name: s for name, p in PROVIDERS.items() if (s := p.default_settings()) is not None}
+        return Config(providers=Providers(**defaults))
     doc = load_yaml_file(path)
     return parse_config(doc, Path(path).resolve().parent)

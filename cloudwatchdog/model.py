@@ -32,6 +32,8 @@ class Severity(StrEnum):
         return _SEVERITY_RANK[self]
 
 
+SEVERITIES = tuple(s.value for s in Severity)  # highest first
+
 _SEVERITY_RANK = {
     Severity.INFO: 0,
     Severity.LOW: 1,
@@ -102,7 +104,7 @@ class Exposure:
         }
 
 
-# --- Typed inputs of the S3 exposure analysis -------------------------------------------------------------------
+# --- A setting that could not be read ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -117,118 +119,6 @@ class ReadError:
     def describe(self) -> str:
         return f"{self.operation} failed: {self.code}: {self.message}"
 
-
-@dataclass(frozen=True)
-class PublicAccessBlock:
-    block_public_acls: bool = False
-    ignore_public_acls: bool = False
-    block_public_policy: bool = False
-    restrict_public_buckets: bool = False
-
-    @property
-    def fully_on(self) -> bool:
-        return (
-            self.block_public_acls
-            and self.ignore_public_acls
-            and self.block_public_policy
-            and self.restrict_public_buckets
-        )
-
-    def __or__(self, other: PublicAccessBlock) -> PublicAccessBlock:
-        """Levels combine by OR: the most restrictive wins."""
-        return PublicAccessBlock(
-            self.block_public_acls or other.block_public_acls,
-            self.ignore_public_acls or other.ignore_public_acls,
-            self.block_public_policy or other.block_public_policy,
-            self.restrict_public_buckets or other.restrict_public_buckets,
-        )
-
-    def to_dict(self) -> dict[str, bool]:
-        return {
-            "block_public_acls": self.block_public_acls,
-            "ignore_public_acls": self.ignore_public_acls,
-            "block_public_policy": self.block_public_policy,
-            "restrict_public_buckets": self.restrict_public_buckets,
-        }
-
-
-class GranteeType(StrEnum):
-    GROUP = "Group"
-    CANONICAL_USER = "CanonicalUser"
-    EMAIL = "AmazonCustomerByEmail"
-
-
-ALL_USERS_URI = "http://acs.amazonaws.com/groups/global/AllUsers"
-AUTHENTICATED_USERS_URI = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-LOG_DELIVERY_URI = "http://acs.amazonaws.com/groups/s3/LogDelivery"
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One ACL grant. ``grantee`` is the group URI, the canonical user id or the email address."""
-
-    grantee_type: GranteeType
-    grantee: str
-    permission: str  # READ | WRITE | READ_ACP | WRITE_ACP | FULL_CONTROL
-
-
-@dataclass(frozen=True)
-class Acl:
-    owner_id: str
-    grants: tuple[Grant, ...]
-
-
-@dataclass(frozen=True)
-class ObjectAcl:
-    key: str
-    acl: Acl | ReadError
-
-
-@dataclass(frozen=True)
-class S3Bucket:
-    """Everything the exposure analysis needs about one bucket, each setting read or failed.
-
-    ``None`` means the setting is absent (no policy, no Block Public Access configuration, no ownership controls),
-    which is different from a ``ReadError``.
-    """
-
-    account: str
-    name: str
-    region: str
-    acl: Acl | ReadError
-    policy: str | ReadError | None  # the policy document as returned by the API (JSON text)
-    policy_status_public: bool | ReadError | None  # GetBucketPolicyStatus.IsPublic, AWS's own answer
-    bucket_pab: PublicAccessBlock | ReadError | None
-    account_pab: PublicAccessBlock | ReadError | None
-    object_ownership: str | ReadError | None  # BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter
-    tags: Mapping[str, str] | ReadError = field(default_factory=dict)
-    object_acls: tuple[ObjectAcl, ...] = ()  # a sample of object ACLs, when the collector read some
-    other_errors: tuple[ReadError, ...] = ()  # e.g. the bucket vanished mid-scan (NoSuchBucket)
-    # Organizations whose principals are "ours" (aws:PrincipalOrgID restricted to one of them is not external).
-    trusted_orgs: frozenset[str] = frozenset()
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:s3:::{self.name}"
-
-
-@dataclass(frozen=True)
-class S3AccessPoint:
-    account: str
-    name: str
-    region: str
-    bucket: str
-    network_origin: str | ReadError  # "Internet" | "VPC"
-    vpc_id: str | None
-    policy: str | ReadError | None
-    pab: PublicAccessBlock | ReadError | None
-    account_pab: PublicAccessBlock | ReadError | None
-    bucket_pab: PublicAccessBlock | ReadError | None = None
-    trusted_orgs: frozenset[str] = frozenset()
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:s3:{self.region}:{self.account}:accesspoint/{self.name}"
 
 
 # --- What rules match on and what scans produce -----------------------------------------------------------------
@@ -248,6 +138,9 @@ class Resource:
     exposure: Exposure
     tags: Mapping[str, str] = field(default_factory=dict)
     properties: Mapping[str, Any] = field(default_factory=dict)
+    # An aggregate's exposure only summarises other resources (an Azure storage account rolls up its containers) or
+    # carries account-level settings: it is not counted as an exposed resource of its own (see counts_as_exposed).
+    aggregate: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract shape (DESIGN.md), plus ``tags`` and ``properties``."""
@@ -264,15 +157,11 @@ class Resource:
         }
 
 
-# Resource types whose exposure only summarises other resources (an Azure storage account rolls up its containers)
-# or that carry account-level settings: they are not counted as exposed resources of their own (the containers,
-# buckets and snapshots are), so "resources public now" counts each exposed thing once.
-AGGREGATE_TYPES = frozenset({"aws.account", "azure.storage.account"})
-
-
 def counts_as_exposed(resource: Resource) -> bool:
-    """Whether this resource is counted in public/latent tallies and exposure windows (see AGGREGATE_TYPES)."""
-    return resource.type not in AGGREGATE_TYPES
+    """Whether this resource is counted in public/latent tallies and exposure windows: not an aggregate, whose
+    exposure only summarises other resources or carries account-level settings (its parts are counted), so
+    "resources public now" counts each exposed thing once."""
+    return not resource.aggregate
 
 
 class FindingState(StrEnum):
@@ -388,3 +277,44 @@ class Coverage:
             "api_calls": self.api_calls,
             "scope": list(self.scope) if self.scope is not None else None,
         }
+
+
+# --- One scan --------------------------------------------------------------------------------------------------
+
+# The raw provider answers of one account, project or subscription (JSON-able), as collectors return them.
+Snapshot = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    id: str
+    started_at: str
+    finished_at: str
+    coverage: tuple[Coverage, ...]
+    resources: tuple[Resource, ...]
+    findings: tuple[Finding, ...]
+    raw: tuple[Snapshot, ...] = field(default=(), repr=False)  # the provider answers behind this result
+    # Findings this scan resolved (state resolved), known only when the scan is recorded in the state store.
+    resolved: tuple[Finding, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return all(c.status is CoverageStatus.OK for c in self.coverage) and bool(self.coverage)
+
+    def findings_at_or_above(self, severity: Severity) -> list[Finding]:
+        """Active findings (not suppressed) at or above ``severity``: what ``--fail-on`` counts."""
+        return [f for f in self.findings
+                if f.severity.rank >= severity.rank and f.state is not FindingState.SUPPRESSED]
+
+    def count_by_level(self) -> dict[str, int]:
+        """Resources by verdict (and latent), each exposed thing once: aggregate types are left out, unless their
+        verdict is unknown (an unknown is never hidden)."""
+        counts = {level.value: 0 for level in Level}
+        counts["latent"] = 0
+        for r in self.resources:
+            if not counts_as_exposed(r) and r.exposure.level is not Level.UNKNOWN:
+                continue
+            counts[r.exposure.level.value] += 1
+            if r.exposure.latent:
+                counts["latent"] += 1
+        return counts

@@ -19,7 +19,7 @@ from support.azure import AzureEmulators
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.demo_azure import (
+from cloudwatchdog.demo.azure import (
     SUB_CONNECTED_CAR,
     SUB_PRODUCTION,
     AzureDemoEstate,
@@ -27,9 +27,9 @@ from cloudwatchdog.demo_azure import (
     seed_azure_estate,
     start_azure_demo,
 )
-from cloudwatchdog.model import CoverageStatus, Level, Resource
+from cloudwatchdog.model import CoverageStatus, Level, Resource, ScanResult
 from cloudwatchdog.rules import load_rules
-from cloudwatchdog.scan import ScanResult, run_scan
+from cloudwatchdog.services.scan import run_scan
 
 
 @pytest.fixture

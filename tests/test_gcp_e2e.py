@@ -20,12 +20,12 @@ from support.gcs_fault_proxy import FaultProxy
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.demo_gcp import ANALYTICS, PROD, PROJECT_NUMBERS, GcpDemoEstate, seed_gcp_estate
+from cloudwatchdog.demo.gcp import ANALYTICS, PROD, PROJECT_NUMBERS, GcpDemoEstate, seed_gcp_estate
 from cloudwatchdog.emulators.gcs import GcsEmulator
-from cloudwatchdog.model import CoverageStatus, Level
+from cloudwatchdog.model import CoverageStatus, Level, ScanResult
+from cloudwatchdog.providers.gcp.settings import GcpProject
 from cloudwatchdog.rules import load_rules
-from cloudwatchdog.scan import ScanResult, run_scan
-from cloudwatchdog.settings.gcp import GcpProject
+from cloudwatchdog.services.scan import run_scan
 
 
 @pytest.fixture

@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 
 from cloudwatchdog.cli import main
-from cloudwatchdog.config import AwsAccount, AwsProvider, Config, Providers
+from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
-from cloudwatchdog.model import FindingState, Severity
+from cloudwatchdog.model import FindingState, ScanResult, Severity
+from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
 from cloudwatchdog.rules import load_rules
 from cloudwatchdog.rules.engine import fingerprint
 from cloudwatchdog.rules.loader import Rule
-from cloudwatchdog.scan import ScanResult, run_scan
+from cloudwatchdog.services.scan import run_scan
 from cloudwatchdog.state.diff import Suppression
 from cloudwatchdog.state.store import Store
 from cloudwatchdog.state.timefmt import iso, now_utc

@@ -14,10 +14,11 @@ import pytest
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.demo_estate import DemoEstate, seed_demo_estate
+from cloudwatchdog.demo.aws import DemoEstate, seed_demo_estate
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer
+from cloudwatchdog.model import ScanResult
 from cloudwatchdog.rules import load_rules
-from cloudwatchdog.scan import ScanResult, run_scan
+from cloudwatchdog.services.scan import run_scan
 
 
 @pytest.fixture

@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 
 from cloudwatchdog.cli import main
-from cloudwatchdog.collectors.aws import collect_aws
 from cloudwatchdog.commands.scan import exit_code
-from cloudwatchdog.config import AwsAccount, AwsProvider, Config, Providers
+from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
-from cloudwatchdog.model import CoverageStatus, Level, Severity
+from cloudwatchdog.model import CoverageStatus, Level, ScanResult, Severity
+from cloudwatchdog.providers.aws.collect import collect_aws
+from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
 from cloudwatchdog.rules import load_rules
-from cloudwatchdog.scan import ScanResult, run_scan
-from tests.collectors.test_aws_sharing import ec2_error, snapshot_bpa
+from cloudwatchdog.services.scan import run_scan
+from tests.providers.aws.test_collect_sharing import ec2_error, snapshot_bpa
 
 PARTNER = "444455556666"
 ORG = "o-velora7x2k"

@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from cloudwatchdog.collectors.aws import collect_aws
 from cloudwatchdog.commands.scan import exit_code
-from cloudwatchdog.config import AwsAccount, AwsProvider, Config, Providers
+from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
 from cloudwatchdog.model import CoverageStatus, Level
+from cloudwatchdog.providers.aws.collect import collect_aws
+from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
 from cloudwatchdog.rules import load_rules
-from cloudwatchdog.scan import run_scan
+from cloudwatchdog.services.scan import run_scan
 
 
 def _public_policy(bucket: str) -> str:
@@ -135,7 +136,7 @@ def test_malformed_policy_from_the_cloud_is_unknown(moto: MotoServer, policy: st
 
 
 def test_a_crash_reading_one_bucket_costs_that_bucket_only(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cloudwatchdog.collectors import aws as collector
+    import cloudwatchdog.providers.aws.collect as collector
 
     session = account_session(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)

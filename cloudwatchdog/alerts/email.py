@@ -18,7 +18,8 @@ from email.utils import formatdate, parseaddr
 
 from cloudwatchdog.alerts.deadline import TOTAL_PER_TIMEOUT, Deadline
 from cloudwatchdog.alerts.delivery import DeliveryResult, log, redact
-from cloudwatchdog.alerts.messages import Payload
+from cloudwatchdog.alerts.messages import Payload, email_message
+from cloudwatchdog.alerts.notifier import Channel
 from cloudwatchdog.settings.notifications import EmailTarget, TargetBase
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -118,3 +119,6 @@ def _send(target: EmailTarget, msg: EmailMessage, password: str) -> DeliveryResu
         listed = ", ".join(f"{a} ({c})" for a, (c, _) in refused.items())
         return DeliveryResult(True, False, 250, f"accepted, but some recipients refused: {listed}")
     return DeliveryResult(True, False, 250)
+
+
+NOTIFIER = Channel("email", email_message, deliver)

@@ -11,7 +11,7 @@ target: a message that cannot be built becomes a ``dead`` row with the reason, s
 Deliver (``deliver_due``): a worker claims one due row at a time (PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``;
 SQLite: the database write lock), marks it ``sending`` with a lease (owner, until) and commits; then delivers it
 outside any transaction (``registry.deliver``) and records the outcome: ``sent``; ``pending`` again after an
-exponential backoff with jitter (``backoff.RetryPolicy``, never sooner than Retry-After); or ``dead`` after a
+exponential backoff with jitter (``settings.alerts.RetryPolicy``, never sooner than Retry-After); or ``dead`` after a
 permanent failure, too many attempts or too long. A worker killed mid-delivery (``kill -9``) leaves its row
 ``sending`` until the lease expires; then any worker claims it again. Rows of one finding for one target go out in
 order (a PagerDuty resolve never overtakes its trigger).
@@ -39,9 +39,8 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from random import random
@@ -51,7 +50,6 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
-from cloudwatchdog.alerts.backoff import RetryPolicy
 from cloudwatchdog.alerts.delivery import DeliveryResult
 from cloudwatchdog.alerts.digest import build_digests
 from cloudwatchdog.alerts.event_codec import event_from_json, event_to_json
@@ -61,7 +59,7 @@ from cloudwatchdog.alerts.registry import build_payload, deliver
 from cloudwatchdog.alerts.routing import route
 from cloudwatchdog.alerts.targets import configured_targets, find_target, templates_for
 from cloudwatchdog.model import Severity
-from cloudwatchdog.settings.alerts import AlertsConfig
+from cloudwatchdog.settings.alerts import AlertsConfig, RetryPolicy
 from cloudwatchdog.settings.notifications import TargetBase
 from cloudwatchdog.state.errors import StateError
 from cloudwatchdog.state.schema import AlertOutboxRow as Row
@@ -70,7 +68,6 @@ from cloudwatchdog.state.timefmt import now_utc, utc
 
 if TYPE_CHECKING:
     from cloudwatchdog.config import Config
-    from cloudwatchdog.model import Resource
     from cloudwatchdog.state.diff import Event
     from cloudwatchdog.state.store import EventHook, Store
 
@@ -158,34 +155,20 @@ def alert_settings(cfg: Config) -> AlertsConfig:
 
 # --- resource tags for the tag filters -------------------------------------------------------------------------------
 
-# Lifecycle events carry the finding, not its resource's tags: whoever records a scan puts the scanned resources'
-# tags here (``with resource_tags(result.resources): store.record_scan(result)``) for the hook to read.
-_TAGS: ContextVar[Mapping[str, Mapping[str, str]] | None] = ContextVar("cloudwatchdog_resource_tags", default=None)
-
-
-@contextmanager
-def resource_tags(resources: Iterable[Resource]) -> Iterator[None]:
-    """Make the tags of ``resources`` (by uid) known to the outbox hook while a scan is recorded."""
-    token = _TAGS.set({r.uid: dict(r.tags) for r in resources})
-    try:
-        yield
-    finally:
-        _TAGS.reset(token)
-
 
 def _tags_for(session: Session, events: Sequence[Event]) -> dict[str, dict[str, str]]:
-    """Tags by resource uid: from the recorded scan's resources, else (a resource this scan did not see, e.g. a
-    deleted bucket whose finding resolves) the tags stored with the finding's latest alert."""
-    known = _TAGS.get() or {}
+    """Tags by resource uid: as the recorded scan read them (each event carries its resource's), else (a resource
+    this scan did not see, e.g. a deleted bucket whose finding resolves) the tags stored with the finding's latest
+    alert."""
     out: dict[str, dict[str, str]] = {}
     missing: dict[str, str] = {}  # fingerprint -> resource uid
     for e in events:
         f = e.finding
         if f is None:
             continue
-        if f.resource_uid in known:
-            out[f.resource_uid] = dict(known[f.resource_uid])
-        else:
+        if e.tags is not None:
+            out[f.resource_uid] = dict(e.tags)
+        elif f.resource_uid not in out:
             missing[f.id] = f.resource_uid
     fingerprints = sorted(missing)
     for i in range(0, len(fingerprints), _CHUNK):

@@ -8,9 +8,8 @@ default) and the finding passes every filter the target sets:
   wildcards for accounts and rules); an empty list lets everything through;
 - ``tags``: the resource has every listed tag key with one of its listed values.
 
-PagerDuty resolves skip the severity and tag filters: both can change while an incident is open (a finding
-de-escalated, a tag edited), and an incident must never stay open because its resolve was filtered out. PagerDuty
-drops a resolve for an alert it never opened, so the extra resolves cost nothing.
+A channel may let some events past the severity and tag filters (``Notifier.bypasses_filters``: PagerDuty's
+resolves, so that an incident never stays open because its resolve was filtered out).
 """
 
 from __future__ import annotations
@@ -18,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
-from cloudwatchdog.alerts.events import AlertEvent, EventKind
-from cloudwatchdog.settings.notifications import PagerDutyTarget, TargetBase
+from cloudwatchdog.alerts.events import AlertEvent
+from cloudwatchdog.alerts.registry import NOTIFIERS
+from cloudwatchdog.settings.notifications import TargetBase
 
 
 def route(events: Sequence[AlertEvent], targets: Sequence[TargetBase]) -> list[tuple[str, AlertEvent]]:
@@ -37,7 +37,7 @@ def matches(target: TargetBase, event: AlertEvent) -> bool:
         return False
     if target.rules and not _any_glob(f.rule_id, target.rules):
         return False
-    if isinstance(target, PagerDutyTarget) and event.kind is EventKind.RESOLVED:
+    if NOTIFIERS.get(target.type).bypasses_filters(event):
         return True
     if f.severity.rank < target.min_severity.rank:
         return False

@@ -13,8 +13,8 @@ import hmac
 import json
 
 from cloudwatchdog.alerts.delivery import DeliveryResult
-from cloudwatchdog.alerts.http import post
-from cloudwatchdog.alerts.messages import Payload
+from cloudwatchdog.alerts.messages import Payload, webhook_body
+from cloudwatchdog.alerts.notifier import Channel
 from cloudwatchdog.settings.notifications import TargetBase, WebhookTarget
 
 SIGNATURE_HEADER = "X-Cloudwatchdog-Signature"
@@ -29,6 +29,8 @@ def signature(secret: str, body: bytes) -> str:
 def deliver(target: TargetBase, payload: Payload, delivery_id: str) -> DeliveryResult:
     if not isinstance(target, WebhookTarget):
         raise TypeError(f"not a webhook target: {target.type}")
+    from cloudwatchdog.alerts.http import post  # httpx: only when delivering
+
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     headers = {name: value.get_secret_value() for name, value in target.headers.items()}
     headers.update({
@@ -43,3 +45,6 @@ def deliver(target: TargetBase, payload: Payload, delivery_id: str) -> DeliveryR
         secrets.append(secret)
     return post(target.url.get_secret_value(), body, headers, timeout=target.timeout, target=target.label,
                 secrets=secrets)
+
+
+NOTIFIER = Channel("webhook", webhook_body, deliver)

@@ -8,7 +8,8 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from cloudwatchdog.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
+from cloudwatchdog.errors import UsageError
+from cloudwatchdog.exitcodes import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from cloudwatchdog.config import Config
@@ -59,7 +60,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _store(cfg: Config, args: argparse.Namespace) -> Store:
     """The store, which must exist already (a scan creates it)."""
-    from cloudwatchdog.commands.scan import open_store
+    from cloudwatchdog.services.store import open_store
 
     return open_store(cfg, args.state_url, create=False)
 

@@ -6,9 +6,11 @@ import argparse
 import json
 import sys
 
-from cloudwatchdog.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-from cloudwatchdog.exposure.aws_policy import PolicyError, analyze_policy
+from cloudwatchdog.errors import UsageError
+from cloudwatchdog.exitcodes import EXIT_FINDINGS, EXIT_OK
 from cloudwatchdog.model import Level
+from cloudwatchdog.providers.base import PolicyError
+from cloudwatchdog.providers.registry import PROVIDERS
 
 _ORDER = {Level.PRIVATE: 0, Level.CROSS_ACCOUNT: 1, Level.PUBLIC: 2}
 
@@ -31,8 +33,9 @@ def cmd_check_policy(args: argparse.Namespace) -> int:
     text = _read(args.file)
     name = "<stdin>" if args.file == "-" else args.file
     try:
-        analysis = analyze_policy(text, account_id=args.account_id, resource=args.resource,
-                                  trusted_orgs=frozenset(args.trusted_org))
+        analysis = PROVIDERS.get(args.provider).check_policy(text, account_id=args.account_id,
+                                                             resource=args.resource,
+                                                             trusted_orgs=frozenset(args.trusted_org))
     except PolicyError as exc:
         raise UsageError(f"{name}: {exc}") from None
     verdict = analysis.to_dict()

@@ -13,17 +13,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from cloudwatchdog.cli import EXIT_OK
-from cloudwatchdog.commands.report import write_report
-from cloudwatchdog.commands.scan import check_output_dir, execute_scan
-from cloudwatchdog.demo_world import demo_world
+from cloudwatchdog.commands.scan import execute_scan
+from cloudwatchdog.demo.world import demo_world
+from cloudwatchdog.exitcodes import EXIT_OK
 from cloudwatchdog.rules.loader import load_rules
+from cloudwatchdog.services.outputs import check_output_dir, write_report
 
 DEMO_DB = "cloudwatchdog-demo.db"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cloudwatchdog.demo_history import record_history
+    from cloudwatchdog.demo.history import record_history
     from cloudwatchdog.state.store import Store
     from cloudwatchdog.state.timefmt import now_utc, parse_iso
 

@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cloudwatchdog.cli import EXIT_OK, SEVERITIES, UsageError
-from cloudwatchdog.commands.scan import config_suppressions, open_store
 from cloudwatchdog.config import load_config
-from cloudwatchdog.model import FindingState, Severity
+from cloudwatchdog.errors import UsageError
+from cloudwatchdog.exitcodes import EXIT_OK
+from cloudwatchdog.model import SEVERITIES, FindingState, Severity
 from cloudwatchdog.report_model import ReportFinding
+from cloudwatchdog.services.record import config_suppressions
+from cloudwatchdog.services.store import open_store
 from cloudwatchdog.state.store import Store
 
 _ACTIVE = (FindingState.NEW, FindingState.OPEN, FindingState.REOPENED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cloudwatchdog.cli import EXIT_FINDINGS, EXIT_OK
+from cloudwatchdog.exitcodes import EXIT_FINDINGS, EXIT_OK
 from cloudwatchdog.rules import collect_cases, lint_rules, load_rules, run_rule_tests
 
 

@@ -19,16 +19,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.daemon.metrics import DaemonMetrics
 from cloudwatchdog.daemon.status import DaemonStatus
-from cloudwatchdog.model import FindingState, Severity
+from cloudwatchdog.model import FindingState, ScanResult, Severity
 from cloudwatchdog.rules.loader import Rule
-from cloudwatchdog.scan import ScanResult, run_scan
+from cloudwatchdog.services.outputs import REPORT_PREFIX
+from cloudwatchdog.services.scan import run_scan
 
 if TYPE_CHECKING:
     from cloudwatchdog.state.diff import Suppression
@@ -43,7 +44,6 @@ DELIVERY_TIME_BUDGET = 30.0  # seconds one deliver_due call may take; what is le
 # The outbox leases a claimed delivery for at least 3x its target's timeout; a worker killed mid-delivery (kill -9)
 # holds it no longer than that, then the next run sends it again with the same delivery id.
 DELIVERY_LEASE = 0.0
-REPORT_PREFIX = "cloudwatchdog-report-"
 _ACTIVE = frozenset({FindingState.NEW, FindingState.OPEN, FindingState.REOPENED})
 
 
@@ -66,8 +66,7 @@ def scan_job_id(provider: str | None) -> str:
 
 
 def enabled_providers(cfg: Config) -> list[str]:
-    return [name for name in type(cfg.providers).model_fields
-            if (section := getattr(cfg.providers, name)) is not None and section.enabled]
+    return list(cfg.providers.enabled())
 
 
 def plan_scan_jobs(cfg: Config) -> list[ScanJob]:
@@ -192,11 +191,7 @@ class DaemonJobs:
                     self._warned_expired.add(s.label)
                     log.warning("%s: the suppression expired on %s; it mutes nothing (owner: %s)", s.label,
                                 s.expires, s.owner, extra={"event": "suppression_expired"})
-            from cloudwatchdog.alerts.outbox import resource_tags
-
-            # The outbox hook reads the scanned resources' tags (targets filter on them) from this context.
-            with resource_tags(result.resources):
-                return self.store.record_scan(result, suppressions=self.suppressions)
+            return self.store.record_scan(result, suppressions=self.suppressions)
 
     def _scan_metrics(self, result: ScanResult) -> None:
         resources: dict[str, int] = {}
@@ -225,24 +220,10 @@ class DaemonJobs:
     # --- report -------------------------------------------------------------------------------------------------
 
     def report(self) -> Path:
-        from cloudwatchdog.commands.report import report_formats
+        from cloudwatchdog.services.report import write_daily_html
         from cloudwatchdog.state.timefmt import now_utc
 
-        now = now_utc()
-        since = self.store.last_report_time(at=now)
-        data = self.store.report_data(at=now, since=since, title=f"cloudwatchdog report {now.date()}")
-        renderer, ext = report_formats()["html"]
-        out_dir = self.cfg.resolve(self.cfg.reports.output_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"{REPORT_PREFIX}{now.date().isoformat()}.{ext}"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(renderer(data), encoding="utf-8")
-            os.replace(tmp, path)  # /report never serves a half-written file
-        finally:
-            tmp.unlink(missing_ok=True)
-        self.store.record_report(generated_at=now, period_start=since or now - timedelta(days=1), formats=["html"],
-                                 location=str(out_dir))
+        path = write_daily_html(self.store, self.cfg.resolve(self.cfg.reports.output_dir), now_utc())
         self.status.latest_report = path
         self.metrics.last_report.set(time.time())
         log.info("report written: %s", path, extra={"job": REPORT_JOB, "event": "report_written"})

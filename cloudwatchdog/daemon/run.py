@@ -24,17 +24,15 @@ from zoneinfo import ZoneInfo
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.daemon.jobs import DELIVER_JOB, DaemonJobs, ScanJob, latest_report_file, plan_scan_jobs
-from cloudwatchdog.daemon.logs import config_secrets, environment_secrets, setup_logging
 from cloudwatchdog.daemon.metrics import DaemonMetrics
 from cloudwatchdog.daemon.status import DaemonStatus, ScanJobStatus
+from cloudwatchdog.exitcodes import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK
+from cloudwatchdog.logs import config_secrets, environment_secrets, setup_logging
 from cloudwatchdog.settings.schedules import parse_schedule
 from cloudwatchdog.yamlsource import SourceError, SourceErrors
 
 log = logging.getLogger("cloudwatchdog.daemon")
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INCOMPLETE = 3
 _ABANDON_WAIT = 15.0  # seconds to let a recording already in its transaction commit, after the grace period
 
 
@@ -101,8 +99,10 @@ def _status_for(cfg: Config, scan_jobs: Sequence[ScanJob]) -> DaemonStatus:
 def run_daemon(cfg: Config, *, verbosity: int = 0, once: bool = False) -> int:
     """Run until SIGTERM/SIGINT (exit 0), or (``once``) run every scan job once, deliver, and exit (0, or 3 when a
     scan was incomplete or failed). Raises SourceErrors / StateError for config and store problems (exit 2)."""
-    from cloudwatchdog.alerts.outbox import outbox_hook
-    from cloudwatchdog.commands.scan import config_suppressions, configured_rules, open_store
+    from cloudwatchdog.services.alerts import attach_outbox
+    from cloudwatchdog.services.record import config_suppressions
+    from cloudwatchdog.services.rules import configured_rules
+    from cloudwatchdog.services.store import open_store
 
     check_daemon_config(cfg)
     rules = configured_rules(cfg)
@@ -113,7 +113,7 @@ def run_daemon(cfg: Config, *, verbosity: int = 0, once: bool = False) -> int:
     if store.url.password:
         secrets.append(str(store.url.password))
     setup_logging(cfg.daemon.log_format, verbosity, secrets)
-    store.add_hook(outbox_hook(cfg))
+    attach_outbox(store, cfg)
     metrics = DaemonMetrics()
     status = _status_for(cfg, scan_jobs)
     jobs = DaemonJobs(cfg, rules, store, metrics, status, scan_jobs, suppressions)

@@ -73,6 +73,7 @@ class MotoServer:
             raise MotoServerError(f"port {self._port} on 127.0.0.1 is already in use")
         env = dict(os.environ)
         env["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+        env["MOTO_PORT"] = str(self._port)  # moto writes it into the URLs it returns (SQS queue URLs, ...)
         env.setdefault("AWS_ACCESS_KEY_ID", "testing")
         env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         # A file, not a pipe: a chatty server must never block on a full pipe buffer.
@@ -198,7 +199,6 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args(argv)
-    os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     # moto's backend apps run in debug mode, so an unimplemented action propagates up to the middleware.
@@ -216,7 +216,7 @@ def emulator_client(session: Any, service: str, endpoint: str, *, region: str | 
     """A client of ``session`` for the emulator: path-style S3, S3 Control without the account host prefix."""
     from botocore.config import Config
 
-    from cloudwatchdog.collectors.aws_session import strip_account_host_prefix
+    from cloudwatchdog.providers.aws.session import strip_account_host_prefix
 
     client = session.client(
         service,

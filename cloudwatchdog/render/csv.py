@@ -11,10 +11,11 @@ import csv
 import io
 from collections.abc import Sequence
 
+from cloudwatchdog.model import ScanResult
 from cloudwatchdog.render.findings import FindingSet, finding_set_of_report, finding_set_of_scan
+from cloudwatchdog.render.formats import Format
 from cloudwatchdog.render.windows import window_days
 from cloudwatchdog.report_model import ReportData, ReportFinding
-from cloudwatchdog.scan import ScanResult
 
 COLUMNS = (
     "id", "severity", "state", "rule_id", "title", "provider", "account", "region", "resource_type",
@@ -62,3 +63,6 @@ def render_csv(result: ScanResult) -> str:
 
 def render_csv_report(data: ReportData) -> str:
     return render_csv_set(finding_set_of_report(data))
+
+
+FORMAT = Format("csv", "csv", render_csv, render_csv_report)

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cloudwatchdog.model import Coverage
+from cloudwatchdog.model import Coverage, ScanResult
 from cloudwatchdog.render.from_scan import report_from_scan
 from cloudwatchdog.report_model import ReportData, ReportFinding, ScanInfo
-from cloudwatchdog.scan import ScanResult
 
 
 @dataclass(frozen=True)

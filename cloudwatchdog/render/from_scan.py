@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cloudwatchdog.model import Finding, FindingState, Level, counts_as_exposed
+from cloudwatchdog.model import Finding, FindingState, Level, ScanResult, counts_as_exposed
 from cloudwatchdog.render.windows import parse_time
 from cloudwatchdog.report_model import (
     CoverageRow,
@@ -21,7 +21,6 @@ from cloudwatchdog.report_model import (
     ScanInfo,
     TrendPoint,
 )
-from cloudwatchdog.scan import ScanResult
 
 SCAN_REPORT_TITLE = "cloudwatchdog scan report"
 

@@ -17,7 +17,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from cloudwatchdog import __version__
-from cloudwatchdog.model import CoverageStatus, FindingState, Severity
+from cloudwatchdog.model import CoverageStatus, FindingState, ScanResult, Severity
+from cloudwatchdog.render.formats import Format
+from cloudwatchdog.render.from_scan import report_from_scan
 from cloudwatchdog.render.svg import trend_svg
 from cloudwatchdog.render.windows import describe_window, parse_time
 from cloudwatchdog.report_model import CoverageRow, ExposureWindow, ReportData, ReportFinding
@@ -132,3 +134,11 @@ def render_report_html(data: ReportData) -> str:
         coverage_counts={s.value: sum(1 for r in data.coverage if r.coverage.status is s) for s in CoverageStatus},
         status_label=_STATUS_LABEL,
     )
+
+
+def render_html(result: ScanResult) -> str:
+    """The HTML report of one scan alone (no history: windows from first seen to the end of the scan)."""
+    return render_report_html(report_from_scan(result))
+
+
+FORMAT = Format("html", "html", render_html, render_report_html)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cloudwatchdog.scan import ScanResult
+from cloudwatchdog.model import ScanResult
+from cloudwatchdog.render.formats import Format
+from cloudwatchdog.render.report_json import render_report_json
 
 SCHEMA_VERSION = 1
 
@@ -28,3 +30,6 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
 
 def render_json(result: ScanResult) -> str:
     return json.dumps(scan_document(result), indent=2, sort_keys=False) + "\n"
+
+
+FORMAT = Format("json", "json", render_json, render_report_json)

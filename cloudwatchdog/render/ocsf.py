@@ -14,14 +14,23 @@ import json
 from typing import Any
 
 from cloudwatchdog import __version__
-from cloudwatchdog.model import Finding, FindingState, Severity
+from cloudwatchdog.model import Finding, FindingState, ScanResult, Severity
+from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.render.findings import FindingSet, finding_set_of_report, finding_set_of_scan
+from cloudwatchdog.render.formats import Format
 from cloudwatchdog.render.report_json import window_dict
 from cloudwatchdog.render.windows import parse_time
 from cloudwatchdog.report_model import ReportData, ReportFinding
-from cloudwatchdog.scan import ScanResult
 
 OCSF_VERSION = "1.5.0"
+
+
+def _ocsf_cloud(name: str) -> tuple[str, int, str]:
+    """(cloud.provider, account type_id, account type) of a provider, as the provider names itself to OCSF."""
+    if name not in PROVIDERS:
+        return name, 99, "Other"
+    ocsf = PROVIDERS.get(name).ocsf
+    return ocsf.provider, ocsf.account_type_id, ocsf.account_type
 CATEGORY_UID = 2  # Findings
 CLASS_UID = 2004  # Detection Finding
 
@@ -34,11 +43,6 @@ STATUS_CAPTION = {1: "New", 2: "In Progress", 3: "Suppressed", 4: "Resolved"}
 # activity_id: 1 Create, 2 Update, 3 Close
 ACTIVITY_ID = {FindingState.NEW: 1, FindingState.RESOLVED: 3}
 ACTIVITY_CAPTION = {1: "Create", 2: "Update", 3: "Close"}
-_CLOUD = {  # provider -> (cloud.provider, account type_id, account type)
-    "aws": ("AWS", 10, "AWS Account"),
-    "gcp": ("GCP", 99, "GCP Project"),
-    "azure": ("Azure", 99, "Azure Subscription"),
-}
 
 
 def epoch_ms(value: str) -> int:
@@ -107,7 +111,7 @@ def detection_finding(rf: ReportFinding, generated_at: str) -> dict[str, Any]:
 
 
 def _cloud(f: Finding) -> dict[str, Any]:
-    provider, type_id, type_name = _CLOUD.get(f.provider, (f.provider, 99, "Other"))
+    provider, type_id, type_name = _ocsf_cloud(f.provider)
     cloud: dict[str, Any] = {
         "provider": provider,
         "account": {"uid": f.account, "name": f.account, "type_id": type_id, "type": type_name},
@@ -138,3 +142,6 @@ def render_ocsf(result: ScanResult) -> str:
 
 def render_ocsf_report(data: ReportData) -> str:
     return render_ocsf_set(finding_set_of_report(data))
+
+
+FORMAT = Format("ocsf", "ocsf.json", render_ocsf, render_ocsf_report)

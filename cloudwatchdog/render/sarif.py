@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import quote
 
 from cloudwatchdog import __version__
-from cloudwatchdog.model import Coverage, CoverageStatus, Finding, FindingState, Severity
+from cloudwatchdog.model import Coverage, CoverageStatus, Finding, FindingState, ScanResult, Severity
 from cloudwatchdog.render.findings import FindingSet, finding_set_of_report, finding_set_of_scan
+from cloudwatchdog.render.formats import Format
 from cloudwatchdog.render.windows import window_days
 from cloudwatchdog.report_model import ReportData, ReportFinding
-from cloudwatchdog.scan import ScanResult
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/cloudwatchdog/cloudwatchdog"
@@ -167,3 +167,6 @@ def render_sarif(result: ScanResult) -> str:
 
 def render_sarif_report(data: ReportData) -> str:
     return render_sarif_set(finding_set_of_report(data))
+
+
+FORMAT = Format("sarif", "sarif", render_sarif, render_sarif_report)

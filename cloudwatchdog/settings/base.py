@@ -13,6 +13,12 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class ProviderSettings(StrictModel):
+    """The base of every `providers.<name>` section (each provider's own settings model extends it)."""
+
+    enabled: bool = True
+
+
 def check_http_url(value: str | None) -> str | None:
     """For endpoint overrides: an http(s) URL, or None."""
     if value is not None and not HTTP_URL.match(value):

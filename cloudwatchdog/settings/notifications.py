@@ -36,7 +36,8 @@ ALL_EVENTS: tuple[EventName, ...] = ("new", "reopened", "escalated", "resolved")
 # Chat and mail say what needs a look; "resolved" is opt-in there (add it to `events:`).
 CHAT_EVENTS: tuple[EventName, ...] = ("new", "reopened", "escalated")
 
-ProviderName = Literal["aws", "gcp", "azure"]
+# A provider name; config.py checks it against the provider registry (settings are below the providers).
+ProviderName = str
 DEFAULT_DIGEST_SCHEDULE = "0 8 * * *"
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 

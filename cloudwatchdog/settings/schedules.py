@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator
 
 from cloudwatchdog.settings.base import StrictModel
 
-ProviderName = Literal["aws", "gcp", "azure"]
+# A provider name; config.py checks it against the provider registry (settings are below the providers).
+ProviderName = str
 
 _EVERY = re.compile(r"^every\s+((?:\d+\s*[smhd]\s*)+)$", re.IGNORECASE)
 _EVERY_PART = re.compile(r"(\d+)\s*([smhd])", re.IGNORECASE)

@@ -63,6 +63,9 @@ class Event:
     old_severity: Severity | None = None  # set on escalation and de-escalation
     detail: str = ""
     finding: Finding | None = None  # the finding as of the event, lifecycle fields filled (for alert messages)
+    # Its resource's tags as this scan read them (alert targets filter on them); None when the scan did not see the
+    # resource (a deleted bucket whose finding resolves, an event outside a scan).
+    tags: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -220,11 +223,13 @@ def diff_scan(
     events: list[Event] = []
     changes: list[FindingChange] = []
     current: list[Finding] = []
+    tags = {r.uid: r.tags for r in resources}
 
     def event(kind: EventType, f: Finding, state: FindingState, old: FindingState | None, *,
               old_severity: Severity | None = None, detail: str = "") -> None:
         events.append(Event(type=kind, fingerprint=f.id, at=now, scan_id=scan_id, state=state, severity=f.severity,
-                            old_state=old, old_severity=old_severity, detail=detail, finding=f))
+                            old_state=old, old_severity=old_severity, detail=detail, finding=f,
+                            tags=tags.get(f.resource_uid)))
 
     # 1. Findings this scan produced.
     seen: set[str] = set()

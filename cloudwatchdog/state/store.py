@@ -20,9 +20,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cloudwatchdog.model import Finding, FindingState, Level, Severity
+from cloudwatchdog.model import Finding, FindingState, Level, ScanResult, Severity
 from cloudwatchdog.report_model import ExposureWindow, ReportData, ReportFinding
-from cloudwatchdog.scan import ScanResult
 from cloudwatchdog.state.codec import finding_from_dict
 from cloudwatchdog.state.diff import (
     Event,

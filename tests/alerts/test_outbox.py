@@ -32,7 +32,6 @@ from cloudwatchdog.alerts.outbox import (
     list_outbox,
     outbox_hook,
     outbox_stats,
-    resource_tags,
     retry_dead,
     send_digests,
 )
@@ -156,8 +155,7 @@ def test_chat_targets_skip_resolved_unless_asked_and_filters_route(open_store: A
     store = open_store(cfg)
     prod = replace(bucket("prod-data"), tags={"env": "prod"})
     dev = replace(bucket("dev-data"), tags={"env": "dev"})
-    with resource_tags([prod, dev]):
-        store.record_scan(scan([prod, dev], when=at(0)))
+    store.record_scan(scan([prod, dev], when=at(0)))  # tags travel with the scan's resources
     assert sorted((r.target, r.kind) for r in rows(store)) == [
         ("all", "new"), ("all", "new"), ("chat-like", "new"), ("chat-like", "new"), ("prod-only", "new")]
     [prod_row] = [r for r in rows(store) if r.target == "prod-only"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from cloudwatchdog.alerts.backoff import RETRY_AFTER_MAX, RetryPolicy
-from cloudwatchdog.settings.alerts import AlertsConfig
+from cloudwatchdog.settings.alerts import RETRY_AFTER_MAX, AlertsConfig, RetryPolicy
 
 
 def test_exponential_with_equal_jitter_and_a_cap() -> None:

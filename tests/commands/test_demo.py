@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cloudwatchdog.cli import main
-from cloudwatchdog.model import AGGREGATE_TYPES
+from cloudwatchdog.providers.registry import aggregate_types
 
 
 def test_demo_scans_all_three_clouds_and_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -38,7 +38,7 @@ def test_demo_scans_all_three_clouds_and_writes_the_report(tmp_path: Path, capsy
     html = (out / "cloudwatchdog-demo-report.html").read_text()
     assert "velora-ci-artifacts" in html, "the report lists the finding resolved in the last day"
     public = sum(1 for r in doc["resources"] if r["exposure"]["level"] == "public" and not r["exposure"]["latent"]
-                 and r["type"] not in AGGREGATE_TYPES)
+                 and r["type"] not in aggregate_types())
     assert public > 0 and f">{public}<" in html.replace(" ", "")
     assert "velora-telematics-export-2015" in html
 

@@ -14,7 +14,7 @@ from state.helpers import bucket, scan
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.model import Level
-from cloudwatchdog.render.report_formats import REPORT_FORMATS
+from cloudwatchdog.render.registry import FORMATS
 from cloudwatchdog.state.schema import ReportRow
 from cloudwatchdog.state.store import Store
 from cloudwatchdog.state.timefmt import now_utc
@@ -68,12 +68,12 @@ def test_report_for_the_next_day(seeded: str, capsys: pytest.CaptureFixture[str]
 
 def test_report_files_in_every_format(seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "reports"
-    formats = ",".join(REPORT_FORMATS)
+    formats = ",".join(FORMATS.names())
     assert main(["report", "--state-url", seeded, "--date", DAY.isoformat(), "--format", formats,
                  "--output", str(out)]) == 0
     printed = capsys.readouterr().out
-    for name, (_, ext) in REPORT_FORMATS.items():
-        path = out / f"cloudwatchdog-report-{DAY.isoformat()}.{ext}"
+    for name, fmt in FORMATS.items():
+        path = out / f"cloudwatchdog-report-{DAY.isoformat()}.{fmt.extension}"
         assert path.is_file() and path.stat().st_size > 0, name
         assert str(path) in printed
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cloudwatchdog.config import load_config
-from cloudwatchdog.daemon.logs import (
+from cloudwatchdog.logs import (
     REDACTED,
     config_secrets,
     environment_secrets,

@@ -21,8 +21,8 @@ from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.storage import StorageManagementClient
 from support.azure import SUB_A, SUB_B, AzureEmulators
 
-from cloudwatchdog.collectors.azure_session import EmulatorCredential
 from cloudwatchdog.emulators.arm import ArmEmulatorError
+from cloudwatchdog.providers.azure.session import EmulatorCredential
 
 SUBNET = f"/subscriptions/{SUB_A}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/app"
 

@@ -14,7 +14,6 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.storage.blob import BlobServiceClient, StaticWebsite
 from support.azure import AzureEmulators
 
-from cloudwatchdog.collectors.azure_session import EmulatorCredential
 from cloudwatchdog.emulators.azurite import (
     AzuriteError,
     AzuriteServer,
@@ -24,6 +23,7 @@ from cloudwatchdog.emulators.azurite import (
     install_azurite,
 )
 from cloudwatchdog.emulators.tls import TlsFiles
+from cloudwatchdog.providers.azure.session import EmulatorCredential
 
 
 def _anonymous_get(url: str, tls: TlsFiles) -> int:

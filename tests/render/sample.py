@@ -20,6 +20,7 @@ from cloudwatchdog.model import (
     Level,
     Remediation,
     Resource,
+    ScanResult,
     Severity,
     SuppressionInfo,
 )
@@ -33,7 +34,6 @@ from cloudwatchdog.report_model import (
     ScanInfo,
     TrendPoint,
 )
-from cloudwatchdog.scan import ScanResult
 
 GENERATED_AT = "2026-11-21T07:00:00Z"
 SINCE = "2026-11-20T07:00:00Z"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
-from cloudwatchdog.render.registry import FORMATS
-from cloudwatchdog.render.report_formats import REPORT_FORMATS
+from cloudwatchdog.render.registry import FORMATS as REGISTRY
 
 from .sample import sample_report, sample_scan
+
+# The registry's formats as (renderer, extension) of a scan and of a report.
+FORMATS = {name: (f.render_scan, f.extension) for name, f in REGISTRY.items()}
+REPORT_FORMATS = {name: (f.render_report, f.extension) for name, f in REGISTRY.items()}
 
 NAMES = {"json", "html", "csv", "sarif", "ocsf"}
 

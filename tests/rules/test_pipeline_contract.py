@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import json
 
-import cloudwatchdog.inventory.aws as inventory
-import cloudwatchdog.normalize.aws as normalize
-from cloudwatchdog.model import (
-    ALL_USERS_URI,
-    Acl,
-    Finding,
-    Grant,
-    GranteeType,
-    PublicAccessBlock,
-    ReadError,
-    S3Bucket,
-    Severity,
-)
+import cloudwatchdog.providers.aws.inventory as inventory
+import cloudwatchdog.providers.aws.normalize as normalize
+from cloudwatchdog.model import Finding, ReadError, Severity
+from cloudwatchdog.providers.aws.model import ALL_USERS_URI, Acl, Grant, GranteeType, PublicAccessBlock, S3Bucket
 from cloudwatchdog.rules import evaluate, load_rules
 
 ACCOUNT = "123456789012"

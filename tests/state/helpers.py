@@ -15,10 +15,10 @@ from cloudwatchdog.model import (
     Level,
     Remediation,
     Resource,
+    ScanResult,
     Severity,
 )
 from cloudwatchdog.rules.engine import fingerprint
-from cloudwatchdog.scan import ScanResult
 from cloudwatchdog.state.timefmt import iso
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from cloudwatchdog.model import FindingState, Level, Severity
-from cloudwatchdog.scan import ScanResult
+from cloudwatchdog.model import FindingState, Level, ScanResult, Severity
 from cloudwatchdog.state.diff import Event, EventType, Suppression
 from cloudwatchdog.state.schema import CoverageRow, ScanRow
 from cloudwatchdog.state.store import Store

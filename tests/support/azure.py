@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from cloudwatchdog.demo_azure import DEMO_ACCOUNT_NAMES
+from cloudwatchdog.demo.azure import DEMO_ACCOUNT_NAMES
 from cloudwatchdog.emulators.arm import ArmEmulator
 from cloudwatchdog.emulators.azurite import AzuriteServer, AzuriteUnavailable, find_azurite
 from cloudwatchdog.emulators.tls import TlsFiles, make_tls_files
-from cloudwatchdog.settings.azure import AzureProvider
+from cloudwatchdog.providers.azure.settings import AzureProvider
 
 # Storage accounts tests may create (Azurite's accounts are fixed when it starts), besides the demo estate's.
 TEST_ACCOUNTS = tuple(f"cwdtest{i}" for i in range(1, 9))

@@ -1,1 +1,0 @@
-"""Collectors: the I/O edge, one module per provider, producing raw JSON-able snapshots."""

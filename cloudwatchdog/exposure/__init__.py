@@ -1,1 +1,0 @@
-"""Exposure analysis: pure functions from the typed resource model to an ``Exposure`` verdict."""

@@ -1,1 +1,0 @@
-"""Pure assembly of typed provider inventories into Resources and coverage entries."""

@@ -1,1 +1,0 @@
-"""Pure normalizers: raw provider snapshots -> the typed resource model. No SDK imports."""

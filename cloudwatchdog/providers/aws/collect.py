@@ -1,0 +1,401 @@
+"""AWS collector: reads the S3 settings exposure analysis needs, one raw snapshot per account.
+
+The snapshot keeps every API answer as returned (minus ``ResponseMetadata``), so a scan can be replayed
+offline by ``cloudwatchdog.providers.aws.normalize``. Each call's result is one of::
+
+    {"ok": <response payload>}                               the call succeeded
+    {"absent": "<code>"}                                     a documented "not configured" answer
+    {"error": {"operation": ..., "code": ..., "message": ...}}  anything else: AccessDenied, throttling after
+                                                               retries, NoSuchBucket, connection error, ...
+
+Nothing here raises for a cloud-side problem: a failed call is recorded, a failed account is a snapshot with
+``status: error``. One bucket's failure never stops the others.
+
+Snapshot (``AccountSnapshot``) shape, schema_version 1::
+
+    {"schema_version": 1, "provider": "aws", "account": "123456789012", "name": "prod" | null,
+     "via": "default" | "profile:<p>" | "role:<arn>" | "organization-role:<arn>" | "organization-management",
+     "status": "ok" | "error", "error": null | "<why the account could not be entered or listed>",
+     "api_calls": <HTTP requests sent for this account, retries included>,
+     "started_at": iso, "finished_at": iso, "endpoint_url": null | "<url>",
+     "calls": {"GetPublicAccessBlock": r, "ListBuckets": r, "ListAccounts": r (organization manager only)},
+     "buckets": [{"name": n, "calls": {"GetBucketLocation": r, "GetBucketAcl": r, "GetBucketPolicy": r,
+                                        "GetBucketPolicyStatus": r, "GetPublicAccessBlock": r,
+                                        "GetBucketOwnershipControls": r, "GetBucketTagging": r,
+                                        "ListObjectsV2": r (when sampled)},
+                  "object_acls": [{"key": k, "GetObjectAcl": r}, ...]}, ...],
+     "access_point_listings": {"<region>": r, ...},
+     "access_points": [{"name": n, "listed_in": region, "listing": <ListAccessPoints entry>,
+                        "calls": {"GetAccessPoint": r, "GetAccessPointPolicy": r}}, ...],
+     "sharing": {...}   (with ``sharing: true``: EBS snapshots, AMIs, RDS snapshots; see ``aws_sharing``)}
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore import xform_name
+from botocore.exceptions import PaginationError
+
+from cloudwatchdog.providers.aws.collect_sharing import SHARING_ABSENT_CODES, collect_sharing
+from cloudwatchdog.providers.aws.normalize import arn_region
+from cloudwatchdog.providers.aws.session import (
+    AccountTarget,
+    CallCounter,
+    ClientFactory,
+    describe_exception,
+    discover_accounts,
+    jsonable,
+)
+from cloudwatchdog.providers.aws.settings import AwsProvider
+
+log = logging.getLogger("cloudwatchdog.providers.aws.collect")
+
+SCHEMA_VERSION = 1
+
+AccountSnapshot = dict[str, Any]
+CallResult = dict[str, Any]
+Progress = Callable[[str, int], None]
+
+# Documented answers meaning "not configured": recorded as absent, not as errors.
+ABSENT_CODES: dict[str, frozenset[str]] = {
+    "GetBucketPolicy": frozenset({"NoSuchBucketPolicy"}),
+    "GetBucketPolicyStatus": frozenset({"NoSuchBucketPolicy"}),
+    "GetPublicAccessBlock": frozenset({"NoSuchPublicAccessBlockConfiguration"}),
+    "GetBucketOwnershipControls": frozenset({"OwnershipControlsNotFoundError"}),
+    "GetBucketTagging": frozenset({"NoSuchTagSet"}),
+    "GetAccessPointPolicy": frozenset({"NoSuchAccessPointPolicy"}),
+    **SHARING_ABSENT_CODES,
+}
+
+BUCKET_SETTINGS = (
+    "GetBucketAcl",
+    "GetBucketPolicy",
+    "GetBucketPolicyStatus",
+    "GetPublicAccessBlock",
+    "GetBucketOwnershipControls",
+    "GetBucketTagging",
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def bucket_region(location: CallResult, default: str = "us-east-1") -> str | None:
+    """The region from a GetBucketLocation result (None and "" mean us-east-1, "EU" means eu-west-1)."""
+    payload = location.get("ok")
+    if not isinstance(payload, dict):
+        return None
+    constraint = payload.get("LocationConstraint")
+    if constraint in (None, ""):
+        return default
+    if constraint == "EU":
+        return "eu-west-1"
+    return constraint if isinstance(constraint, str) else None
+
+
+class AccountReader:
+    """Reads one account with its clients; every call goes through ``call`` so failures are recorded alike."""
+
+    def __init__(self, account: str, clients: ClientFactory) -> None:
+        self.account = account
+        self.clients = clients
+
+    def call(
+        self, service: str, operation: str, *, region: str | None = None, resource: str = "", **params: Any
+    ) -> CallResult:
+        method = xform_name(operation)
+
+        def run() -> Any:
+            return getattr(self.clients.client(service, region), method)(**params)
+
+        return self.guard(operation, run, resource=resource)
+
+    def guard(self, operation: str, fn: Callable[[], Any], *, resource: str = "") -> CallResult:
+        """Run one API call (or a pagination loop); turn its outcome into a CallResult, never raising."""
+        try:
+            response = fn()
+        except Exception as exc:  # the collector's edge: any SDK, network or parsing failure is data
+            code, message = describe_exception(exc)
+            if code in ABSENT_CODES.get(operation, ()):
+                return {"absent": code}
+            log.warning(
+                "aws account %s%s: %s failed: %s: %s",
+                self.account,
+                f" {resource}" if resource else "",
+                operation,
+                code,
+                message,
+            )
+            return {"error": {"operation": operation, "code": code, "message": message}}
+        if not isinstance(response, dict):
+            code, message = "InvalidResponse", f"expected a mapping, got {type(response).__name__}"
+            log.warning("aws account %s %s: %s: %s", self.account, resource, operation, message)
+            return {"error": {"operation": operation, "code": code, "message": message}}
+        return {"ok": jsonable({k: v for k, v in response.items() if k != "ResponseMetadata"})}
+
+    # --- account level ---
+
+    def list_buckets(self) -> CallResult:
+        def run() -> dict[str, Any]:
+            buckets: list[Any] = []
+            owner: Any = None
+            paginator = self.clients.client("s3").get_paginator("list_buckets")
+            for page in paginator.paginate():
+                buckets.extend(page.get("Buckets", []))
+                owner = page.get("Owner", owner)
+            return {"Buckets": buckets, "Owner": owner} if owner is not None else {"Buckets": buckets}
+
+        return self.guard("ListBuckets", run, resource="buckets")
+
+    def list_access_points(self, region: str) -> CallResult:
+        def run() -> dict[str, Any]:
+            client = self.clients.client("s3control", region)
+            points: list[Any] = []
+            params: dict[str, Any] = {"AccountId": self.account}
+            seen: set[str] = set()
+            while True:
+                page = client.list_access_points(**params)
+                points.extend(page.get("AccessPointList", []))
+                token = page.get("NextToken")
+                if not token:
+                    return {"AccessPointList": points}
+                if token in seen:  # a service that repeats its token would page for ever
+                    raise PaginationError(message=f"ListAccessPoints repeated the NextToken {token!r}")
+                seen.add(token)
+                params["NextToken"] = token
+
+        return self.guard("ListAccessPoints", run, resource=f"access points in {region}")
+
+    # --- per resource ---
+
+    def read_bucket(self, name: str, *, object_acl_sample: int) -> dict[str, Any]:
+        resource = f"bucket {name}"
+        calls: dict[str, CallResult] = {
+            "GetBucketLocation": self.call("s3", "GetBucketLocation", resource=resource, Bucket=name)
+        }
+        # An unknown region falls back to the default client; botocore follows S3's region redirects.
+        region = bucket_region(calls["GetBucketLocation"]) or self.clients.default_region
+        for operation in BUCKET_SETTINGS:
+            if operation == "GetBucketPolicyStatus" and "absent" in calls.get("GetBucketPolicy", {}):
+                # No policy, no policy status: AWS would answer NoSuchBucketPolicy; save the call.
+                calls[operation] = {"absent": "NoSuchBucketPolicy"}
+                continue
+            calls[operation] = self.call("s3", operation, region=region, resource=resource, Bucket=name)
+        object_acls: list[dict[str, Any]] = []
+        if object_acl_sample > 0 and not _acls_disabled(calls["GetBucketOwnershipControls"]):
+            listing = self.call(
+                "s3",
+                "ListObjectsV2",
+                region=region,
+                resource=resource,
+                Bucket=name,
+                MaxKeys=object_acl_sample,
+            )
+            calls["ListObjectsV2"] = listing
+            for key in _sample_keys(listing, object_acl_sample):
+                object_acls.append(
+                    {
+                        "key": key,
+                        "GetObjectAcl": self.call(
+                            "s3",
+                            "GetObjectAcl",
+                            region=region,
+                            resource=f"{resource} object {key}",
+                            Bucket=name,
+                            Key=key,
+                        ),
+                    }
+                )
+        return {"name": name, "calls": calls, "object_acls": object_acls}
+
+    def read_access_point(self, entry: dict[str, Any], listed_in: str) -> dict[str, Any]:
+        name = str(entry.get("Name", ""))
+        region = arn_region(entry.get("AccessPointArn")) or listed_in
+        resource = f"access point {name}"
+        calls = {
+            operation: self.call(
+                "s3control", operation, region=region, resource=resource, AccountId=self.account, Name=name
+            )
+            for operation in ("GetAccessPoint", "GetAccessPointPolicy")
+        }
+        return {"name": name, "listed_in": listed_in, "listing": jsonable(entry), "calls": calls}
+
+
+def _acls_disabled(ownership: CallResult) -> bool:
+    payload = ownership.get("ok")
+    try:
+        rules = payload["OwnershipControls"]["Rules"]  # type: ignore[index]
+        return any(r.get("ObjectOwnership") == "BucketOwnerEnforced" for r in rules)
+    except (KeyError, TypeError, AttributeError):
+        return False
+
+
+def _sample_keys(listing: CallResult, limit: int) -> list[str]:
+    payload = listing.get("ok")
+    contents = payload.get("Contents") if isinstance(payload, dict) else None
+    if not isinstance(contents, list):
+        return []
+    keys = [c["Key"] for c in contents if isinstance(c, dict) and isinstance(c.get("Key"), str)]
+    return keys[:limit]
+
+
+def _bucket_names(listing: CallResult) -> list[str]:
+    payload = listing.get("ok")
+    buckets = payload.get("Buckets") if isinstance(payload, dict) else None
+    if not isinstance(buckets, list):
+        return []
+    return sorted({b["Name"] for b in buckets if isinstance(b, dict) and isinstance(b.get("Name"), str)})
+
+
+def _access_point_regions(cfg: AwsProvider, buckets: Iterable[dict[str, Any]], default: str) -> list[str]:
+    """Regions to list access points in: the configured ones, plus every region holding a bucket (an access
+    point lives in its bucket's region). With ``regions: all`` that is the bucket regions and the default."""
+    regions = {default} if cfg.regions == "all" else set(cfg.regions)
+    for bucket in buckets:
+        region = bucket_region(bucket.get("calls", {}).get("GetBucketLocation", {}))
+        if region:
+            regions.add(region)
+    return sorted(regions)
+
+
+def _empty_snapshot(target: AccountTarget, cfg: AwsProvider, started: str) -> AccountSnapshot:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "provider": "aws",
+        "account": target.account,
+        "name": target.name,
+        "via": target.via,
+        "status": "error" if target.error else "ok",
+        "error": target.error,
+        "api_calls": target.counter.value,
+        "started_at": started,
+        "finished_at": started,
+        "endpoint_url": cfg.effective_endpoint(),
+        "trusted_orgs": sorted(set(cfg.trusted_organizations) | ({target.organization_id} - {None})),
+        "calls": dict(target.extra_calls),
+        "buckets": [],
+        "access_point_listings": {},
+        "access_points": [],
+    }
+
+
+def scan_account(
+    session: boto3.Session,
+    cfg: AwsProvider,
+    *,
+    account_id: str,
+    name: str | None = None,
+    via: str = "session",
+    progress: Progress | None = None,
+    counter: CallCounter | None = None,
+) -> AccountSnapshot:
+    """Read every bucket and access point of one account through ``session`` (already acting as it)."""
+    target = AccountTarget(
+        account=account_id, name=name, via=via, session=session, counter=counter or CallCounter()
+    )
+    return _scan_target(target, cfg, progress)
+
+
+def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | None) -> AccountSnapshot:
+    started = _now()
+    snapshot = _empty_snapshot(target, cfg, started)
+    if target.session is None:
+        return snapshot
+    clients = ClientFactory(target.session, cfg, target.counter)
+    reader = AccountReader(target.account, clients)
+    account = target.account
+    if progress:
+        progress(account, 0)
+
+    snapshot["calls"]["GetPublicAccessBlock"] = reader.call(
+        "s3control", "GetPublicAccessBlock", resource="account", AccountId=account
+    )
+    listing = reader.list_buckets()
+    snapshot["calls"]["ListBuckets"] = listing
+    if "error" in listing:
+        err = listing["error"]
+        snapshot["status"] = "error"
+        snapshot["error"] = f"cannot list buckets: {err['code']}: {err['message']}"
+
+    with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix=f"aws-{account}") as pool:
+
+        def bucket_job(bucket: str) -> dict[str, Any]:
+            try:
+                result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample)
+            except Exception:  # a bug or an unforeseen SDK shape costs this bucket, not the account
+                log.exception("aws account %s bucket %s: read failed", account, bucket)
+                # No answers recorded: the normalizer marks every setting NotCollected, so the bucket is unknown.
+                result = {"name": bucket, "calls": {}, "object_acls": []}
+            if progress:
+                progress(f"{account}/{bucket}", 1)
+            return result
+
+        buckets = list(pool.map(bucket_job, _bucket_names(listing)))
+        snapshot["buckets"] = buckets
+
+        points: dict[str, tuple[dict[str, Any], str]] = {}
+        for region in _access_point_regions(cfg, buckets, clients.default_region):
+            result = reader.list_access_points(region)
+            snapshot["access_point_listings"][region] = result
+            entries = result.get("ok", {}).get("AccessPointList", [])
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and isinstance(entry.get("Name"), str):
+                    # Keyed by ARN: an emulator may answer every region with every access point.
+                    key = str(entry.get("AccessPointArn") or f"{region}/{entry['Name']}")
+                    points.setdefault(key, (entry, region))
+
+        def point_job(item: tuple[dict[str, Any], str]) -> dict[str, Any]:
+            result = reader.read_access_point(*item)
+            if progress:
+                progress(f"{account}/accesspoint/{result['name']}", 1)
+            return result
+
+        snapshot["access_points"] = list(pool.map(point_job, [points[k] for k in sorted(points)]))
+
+        if cfg.sharing:
+            try:
+                snapshot["sharing"] = collect_sharing(reader, cfg, pool, progress)
+            except Exception as exc:  # a bug must not lose the buckets already read; the normalizer reports it
+                code, message = describe_exception(exc)
+                log.exception("aws account %s: reading snapshot and image sharing failed", account)
+                snapshot["sharing"] = {"error": f"reading snapshot and image sharing failed: {code}: {message}"}
+
+    snapshot["api_calls"] = target.counter.value
+    snapshot["finished_at"] = _now()
+    return snapshot
+
+
+def collect_aws(
+    cfg: AwsProvider,
+    *,
+    progress: Progress | None = None,
+    session: boto3.Session | None = None,
+) -> list[AccountSnapshot]:
+    """Raw snapshots of every configured or discovered account; never raises for a cloud-side failure.
+
+    ``session`` is the default credential chain (``boto3.Session()`` when not given); roles are assumed
+    from it.
+    ``progress(label, advance)`` is called with ``(account_id, 0)`` when an account starts, then with
+    ``("<account>/<bucket>", 1)`` and ``("<account>/accesspoint/<name>", 1)`` as each resource is read.
+    """
+    base = session if session is not None else boto3.Session()
+    snapshots: list[AccountSnapshot] = []
+    for target in discover_accounts(cfg, base):
+        try:
+            snapshots.append(_scan_target(target, cfg, progress))
+        except Exception as exc:  # a bug or an unforeseen SDK shape must not lose the other accounts
+            code, message = describe_exception(exc)
+            log.exception("aws account %s: scan failed", target.account)
+            target.error = f"scan failed: {code}: {message}"
+            snapshots.append(_empty_snapshot(target, cfg, _now()))
+    return snapshots
+
+
+__all__ = ["ABSENT_CODES", "AccountReader", "AccountSnapshot", "CallResult", "collect_aws", "scan_account"]

@@ -1,0 +1,401 @@
+"""AWS credentials and account discovery: which accounts to scan and how to enter each one.
+
+Nothing here reads a resource; ``aws.py`` does. Every way into an account ends in an ``AccountTarget``:
+either a boto3 session acting as that account, or the reason it could not be entered. Never logs credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import boto3
+import botocore.session
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import ClientError
+
+from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider
+
+log = logging.getLogger("cloudwatchdog.providers.aws.collect")
+
+DEFAULT_REGION = "us-east-1"
+SESSION_NAME = "cloudwatchdog"
+
+
+# --- Per-account client factory -----------------------------------------------------------------------------
+
+
+class CallCounter:
+    """Thread-safe count of the HTTP requests an account's clients sent (retries included)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self, n: int = 1) -> None:
+        with self._lock:
+            self.value += n
+
+    def hook(self, **_: Any) -> None:
+        """A botocore ``before-send`` handler. Returns None so the request goes out."""
+        self.add()
+
+
+def strip_account_host_prefix(request: Any, **_: Any) -> None:
+    """``before-sign.s3-control.*`` handler for emulator endpoints.
+
+    botocore addresses S3 Control at ``https://<account-id>.<endpoint host>``; for ``http://127.0.0.1:5000``
+    that host does not resolve. Drop the prefix from the URL before signing (so the signed Host matches); the
+    account id still travels in the ``x-amz-account-id`` header.
+    """
+    account = request.headers.get("x-amz-account-id")
+    if isinstance(account, bytes):
+        account = account.decode()
+    if not account:
+        return
+    parts = urlsplit(request.url)
+    prefix = f"{account}."
+    if parts.netloc.startswith(prefix):
+        request.url = urlunsplit(parts._replace(netloc=parts.netloc[len(prefix) :]))
+
+
+def botocore_config(cfg: AwsProvider) -> Config:
+    return Config(
+        # total_max_attempts counts the first try too; botocore's max_attempts would count only the retries.
+        retries={"mode": "adaptive", "total_max_attempts": cfg.max_attempts},
+        max_pool_connections=max(10, cfg.max_workers * 2),
+        connect_timeout=10,
+        read_timeout=30,
+        user_agent_extra="cloudwatchdog",
+        # Emulators (moto, LocalStack) serve buckets path-style on one host.
+        s3={"addressing_style": "path"} if cfg.effective_endpoint() else None,
+    )
+
+
+def make_client(
+    session: boto3.Session,
+    service: str,
+    cfg: AwsProvider,
+    *,
+    region: str | None = None,
+    counter: CallCounter | None = None,
+) -> Any:
+    """A client with the collector's retry/pool config, the emulator endpoint if any, and the call counter.
+
+    Typed ``Any`` on purpose: the collector drives clients by operation name (``call``), not by typed
+    method."""
+    endpoint = cfg.effective_endpoint()
+    client: BaseClient = session.client(
+        service,  # type: ignore[call-overload]
+        region_name=region or session.region_name or DEFAULT_REGION,
+        endpoint_url=endpoint,
+        config=botocore_config(cfg),
+    )
+    if counter is not None:
+        client.meta.events.register("before-send", counter.hook)
+    if endpoint and service == "s3control":
+        client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
+    return client
+
+
+class ClientFactory:
+    """Clients of one account, one per (service, region), created once and shared by the worker threads.
+
+    boto3 sessions are not thread-safe for client creation, clients are: creation is serialised by a lock."""
+
+    def __init__(self, session: boto3.Session, cfg: AwsProvider, counter: CallCounter) -> None:
+        self.session = session
+        self.cfg = cfg
+        self.counter = counter
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    @property
+    def default_region(self) -> str:
+        return self.session.region_name or DEFAULT_REGION
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region or self.default_region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = make_client(self.session, service, self.cfg, region=key[1], counter=self.counter)
+                self._clients[key] = client
+            return client
+
+
+# --- Entering accounts --------------------------------------------------------------------------------------
+
+
+@dataclass
+class AccountTarget:
+    """One account to scan: a session acting as it, or why it could not be entered."""
+
+    account: str
+    name: str | None
+    via: str  # how it was entered: default, profile:<name>, role:<arn>, organization-role:<arn>, ...
+    session: boto3.Session | None = None
+    error: str | None = None
+    counter: CallCounter = field(default_factory=CallCounter)
+    extra_calls: dict[str, Any] = field(
+        default_factory=dict
+    )  # e.g. organizations:ListAccounts on the manager
+    organization_id: str | None = None  # the AWS Organization it was discovered through
+
+
+class EnterError(Exception):
+    """An account could not be entered; the message is safe to log and report."""
+
+
+def describe_exception(exc: BaseException) -> tuple[str, str]:
+    """(code, message) of any SDK error, without request internals."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return str(err.get("Code") or "Unknown"), str(err.get("Message") or exc)
+    return type(exc).__name__, str(exc)
+
+
+def _caller_account(session: boto3.Session, cfg: AwsProvider, counter: CallCounter) -> tuple[str, str]:
+    """(account id, caller ARN) of a session."""
+    ident = make_client(session, "sts", cfg, counter=counter).get_caller_identity()
+    return str(ident["Account"]), str(ident["Arn"])
+
+
+def _partition(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+def assume_role_session(
+    base: boto3.Session,
+    role_arn: str,
+    cfg: AwsProvider,
+    *,
+    external_id: str | None = None,
+    counter: CallCounter | None = None,
+) -> tuple[boto3.Session, str]:
+    """A session acting through ``role_arn``, assumed from ``base``, refreshed before its credentials expire
+    (a large account can take longer than the default hour). Returns (session, the assumed account id)."""
+    sts = make_client(base, "sts", cfg, counter=counter)
+    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
+    if external_id:
+        kwargs["ExternalId"] = external_id
+    assumed_account: list[str] = []
+
+    def fetch() -> dict[str, str]:
+        resp = sts.assume_role(**kwargs)
+        creds = resp["Credentials"]
+        arn = str(resp.get("AssumedRoleUser", {}).get("Arn", ""))
+        assumed_account.append(arn.split(":")[4] if arn.count(":") >= 5 else "")
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
+    )
+    core = botocore.session.get_session()
+    # botocore has no public setter for refreshable credentials; this is the documented-by-usage way.
+    core._credentials = credentials  # type: ignore[attr-defined]
+    session = boto3.Session(botocore_session=core, region_name=base.region_name or DEFAULT_REGION)
+    return session, assumed_account[0] if assumed_account else ""
+
+
+def enter_explicit(account: AwsAccount, base: boto3.Session, cfg: AwsProvider) -> AccountTarget:
+    """Enter one configured account: by profile, by assuming role_arn from the default chain, or the default
+    chain itself. The account id is verified; a mismatch is an error (we must not scan the wrong account)."""
+    if account.profile:
+        via = f"profile:{account.profile}"
+    elif account.role_arn:
+        via = f"role:{account.role_arn}"
+    else:
+        via = "default"
+    target = AccountTarget(account=account.id, name=account.name, via=via)
+    try:
+        if account.profile:
+            session = boto3.Session(profile_name=account.profile)
+            actual, _ = _caller_account(session, cfg, target.counter)
+        elif account.role_arn:
+            session, actual = assume_role_session(
+                base, account.role_arn, cfg, external_id=account.external_id, counter=target.counter
+            )
+        else:
+            session = base
+            actual, _ = _caller_account(session, cfg, target.counter)
+        if actual != account.id:
+            raise EnterError(f"credentials ({via}) act as account {actual or '?'}, not {account.id}")
+        target.session = session
+    except EnterError as exc:
+        target.error = str(exc)
+    except Exception as exc:  # any SDK, config or network failure: the account is reported, never raised
+        code, message = describe_exception(exc)
+        target.error = f"cannot enter account ({via}): {code}: {message}"
+    if target.error:
+        log.warning("aws account %s: %s", account.id, target.error)
+    return target
+
+
+def _list_org_accounts(
+    manager: boto3.Session, cfg: AwsProvider, counter: CallCounter
+) -> list[dict[str, Any]]:
+    org = make_client(manager, "organizations", cfg, counter=counter)
+    accounts: list[dict[str, Any]] = []
+    for page in org.get_paginator("list_accounts").paginate():
+        accounts.extend(page.get("Accounts", []))
+    return accounts
+
+
+def enter_organization(
+    org: AwsOrganization, base: boto3.Session, cfg: AwsProvider, *, skip: set[str]
+) -> list[AccountTarget]:
+    """Every ACTIVE member account (minus ``org.exclude`` and ``skip``), entered through
+    ``org.role_name``; the management account itself through its own credentials."""
+    counter = CallCounter()
+    try:
+        manager = boto3.Session(profile_name=org.profile) if org.profile else base
+        manager_id, manager_arn = _caller_account(manager, cfg, counter)
+    except Exception as exc:
+        code, message = describe_exception(exc)
+        error = f"cannot use the organization management credentials: {code}: {message}"
+        log.warning("aws organization: %s", error)
+        return [
+            AccountTarget(
+                account="unknown", name="organization", via="organization", error=error, counter=counter
+            )
+        ]
+    organization_id = _organization_id(manager, cfg, counter)
+    try:
+        members = _list_org_accounts(manager, cfg, counter)
+        listing: dict[str, Any] = {"ok": {"Accounts": members}}
+    except Exception as exc:
+        code, message = describe_exception(exc)
+        log.warning("aws organization %s: ListAccounts failed: %s: %s", manager_id, code, message)
+        members = []
+        listing = {"error": {"operation": "ListAccounts", "code": code, "message": message}}
+
+    targets: list[AccountTarget] = []
+    seen_manager = False
+    for member in members:
+        account_id = str(member.get("Id", ""))
+        # Account.State replaces the deprecated Account.Status; either may be the only one in a reply.
+        state = member.get("State") or member.get("Status")
+        if state != "ACTIVE" or account_id in org.exclude or account_id in skip:
+            continue
+        name = member.get("Name")
+        if account_id == manager_id:
+            seen_manager = True
+            target = AccountTarget(
+                account=account_id, name=name, via="organization-management", session=manager, counter=counter
+            )
+            target.extra_calls["ListAccounts"] = jsonable(listing)
+            targets.append(target)
+            continue
+        role_arn = f"arn:{_partition(manager_arn)}:iam::{account_id}:role/{org.role_name}"
+        target = AccountTarget(account=account_id, name=name, via=f"organization-role:{role_arn}")
+        try:
+            session, actual = assume_role_session(
+                manager, role_arn, cfg, external_id=org.external_id, counter=target.counter
+            )
+            if actual and actual != account_id:
+                raise EnterError(f"role {role_arn} acts as account {actual}, not {account_id}")
+            target.session = session
+        except EnterError as exc:
+            target.error = str(exc)
+        except Exception as exc:
+            code, message = describe_exception(exc)
+            target.error = f"cannot assume {role_arn}: {code}: {message}"
+        if target.error:
+            log.warning("aws account %s: %s", account_id, target.error)
+        targets.append(target)
+
+    if not seen_manager and "error" in listing:
+        if manager_id not in skip and manager_id not in org.exclude:
+            # Discovery failed: still scan what we can, and carry the failure on the management account.
+            target = AccountTarget(
+                account=manager_id, name=None, via="organization-management", session=manager, counter=counter
+            )
+            target.extra_calls["ListAccounts"] = listing
+        else:
+            # The management account is scanned (or excluded) elsewhere: the failure still needs an entry of its
+            # own, or the missing member accounts would look like a complete scan.
+            err = listing["error"]
+            target = AccountTarget(
+                account="unknown",
+                name="organization",
+                via="organization",
+                error=f"cannot list the organization's accounts (management account {manager_id}): "
+                f"ListAccounts failed: {err['code']}: {err['message']}",
+                counter=counter,
+            )
+        targets.append(target)
+    for target in targets:
+        target.organization_id = organization_id
+    return targets
+
+
+def _organization_id(manager: boto3.Session, cfg: AwsProvider, counter: CallCounter) -> str | None:
+    """The organization's id, so that policies limited to it are recognised as internal. A failure only means
+    such policies show as cross-account (``org:<id>``), never as private: log it and go on."""
+    try:
+        org = make_client(manager, "organizations", cfg, counter=counter)
+        return str(org.describe_organization()["Organization"]["Id"])
+    except Exception as exc:
+        code, message = describe_exception(exc)
+        log.warning("aws organization: DescribeOrganization failed: %s: %s", code, message)
+        return None
+
+
+def jsonable(value: Any) -> Any:
+    """An SDK response as plain JSON values: datetimes as ISO 8601 text, bytes as UTF-8 text."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def discover_accounts(cfg: AwsProvider, base: boto3.Session) -> list[AccountTarget]:
+    """The accounts to scan: explicit ones, then organization members not already listed; with neither, the
+    default chain's own account."""
+    targets = [enter_explicit(a, base, cfg) for a in cfg.accounts]
+    if cfg.organization is not None:
+        targets.extend(enter_organization(cfg.organization, base, cfg, skip={a.id for a in cfg.accounts}))
+    if not cfg.accounts and cfg.organization is None:
+        target = AccountTarget(account="unknown", name=None, via="default")
+        try:
+            target.account, _ = _caller_account(base, cfg, target.counter)
+            target.session = base
+        except Exception as exc:
+            code, message = describe_exception(exc)
+            target.error = f"cannot use the default credentials: {code}: {message}"
+            log.warning("aws default account: %s", target.error)
+        targets.append(target)
+    return targets
+
+
+__all__ = [
+    "AccountTarget",
+    "CallCounter",
+    "ClientFactory",
+    "botocore_config",
+    "describe_exception",
+    "discover_accounts",
+    "jsonable",
+    "make_client",
+    "strip_account_host_prefix",
+]

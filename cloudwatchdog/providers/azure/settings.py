@@ -1,0 +1,103 @@
+"""`providers.azure`: Azure Blob storage (storage accounts and their blob containers).
+
+Subscriptions are the configured ones, or every subscription the credential can list. The credential is
+azure-identity's DefaultAzureCredential (environment, workload identity, managed identity, Azure CLI, ...), or, for
+the local emulators only, ``emulator``: a fixed unsigned token that is accepted only with a loopback
+``arm_endpoint`` and only ever sent to loopback addresses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+
+from cloudwatchdog.settings.base import ProviderSettings
+
+SUBSCRIPTION_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_HTTPS_URL = re.compile(r"^https://[^/\s]+")
+
+_SUBSCRIPTION_ID = re.compile(SUBSCRIPTION_ID)
+
+
+def _subscription_id(value: str) -> str:
+    if not _SUBSCRIPTION_ID.match(value):
+        raise ValueError(f"{value!r} is not a subscription id: a GUID such as 0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d "
+                         "(az account list --query '[].id')")
+    return value.lower()
+
+
+SubscriptionId = Annotated[str, AfterValidator(_subscription_id)]
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """Whether ``url`` names a loopback host: 127.0.0.0/8, ::1 or localhost."""
+    if not url:
+        return False
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class AzureProvider(ProviderSettings):
+    # Azure Resource Manager: None means the public cloud (https://management.azure.com); a sovereign cloud's
+    # endpoint, or an emulator's on 127.0.0.1.
+    arm_endpoint: str | None = None
+    credential: Literal["default", "emulator"] = "default"
+    subscriptions: list[SubscriptionId] = []  # empty: every subscription the credential can list
+    exclude_subscriptions: list[SubscriptionId] = []  # skipped when discovering
+    # A PEM file of CA certificates to trust instead of the system's (an emulator's, a TLS-inspecting proxy's).
+    # Without it, REQUESTS_CA_BUNDLE is honoured.
+    ca_bundle: str | None = None
+    max_workers: Annotated[int, Field(ge=1, le=64)] = 8
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 4  # per API call, the first try included
+    retry_backoff: Annotated[float, Field(ge=0, le=60)] = 0.8  # seconds; doubled on every further retry
+
+    @field_validator("arm_endpoint")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        if v is not None and not _HTTPS_URL.match(v):
+            raise ValueError(
+                "must be an https URL such as https://management.azure.com (Azure SDK clients refuse to send "
+                "a token over plain http)"
+            )
+        return v
+
+    @field_validator("credential")
+    @classmethod
+    def _emulator_only_on_loopback(cls, v: str, info: ValidationInfo) -> str:
+        if v == "emulator":
+            endpoint = info.data.get("arm_endpoint")
+            if not is_loopback_url(endpoint):
+                raise ValueError(
+                    "credential: emulator sends a fixed, unsigned token and is accepted only with a loopback "
+                    f"arm_endpoint (https://127.0.0.1:PORT, ::1 or localhost); arm_endpoint is {endpoint or 'not set'}"
+                )
+        return v
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle_exists(cls, v: str | None) -> str | None:
+        if v is not None and not Path(v).expanduser().is_file():
+            raise ValueError(f"no such file: {v}")
+        return v
+
+    @property
+    def effective_arm_endpoint(self) -> str:
+        return (self.arm_endpoint or "https://management.azure.com").rstrip("/")
+
+
+__all__ = ["SUBSCRIPTION_ID", "AzureProvider", "is_loopback_url"]

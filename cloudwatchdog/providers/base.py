@@ -1,0 +1,75 @@
+"""What the core asks of a cloud: the ``Provider`` protocol.
+
+Each cloud is one package under ``cloudwatchdog/providers/<name>/`` whose ``plugin.py`` holds one object that
+implements this protocol, registered by one line in ``providers/registry.py``. The core (services, state, alerts,
+render, daemon, CLI) reaches a cloud only through it and never names one.
+
+- ``collect`` is I/O: the provider's config section -> raw snapshots (JSON-able API answers), one per account,
+  project or subscription. It never raises for a cloud-side failure: an account it cannot read is a snapshot that
+  says so (its coverage is ``error``).
+- ``analyse`` is pure: one snapshot -> its resources with their verdicts, and one coverage entry. A saved snapshot
+  replays offline to the same verdicts.
+
+A plugin module imports nothing heavy at import time: its methods import the SDK-bound modules when called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from cloudwatchdog.model import Coverage, Level, Resource, Snapshot
+from cloudwatchdog.settings.base import ProviderSettings
+
+# progress(label, advance): (account, 0) when an account starts, ("<account>/<resource>", 1) per resource read.
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class OcsfCloud:
+    """How OCSF names this cloud and its account unit (``cloud.provider``, ``cloud.account.type_id``/``type``)."""
+
+    provider: str
+    account_type_id: int
+    account_type: str
+
+
+class PolicyError(ValueError):
+    """A policy document that cannot be judged (not JSON, not a policy); the message says what and where."""
+
+
+class PolicyVerdict(Protocol):
+    """The verdict of one policy document alone (``check-policy``)."""
+
+    @property
+    def level(self) -> Level: ...
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``check-policy --json`` shape: level, read, list, write, external_principals, evidence."""
+
+
+@runtime_checkable
+class Provider(Protocol):
+    name: str  # the config section (`providers.<name>`) and Resource.provider
+    title: str  # for people: "AWS", "Google Cloud", "Azure"
+    account_noun: str  # what an account is called there: account, project, subscription
+    settings: type[ProviderSettings]  # the model of its config section
+    ocsf: OcsfCloud
+    # Resource types whose verdict rolls up others or carries account-level settings (Resource.aggregate).
+    aggregate_types: frozenset[str]
+    # Resource policies `cloudwatchdog check-policy` can judge offline (empty: none).
+    policy_resources: tuple[str, ...]
+
+    def default_settings(self) -> ProviderSettings | None:
+        """The section used when there is no config file at all (None: the provider is off then)."""
+
+    def collect(self, settings: Any, progress: Progress | None = None) -> list[Snapshot]:
+        """I/O: raw snapshots of every configured or discovered account."""
+
+    def analyse(self, snapshot: Snapshot) -> tuple[list[Resource], Coverage]:
+        """Pure: one snapshot -> resources with verdicts, and its coverage."""
+
+    def check_policy(self, document: str, *, account_id: str, resource: str,
+                     trusted_orgs: frozenset[str]) -> PolicyVerdict:
+        """Pure: the verdict of one resource policy document alone (raises PolicyError)."""

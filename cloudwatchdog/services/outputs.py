@@ -1,0 +1,81 @@
+"""Writing scans and reports in the requested formats (``render.registry.FORMATS``), to files or stdout."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cloudwatchdog.errors import UsageError
+from cloudwatchdog.model import ScanResult
+from cloudwatchdog.render.registry import FORMATS
+from cloudwatchdog.report_model import ReportData
+
+SCAN_PREFIX = "cloudwatchdog-scan-"
+REPORT_PREFIX = "cloudwatchdog-report-"
+
+
+def parse_formats(value: str, what: str = "format") -> list[str]:
+    """``--format a,b``: known names, each once, in order."""
+    formats = [f.strip().lower() for f in value.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UsageError(f"--format: unknown {what} {', '.join(unknown) or '(none)'}; "
+                         f"available: {', '.join(FORMATS.names())}")
+    return list(dict.fromkeys(formats))
+
+
+def output_path(directory: Path, stem: str, ext: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{stem}.{ext}"
+
+
+def check_output_dir(output: str) -> None:
+    """Fail before the work, not after it, when the output directory cannot be made."""
+    if output == "-":
+        return
+    try:
+        Path(output).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--output {output}: cannot create the directory: {exc.strerror or exc}") from None
+    if not os.access(output, os.W_OK | os.X_OK):
+        raise UsageError(f"--output {output}: the directory is not writable")
+
+
+def _write(formats: Sequence[str], output: str, stem: str, render: Callable[[str], str]) -> list[Path]:
+    if output == "-":
+        sys.stdout.write(render(formats[0]))
+        sys.stdout.flush()
+        return []
+    written = []
+    for name in formats:
+        try:
+            path = output_path(Path(output), stem, FORMATS.get(name).extension)
+            path.write_text(render(name), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
+        written.append(path)
+    return written
+
+
+def write_scan(result: ScanResult, formats: Sequence[str], output: str) -> list[Path]:
+    """The scan in each format, into ``output`` (``-``: the first format to stdout)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _write(formats, output, f"{SCAN_PREFIX}{stamp}", lambda name: FORMATS.get(name).render_scan(result))
+
+
+def write_report(data: ReportData, formats: Sequence[str], output: str, stem: str) -> list[Path]:
+    """The report in each format, into ``output`` as ``<stem>.<ext>`` (``-``: the first format to stdout)."""
+    return _write(formats, output, stem, lambda name: FORMATS.get(name).render_report(data))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` in one step, so a reader never sees a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

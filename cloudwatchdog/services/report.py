@@ -1,0 +1,76 @@
+"""The report from the state store: for a past day, or since the previous report (and then recorded, so that the
+next one starts where it ends)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cloudwatchdog.errors import UsageError
+from cloudwatchdog.render.registry import FORMATS
+from cloudwatchdog.report_model import ReportData
+from cloudwatchdog.services.outputs import REPORT_PREFIX, write_atomically
+
+if TYPE_CHECKING:
+    from cloudwatchdog.state.store import Store
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a report covers: ``since`` (None: the store decides) up to ``end``; ``record``: remember this report
+    as the start of the next one."""
+
+    end: datetime
+    since: datetime | None
+    record: bool
+
+
+def report_period(day: str | None, now: datetime) -> tuple[datetime, datetime] | None:
+    """``--date D``: (end of D or now if D is today, start of D); None without --date."""
+    if day is None:
+        return None
+    try:
+        d = date.fromisoformat(day)
+    except ValueError:
+        raise UsageError(f"--date {day}: not a date (YYYY-MM-DD)") from None
+    if d > now.date():
+        raise UsageError(f"--date {day}: the day has not come yet")
+    end = min(datetime.combine(d, time(23, 59, 59), tzinfo=UTC), now)
+    return end, datetime.combine(d, time(0, 0, 0), tzinfo=UTC)
+
+
+def report_data(store: Store, day: str | None, now: datetime) -> tuple[ReportData, Period]:
+    """The report for ``--date day``, or (None) since the previous report up to ``now``."""
+    period = report_period(day, now)
+    if period is not None:
+        end, start = period
+        return (store.report_data(at=end, since=start, title=f"cloudwatchdog report {end.date()}"),
+                Period(end, start, record=False))
+    since = store.last_report_time(at=now)
+    return (store.report_data(at=now, since=since, title=f"cloudwatchdog report {now.date()}"),
+            Period(now, since, record=True))
+
+
+def record_report(store: Store, period: Period, formats: Sequence[str], location: str) -> None:
+    """Remember a report rendered for ``period`` (only a report "since the previous one" is recorded)."""
+    if period.record:
+        store.record_report(generated_at=period.end, period_start=period.since or period.end - timedelta(days=1),
+                            formats=list(formats), location=location)
+
+
+def report_stem(period: Period) -> str:
+    return f"{REPORT_PREFIX}{period.end.date().isoformat()}"
+
+
+def write_daily_html(store: Store, out_dir: Path, now: datetime) -> Path:
+    """The daemon's report job: the HTML report since the previous one, written atomically and recorded."""
+    data, period = report_data(store, None, now)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fmt = FORMATS.get("html")
+    path = out_dir / f"{report_stem(period)}.{fmt.extension}"
+    write_atomically(path, fmt.render_report(data))  # /report never serves a half-written file
+    record_report(store, period, ["html"], str(out_dir))
+    return path
