@@ -1,7 +1,10 @@
 """YAML loading that remembers where every key came from, so errors can name the file, line and key.
 
-Used by the config and the rule loader. Duplicate keys are rejected (PyYAML silently keeps the last one, which
-hides typos in a rule or config).
+Used by the config, the rule loader and the demo estate. Duplicate keys are rejected (PyYAML silently keeps the last
+one, which hides typos in a rule or config). Loading is bounded in time and memory whatever the file holds: a file
+over ``MAX_BYTES``, aliases that would expand to more than ``MAX_NODES`` values (a "billion laughs" bomb), an alias
+that refers to itself, or nesting deeper than ``MAX_DEPTH`` is an error naming the file and line, not minutes of
+work or a RecursionError. Anchors, aliases and merge keys (``<<: *defaults``) otherwise work as YAML says.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ import yaml
 from pydantic import ValidationError
 
 KeyPath = tuple[str | int, ...]
+
+MAX_BYTES = 4 * 1024 * 1024  # a config or rule file is a few kilobytes
+MAX_NODES = 200_000  # values after expanding aliases
+MAX_DEPTH = 100  # nested mappings and lists
 
 
 @dataclass(frozen=True)
@@ -68,9 +75,19 @@ def format_path(path: Iterable[str | int]) -> str:
     return out
 
 
+class _TooBig(Exception):
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.line = node.start_mark.line + 1
+
+
 def load_yaml_text(text: str, file: str) -> YamlDocument:
+    if len(text) > MAX_BYTES:
+        raise SourceErrors([SourceError(file, None, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise SourceErrors([SourceError(file, None, "", f"nested deeper than {MAX_DEPTH} levels")]) from None
     except yaml.YAMLError as exc:
         line = None
         mark = getattr(exc, "problem_mark", None)
@@ -83,7 +100,10 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
         return doc
     errors: list[SourceError] = []
     doc.lines[()] = node.start_mark.line + 1
-    doc.data = _construct(node, (), doc, errors)
+    try:
+        doc.data = _Builder(doc, errors).construct(node, ())
+    except _TooBig as exc:
+        raise SourceErrors([SourceError(file, exc.line, "", str(exc))]) from None
     if errors:
         raise SourceErrors(errors)
     return doc
@@ -100,35 +120,100 @@ def load_yaml_file(path: str | Path) -> YamlDocument:
     return load_yaml_text(text, str(p))
 
 
-_scalar_loader = yaml.SafeLoader("")
+class _Builder:
+    """Python values from a composed node graph, counting every value it builds (an alias is built again each time
+    it is used, so the count is what the document expands to) and refusing cycles and deep nesting."""
 
+    def __init__(self, doc: YamlDocument, errors: list[SourceError]) -> None:
+        self.doc = doc
+        self.errors = errors
+        self.loader = yaml.SafeLoader("")  # for scalars and merge keys only; one per document
+        self.built = 0
+        self.active: set[int] = set()  # the nodes being built: meeting one again is an alias of itself
 
-def _construct(node: yaml.Node, path: KeyPath, doc: YamlDocument, errors: list[SourceError]) -> Any:
-    if isinstance(node, yaml.MappingNode):
+    def construct(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.built += 1
+        if self.built > MAX_NODES:
+            raise _TooBig(node, f"aliases expand to more than {MAX_NODES:,} values (an alias bomb?)")
+        if len(path) > MAX_DEPTH:
+            raise _TooBig(node, f"nested deeper than {MAX_DEPTH} levels")
+        if id(node) in self.active:
+            raise _TooBig(node, "an alias refers to the node that contains it (a self-referencing anchor)")
+        if isinstance(node, yaml.MappingNode):
+            self.active.add(id(node))
+            try:
+                return self._mapping(node, path)
+            finally:
+                self.active.discard(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            self.active.add(id(node))
+            try:
+                items = []
+                for i, item in enumerate(node.value):
+                    self.doc.lines[(*path, i)] = item.start_mark.line + 1
+                    items.append(self.construct(item, (*path, i)))
+                return items
+            finally:
+                self.active.discard(id(node))
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.Node, path: KeyPath) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError, yaml.YAMLError) as exc:
+            # e.g. 2026-02-30: YAML reads it as a date, which does not exist
+            value = getattr(node, "value", "")
+            self.errors.append(SourceError(self.doc.file, node.start_mark.line + 1, format_path(path),
+                                           f"{str(value)[:80]!r} is not a valid {_tag_name(node.tag)}: {exc}"))
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[Any, Any]:
+        doc = self.doc
+        own = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
+        try:
+            self.loader.flatten_mapping(node)  # merge keys (<<: *anchor) become ordinary entries, merged ones first
+        except RecursionError:
+            raise _TooBig(node, "merge keys refer to each other in a cycle") from None
+        own_ids = {id(k) for k, _ in own}
+        merged = [(k, v) for k, v in node.value if id(k) not in own_ids]
+        self.built += len(node.value)
+        if self.built > MAX_NODES:
+            raise _TooBig(node, f"aliases expand to more than {MAX_NODES:,} values (an alias bomb?)")
         out: dict[Any, Any] = {}
-        _scalar_loader.flatten_mapping(node)
-        for key_node, value_node in node.value:
-            key = _construct(key_node, path, doc, errors)
-            if not isinstance(key, str | int | float | bool) or key is None:
-                errors.append(SourceError(doc.file, key_node.start_mark.line + 1, format_path(path),
-                                          "mapping keys must be plain scalars"))
+        for key_node, value_node in own:
+            key = self._key(key_node, path)
+            if key is None:
                 continue
-            key = str(key) if not isinstance(key, str) else key
             child = (*path, key)
             if key in out:
-                errors.append(SourceError(doc.file, key_node.start_mark.line + 1, format_path(child),
-                                          f"duplicate key (first defined on line {doc.lines.get(child)})"))
+                self.errors.append(SourceError(doc.file, key_node.start_mark.line + 1, format_path(child),
+                                               f"duplicate key (first defined on line {doc.lines.get(child)})"))
                 continue
             doc.lines[child] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, child, doc, errors)
+            out[key] = self.construct(value_node, child)
+        # Merged keys fill in what the mapping does not set itself; of several merged mappings the first listed wins
+        # (PyYAML flattens them last-listed first).
+        for key_node, value_node in reversed(merged):
+            key = self._key(key_node, path)
+            if key is None or key in out:
+                continue
+            child = (*path, key)
+            doc.lines[child] = key_node.start_mark.line + 1
+            out[key] = self.construct(value_node, child)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for i, item in enumerate(node.value):
-            doc.lines[(*path, i)] = item.start_mark.line + 1
-            items.append(_construct(item, (*path, i), doc, errors))
-        return items
-    return _scalar_loader.construct_object(node, deep=True)
+
+    def _key(self, key_node: yaml.Node, path: KeyPath) -> str | None:
+        key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
+        if not isinstance(key, str | int | float | bool):
+            self.errors.append(SourceError(self.doc.file, key_node.start_mark.line + 1, format_path(path),
+                                           "mapping keys must be plain scalars"))
+            return None
+        return key if isinstance(key, str) else str(key)
+
+
+def _tag_name(tag: str) -> str:
+    name = tag.rsplit(":", 1)[-1]
+    return {"timestamp": "date", "int": "number", "float": "number", "bool": "true/false"}.get(name, name)
 
 
 def validation_errors(exc: ValidationError, doc: YamlDocument) -> list[SourceError]:
