@@ -1,22 +1,26 @@
-"""Thin command-line layer. Exit codes: 0 ok; 1 findings at or above --fail-on (or, for check-policy, a policy
-at or above its --fail-on level); 2 usage, config or rule error; 3 scan incomplete (some account or resource could
-not be read), unless 1 applies."""
+"""Thin command-line layer: parse the arguments, run the command, turn errors into one line and an exit code
+(``exitcodes``): 0 ok; 1 findings at or above --fail-on (or, for check-policy, a policy at or above its --fail-on
+level); 2 usage, config or rule error; 3 scan incomplete (some account or resource could not be read), unless 1
+applies; 4 an unexpected error (the traceback with --debug)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
 from cloudwatchdog import __version__
 from cloudwatchdog.errors import UsageError
-from cloudwatchdog.exitcodes import EXIT_INTERRUPTED, EXIT_USAGE
-from cloudwatchdog.logs import setup_cli_logging
+from cloudwatchdog.exitcodes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
+from cloudwatchdog.logs import exception_summary, setup_cli_logging
 from cloudwatchdog.model import SEVERITIES
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.render.registry import FORMATS
 from cloudwatchdog.state.errors import StateError
 from cloudwatchdog.yamlsource import SourceErrors
+
+log = logging.getLogger("cloudwatchdog.cli")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,10 +28,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="cloudwatchdog",
         description="Find cloud storage exposed to the internet.",
         epilog="Exit codes: 0 ok; 1 findings at or above --fail-on; 2 usage or config error; "
-        "3 scan incomplete (some account or resource could not be read), unless 1 applies.",
+        "3 scan incomplete (some account or resource could not be read), unless 1 applies; "
+        "4 unexpected error (--debug shows the traceback).",
     )
     p.add_argument("--version", action="version", version=f"cloudwatchdog {__version__}")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr (-vv for debug)")
+    p.add_argument("--debug", action="store_true",
+                   help="debug logging, with the traceback of any error (for a bug report)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     scan = sub.add_parser("scan", help="scan the configured accounts once")
@@ -122,40 +129,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.debug:
+        args.verbose = max(args.verbose, 2)
     setup_cli_logging(args.verbose)
     try:
-        if args.command == "scan":
-            from cloudwatchdog.commands.scan import cmd_scan
-
-            return cmd_scan(args)
-        if args.command == "demo":
-            from cloudwatchdog.commands.demo import cmd_demo
-
-            return cmd_demo(args)
-        if args.command == "check-policy":
-            from cloudwatchdog.commands.check_policy import cmd_check_policy
-
-            return cmd_check_policy(args)
-        if args.command == "rules":
-            from cloudwatchdog.commands.rules import cmd_rules
-
-            return cmd_rules(args)
-        if args.command == "findings":
-            from cloudwatchdog.commands.findings import cmd_findings
-
-            return cmd_findings(args)
-        if args.command == "report":
-            from cloudwatchdog.commands.report import cmd_report
-
-            return cmd_report(args)
-        if args.command == "daemon":
-            from cloudwatchdog.commands.daemon import cmd_daemon
-
-            return cmd_daemon(args)
-        if args.command == "alerts":
-            from cloudwatchdog.commands.alerts import cmd_alerts
-
-            return cmd_alerts(args)
+        return _dispatch(args)
     except StateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -169,7 +147,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    raise AssertionError(f"unhandled command {args.command}")
+    except Exception as exc:  # a bug: one line for the user, the traceback in the log with --debug
+        log.debug("unexpected error", exc_info=exc)
+        print(f"error: unexpected {exception_summary(exc)}"
+              + ("" if args.debug else " (run again with --debug for details, and please report it)"),
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command (each imported only when it runs: `cloudwatchdog rules` never loads a cloud SDK)."""
+    match args.command:
+        case "scan":
+            from cloudwatchdog.commands.scan import cmd_scan as run
+        case "demo":
+            from cloudwatchdog.commands.demo import cmd_demo as run
+        case "check-policy":
+            from cloudwatchdog.commands.check_policy import cmd_check_policy as run
+        case "rules":
+            from cloudwatchdog.commands.rules import cmd_rules as run
+        case "findings":
+            from cloudwatchdog.commands.findings import cmd_findings as run
+        case "report":
+            from cloudwatchdog.commands.report import cmd_report as run
+        case "daemon":
+            from cloudwatchdog.commands.daemon import cmd_daemon as run
+        case "alerts":
+            from cloudwatchdog.commands.alerts import cmd_alerts as run
+        case _:
+            raise AssertionError(f"unhandled command {args.command}")
+    return run(args)
 
 
 if __name__ == "__main__":

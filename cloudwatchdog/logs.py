@@ -98,10 +98,32 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact_text(record.exc_text, self.secrets)
+        if record.exc_info and record.exc_info[1] is not None:
+            record._exception_summary = redact_text(exception_summary(record.exc_info[1]), self.secrets)
         for key, value in list(vars(record).items()):
             if key not in _STANDARD and isinstance(value, str):
                 setattr(record, key, redact_text(value, self.secrets))
         return True
+
+
+def exception_summary(exc: BaseException) -> str:
+    """``Type: first line of the message``: what a person needs to read; the traceback is for --debug."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _exception(record: logging.LogRecord, formatter: logging.Formatter, tracebacks: bool) -> str | None:
+    """The record's exception as this handler shows it: the traceback (``--debug``), else one line."""
+    if not record.exc_info and not record.exc_text:
+        return None
+    if tracebacks:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = formatter.formatException(record.exc_info)
+        return record.exc_text
+    summary = getattr(record, "_exception_summary", None)
+    if summary is None and record.exc_info and record.exc_info[1] is not None:
+        summary = exception_summary(record.exc_info[1])
+    return str(summary) if summary else None
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -109,7 +131,12 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"time", "level", "logger", "message", ...extra fields, "exception"}`` on one line."""
+    """``{"time", "level", "logger", "message", ...extra fields, "exception"}`` on one line; ``exception`` is the
+    traceback with ``tracebacks``, else its one-line summary."""
+
+    def __init__(self, tracebacks: bool = False) -> None:
+        super().__init__()
+        self.tracebacks = tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
@@ -121,25 +148,31 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in _extras(record).items():
             doc.setdefault(key, value)
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            doc["exception"] = record.exc_text
+        exception = _exception(record, self, self.tracebacks)
+        if exception:
+            doc["exception"] = exception
         return json.dumps(doc, default=str, ensure_ascii=False)
 
 
 class TextFormatter(logging.Formatter):
-    """``2025-01-01T07:00:00Z INFO cloudwatchdog.daemon: message key=value ...``."""
+    """``2025-01-01T07:00:00Z INFO cloudwatchdog.daemon: message key=value ...``; an exception as one line, or its
+    traceback with ``tracebacks``."""
+
+    def __init__(self, tracebacks: bool = False) -> None:
+        super().__init__()
+        self.tracebacks = tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         extra = " ".join(f"{k}={v}" for k, v in _extras(record).items())
         line = f"{when} {record.levelname} {record.name}: {record.getMessage()}" + (f" [{extra}]" if extra else "")
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            line += "\n" + record.exc_text
+        return _with_exception(line, _exception(record, self, self.tracebacks), self.tracebacks)
+
+
+def _with_exception(line: str, exception: str | None, tracebacks: bool) -> str:
+    if not exception:
         return line
+    return f"{line}\n{exception}" if tracebacks else f"{line} ({exception})"
 
 
 def wants_json(log_format: Literal["auto", "json", "text"], stream: TextIO) -> bool:
@@ -150,10 +183,16 @@ def wants_json(log_format: Literal["auto", "json", "text"], stream: TextIO) -> b
 
 
 class BriefFormatter(logging.Formatter):
-    """The command line's ``WARNING cloudwatchdog.providers.aws.collect: message`` (the time is now)."""
+    """The command line's ``WARNING cloudwatchdog.providers.aws.collect: message`` (the time is now); an exception as
+    one line, or its traceback with ``--debug``."""
 
-    def __init__(self) -> None:
+    def __init__(self, tracebacks: bool = False) -> None:
         super().__init__("%(levelname)s %(name)s: %(message)s")
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{record.levelname} {record.name}: {record.getMessage()}"
+        return _with_exception(line, _exception(record, self, self.tracebacks), self.tracebacks)
 
 
 def _install(handler: logging.Handler, *, own_level: int, verbosity: int, replace_all: bool) -> logging.Handler:
@@ -176,7 +215,8 @@ def setup_logging(log_format: Literal["auto", "json", "text"], verbosity: int, s
     DEBUG with -v; chatty libraries stay at WARNING unless -vv."""
     out = stream if stream is not None else sys.stderr
     handler = logging.StreamHandler(out)
-    handler.setFormatter(JsonFormatter() if wants_json(log_format, out) else TextFormatter())
+    tracebacks = verbosity >= 2
+    handler.setFormatter(JsonFormatter(tracebacks) if wants_json(log_format, out) else TextFormatter(tracebacks))
     handler.addFilter(RedactingFilter(secrets))
     return _install(handler, own_level=logging.DEBUG if verbosity >= 1 else logging.INFO, verbosity=verbosity,
                     replace_all=True)
@@ -187,7 +227,7 @@ def setup_cli_logging(verbosity: int, stream: TextIO | None = None) -> logging.H
     redaction as the daemon's (secret-looking environment variables included). Handlers someone else installed
     (a test runner's) stay."""
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(BriefFormatter())
+    handler.setFormatter(BriefFormatter(tracebacks=verbosity >= 2))
     handler.addFilter(RedactingFilter(environment_secrets()))
     # Without -v, our loggers follow the root's WARNING.
     level = logging.NOTSET if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG

@@ -26,7 +26,7 @@ from cloudwatchdog.config import Config
 from cloudwatchdog.daemon.jobs import DELIVER_JOB, DaemonJobs, ScanJob, latest_report_file, plan_scan_jobs
 from cloudwatchdog.daemon.metrics import DaemonMetrics
 from cloudwatchdog.daemon.status import DaemonStatus, ScanJobStatus
-from cloudwatchdog.exitcodes import EXIT_FAILED, EXIT_INCOMPLETE, EXIT_OK
+from cloudwatchdog.exitcodes import EXIT_ERROR, EXIT_INCOMPLETE, EXIT_OK
 from cloudwatchdog.logs import config_secrets, environment_secrets, setup_logging
 from cloudwatchdog.settings.schedules import parse_schedule
 from cloudwatchdog.yamlsource import SourceError, SourceErrors
@@ -188,7 +188,7 @@ def _serve(cfg: Config, jobs: DaemonJobs, scan_jobs: Sequence[ScanJob]) -> int:
                         extra={"event": "sighup"})
         if not status.scheduler_alive():
             log.error("the scheduler stopped unexpectedly: exiting", extra={"event": "scheduler_dead"})
-            code = EXIT_FAILED
+            code = EXIT_ERROR
             break
     status.stopping = True
     return _shutdown(cfg, jobs, scheduler, endpoint, signals, code)
