@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--output", help="output directory, or - for stdout (one format); default reports.output_dir")
     scan.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 when a finding is at or above this severity")
     scan.add_argument("--no-progress", action="store_true", help="no progress display, even on a terminal")
+    scan.add_argument("--details", action="store_true",
+                      help="list every finding on the terminal (default: a summary and the critical and high ones)")
     scan.add_argument("--save-raw", metavar="FILE", help="also save the raw provider answers (for --from-raw)")
     scan.add_argument("--from-raw", metavar="FILE",
                       help="re-analyse a file saved by --save-raw instead of calling any cloud API")

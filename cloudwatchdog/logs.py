@@ -20,6 +20,8 @@ from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, SecretStr
 
+from cloudwatchdog.text import visible
+
 REDACTED = "[redacted]"
 
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://[^\s'\"<>()\[\]{}]+")
@@ -165,14 +167,15 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         extra = " ".join(f"{k}={v}" for k, v in _extras(record).items())
-        line = f"{when} {record.levelname} {record.name}: {record.getMessage()}" + (f" [{extra}]" if extra else "")
+        line = (f"{when} {record.levelname} {record.name}: {visible(record.getMessage())}"
+                + (f" [{visible(extra)}]" if extra else ""))
         return _with_exception(line, _exception(record, self, self.tracebacks), self.tracebacks)
 
 
 def _with_exception(line: str, exception: str | None, tracebacks: bool) -> str:
     if not exception:
         return line
-    return f"{line}\n{exception}" if tracebacks else f"{line} ({exception})"
+    return f"{line}\n{exception}" if tracebacks else f"{line} ({visible(exception)})"
 
 
 def wants_json(log_format: Literal["auto", "json", "text"], stream: TextIO) -> bool:
@@ -191,7 +194,7 @@ class BriefFormatter(logging.Formatter):
         self.tracebacks = tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{record.levelname} {record.name}: {record.getMessage()}"
+        line = f"{record.levelname} {record.name}: {visible(record.getMessage())}"
         return _with_exception(line, _exception(record, self, self.tracebacks), self.tracebacks)
 
 

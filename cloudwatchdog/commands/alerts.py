@@ -84,9 +84,9 @@ def _when(value: datetime | None) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.markup import escape
 
     from cloudwatchdog.alerts.outbox import list_outbox
+    from cloudwatchdog.commands.terminal import safe
 
     statuses = parse_statuses(args.status)
     if args.limit < 1:
@@ -108,12 +108,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         when = f"sent {_when(e.sent_at)}" if e.status == "sent" else \
             f"next {_when(e.next_attempt_at)}" if e.next_attempt_at and e.status == "pending" else ""
         held = "held for the digest" if e.status == "pending" and e.next_attempt_at is None else ""
-        parts = [e.status, escape(e.target), what, e.severity, escape(e.resource_name or ""),
+        parts = [e.status, safe(e.target), what, e.severity, safe(e.resource_name or ""),
                  f"{e.attempts} attempt(s)", f"created {_when(e.created_at)}", when, held]
         console.print("  ".join(p for p in parts if p), highlight=False, soft_wrap=True)
-        console.print(f"    id: {escape(e.delivery_id)}", highlight=False, soft_wrap=True)
+        console.print(f"    id: {safe(e.delivery_id)}", highlight=False, soft_wrap=True)
         if e.last_error:
-            console.print(f"    last error: {escape(e.last_error)}", highlight=False, soft_wrap=True)
+            console.print(f"    last error: {safe(e.last_error)}", highlight=False, soft_wrap=True)
     return EXIT_OK
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from cloudwatchdog.commands.terminal import plain
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.exitcodes import EXIT_FINDINGS, EXIT_OK
 from cloudwatchdog.model import Level
@@ -43,11 +44,11 @@ def cmd_check_policy(args: argparse.Namespace) -> int:
         print(json.dumps(verdict, indent=2))
     else:
         caps = ", ".join(c for c in ("read", "list", "write") if verdict[c]) or "no data access"
-        print(f"{name}: {verdict['level']} ({caps})")
+        print(f"{plain(name)}: {verdict['level']} ({caps})")
         if verdict["external_principals"]:
-            print("external principals: " + ", ".join(verdict["external_principals"]))
+            print("external principals: " + ", ".join(plain(p) for p in verdict["external_principals"]))
         for e in verdict["evidence"]:
-            print(f"  - [{e['source']}] {e['detail']}")
+            print(f"  - [{plain(e['source'])}] {plain(e['detail'])}")
     if args.fail_on != "never" and _ORDER[analysis.level] >= _ORDER[Level(args.fail_on)]:
         return EXIT_FINDINGS
     return EXIT_OK

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from cloudwatchdog.commands.terminal import plural, safe
+from cloudwatchdog.commands.terminal import severity as severity_style
+from cloudwatchdog.commands.terminal import state as state_style
 from cloudwatchdog.config import load_config
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.exitcodes import EXIT_OK
@@ -23,10 +25,6 @@ from cloudwatchdog.state.store import Store
 
 _ACTIVE = (FindingState.NEW, FindingState.OPEN, FindingState.REOPENED)
 _DEFAULT_STATES = (*_ACTIVE, FindingState.SUPPRESSED)
-_SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
-                   "info": "dim"}
-_STATE_STYLE = {"new": "bold magenta", "reopened": "bold magenta", "open": "default", "suppressed": "dim",
-                "resolved": "green"}
 
 
 def _csv(value: str | None) -> list[str]:
@@ -96,21 +94,21 @@ def _print_table(views: Sequence[ReportFinding], console: Console) -> None:
     if not views:
         console.print("No findings match.")
         return
-    table = Table(title=f"{len(views)} findings", title_justify="left")
+    table = Table(title=plural(len(views), "finding"), title_justify="left")
     for col in ("fingerprint", "state", "severity", "account", "resource", "rule", "first seen", "exposed"):
         table.add_column(col, overflow="fold")
     for v in views:
         f = v.finding
-        state = f"[{_STATE_STYLE[f.state.value]}]{f.state.value}[/]"
+        state = state_style(f.state.value)
         if f.suppression is not None:
             until = f" until {f.suppression.expires}" if f.suppression.expires else ""
-            state += f"\n[dim]{escape(f.suppression.owner)}{until}[/]"
+            state += f"\n[dim]{safe(f.suppression.owner)}{until}[/]"
         if f.state is FindingState.RESOLVED and f.resolved_at:
             state += f"\n[dim]{f.resolved_at}[/]"
         exposed = duration(v.window.total_seconds) + (" (open)" if v.window.open_since else "")
         # Names come from the cloud: escaped, they may hold markup.
-        table.add_row(f.id, state, f"[{_SEVERITY_STYLE[f.severity.value]}]{f.severity.value}[/]", f.account,
-                      escape(f.resource_name), f.rule_id, f.first_seen or "", exposed)
+        table.add_row(f.id, state, severity_style(f.severity.value), safe(f.account),
+                      safe(f.resource_name), safe(f.rule_id), f.first_seen or "", exposed)
     console.print(table)
 
 
@@ -137,7 +135,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
 
 def _describe(view: ReportFinding) -> str:
     f = view.finding
-    return f"{f.id} ({f.rule_id} on {escape(f.resource_uid)})"
+    return f"{f.id} ({f.rule_id} on {safe(f.resource_uid)})"
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
@@ -159,7 +157,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
         try:
             if args.findings_command == "suppress":
                 view = store.suppress(args.fingerprint, reason=reason, owner=owner, expires=until)
-                console.print(f"Suppressed {_describe(view)} until {until}: {escape(reason)} ({escape(owner)})",
+                console.print(f"Suppressed {_describe(view)} until {until}: {safe(reason)} ({safe(owner)})",
                               soft_wrap=True)
                 if view.finding.state is FindingState.RESOLVED:
                     console.print("It is resolved now; the suppression applies if it comes back.")
@@ -170,7 +168,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
         still = view.finding.suppression
         if view.finding.state is FindingState.SUPPRESSED and still is not None:
             console.print(f"Removed the CLI suppression of {_describe(view)}; it stays suppressed by the config "
-                          f"({escape(still.owner)}: {escape(still.reason)})", soft_wrap=True)
+                          f"({safe(still.owner)}: {safe(still.reason)})", soft_wrap=True)
         else:
             console.print(f"Unsuppressed {_describe(view)}: now {view.finding.state.value}", soft_wrap=True)
         return EXIT_OK

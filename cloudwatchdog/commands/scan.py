@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 
 from cloudwatchdog.commands.summary import print_summary
+from cloudwatchdog.commands.terminal import safe
 from cloudwatchdog.config import Config, load_config
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.exitcodes import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
@@ -39,7 +39,7 @@ def progress_display(enabled: bool, console: Console) -> Iterator[Progress | Non
         return
     with console.status("scanning ...") as status:
         def update(message: str, done: int) -> None:
-            status.update(f"scanning: {escape(message)} ({done})")
+            status.update(f"scanning: {safe(message)} ({done})")
 
         yield update
 
@@ -56,15 +56,16 @@ def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[
     """Record the scan (or, without a store, apply config suppressions), warning about expired suppressions."""
     for s in expired_suppressions(result, suppressions):
         Console(stderr=True).print(
-            f"[yellow]warning:[/] {escape(s.label)}: the suppression expired on {s.expires}; it mutes nothing "
-            f"(owner: {escape(s.owner)})", highlight=False)
+            f"[yellow]warning:[/] {safe(s.label)}: the suppression expired on {s.expires}; it mutes nothing "
+            f"(owner: {safe(s.owner)})", highlight=False)
     return record_scan(result, store, suppressions)
 
 
 def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], output: str,
                  fail_on: str | None, *, show_progress: bool,
                  replay: Sequence[Snapshot] | None = None, store: Store | None = None,
-                 suppressions: Sequence[Suppression] = ()) -> tuple[int, ScanResult, list[Path]]:
+                 suppressions: Sequence[Suppression] = (), details: bool = False
+                 ) -> tuple[int, ScanResult, list[Path]]:
     """Scan, record in ``store`` (when given), write the outputs, print the summary."""
     # With --output -, stdout carries the document; everything for humans goes to stderr.
     console = Console(stderr=output == "-")
@@ -75,11 +76,11 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
         result = apply_state(result, store, suppressions)
     written = write_scan(result, formats, output)
     if output != "-":
-        print_summary(result, console)
+        print_summary(result, console, details=details)
         for path in written:
             console.print(f"Wrote {path}", soft_wrap=True, highlight=False)
     elif err_console.is_terminal:
-        print_summary(result, err_console)
+        print_summary(result, err_console, details=details)
     if not result.complete:
         Console(stderr=True).print(
             "[yellow]warning:[/] scan incomplete: some accounts or resources could not be read "
@@ -93,7 +94,7 @@ def _deliver(store: Store, cfg: Config) -> None:
     err = Console(stderr=True)
     outcome = deliver_after_scan(store, cfg)
     if outcome.stats is None:
-        err.print(f"[yellow]warning:[/] alerts not delivered: {escape(outcome.error or '')}; they stay in the "
+        err.print(f"[yellow]warning:[/] alerts not delivered: {safe(outcome.error or '')}; they stay in the "
                   "outbox (`cloudwatchdog alerts deliver`)", highlight=False)
         return
     stats = outcome.stats
@@ -127,7 +128,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             attach_outbox(store, cfg)
         code, result, _ = execute_scan(cfg, rules, formats, output, args.fail_on,
                                        show_progress=not args.no_progress, replay=replay, store=store,
-                                       suppressions=suppressions)
+                                       suppressions=suppressions, details=args.details)
         if store is not None and cfg.notifications:
             _deliver(store, cfg)
     finally:

@@ -16,6 +16,7 @@ from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
+from cloudwatchdog.text import scrub_value
 
 
 def _now() -> str:
@@ -51,7 +52,9 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
              replay: Sequence[Snapshot] | None = None) -> ScanResult:
     """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call."""
     started = _now()
-    snapshots = list(replay) if replay is not None else collect_snapshots(cfg, progress)
+    raw = list(replay) if replay is not None else collect_snapshots(cfg, progress)
+    # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.
+    snapshots: list[Snapshot] = [scrub_value(s) for s in raw]
     resources, coverage = analyse_snapshots(snapshots)
     findings = evaluate(rules, resources)
     return ScanResult(

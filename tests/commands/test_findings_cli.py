@@ -190,3 +190,14 @@ def test_unsuppressing_a_still_exposed_finding_queues_a_reopened_alert(seeded: s
             assert deliver_due(store, load_config(str(config))).sent == 1
         [request] = receiver.requests
         assert request.json()["event"] == "finding.reopened" and request.json()["finding"]["id"] == fp
+
+
+def test_control_codes_in_names_reach_the_terminal_as_visible_text(state_url: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    hostile = bucket("x\x1b[2J\x1b]0;title\x07\u202etxt.exe")
+    with Store.open(state_url) as s:
+        s.record_scan(scan([hostile], [public_finding(hostile)], when=now_utc()))
+    assert main(["findings", "list", "--state-url", state_url]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b[2J" in out and "\\u202e" in out
