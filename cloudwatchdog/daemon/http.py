@@ -34,13 +34,39 @@ _FALLBACK_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; s
 _INDEX = b"cloudwatchdog daemon: /healthz /metrics /report\n"
 
 
+IDLE_TIMEOUT = 10.0  # seconds a connection may sit without sending a request (or while sending one)
+MAX_CONNECTIONS = 32  # connections served at once; more are closed at once (one thread each)
+
+
 class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most ``max_connections`` of them: a scraper or a prober that opens hundreds of
+    connections and sends nothing gets them closed, and never starves the daemon of threads."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the listen backlog: a burst of connections waits briefly instead of SYN retries
 
-    def __init__(self, address: ListenAddress, handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(self, address: ListenAddress, handler: type[BaseHTTPRequestHandler], max_connections: int) -> None:
         self.address_family = socket.AF_INET6 if address.is_ipv6 else socket.AF_INET
+        self._slots = threading.BoundedSemaphore(max_connections)
         super().__init__((address.host, address.port), handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.debug("HTTP: %d connections open already: closing one from %s", MAX_CONNECTIONS, client_address)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def report_csp(page: str) -> str:
@@ -50,11 +76,13 @@ def report_csp(page: str) -> str:
     return f"{policy}; frame-ancestors 'none'"
 
 
-def _handler(status: DaemonStatus, metrics: DaemonMetrics, serve_report: bool) -> type[BaseHTTPRequestHandler]:
+def _handler(status: DaemonStatus, metrics: DaemonMetrics, serve_report: bool,
+             idle_timeout: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = f"cloudwatchdog/{__version__}"
         sys_version = ""
         protocol_version = "HTTP/1.1"
+        timeout = idle_timeout  # a socket timeout: an idle or half-sent connection is closed after it
 
         def do_GET(self) -> None:
             self._serve(head=False)
@@ -125,8 +153,9 @@ class HttpEndpoint:
     """``HttpEndpoint(address, status, metrics).start()`` ... ``.stop()``. Binding fails at ``__init__``."""
 
     def __init__(self, address: ListenAddress, status: DaemonStatus, metrics: DaemonMetrics, *,
-                 serve_report: bool = True) -> None:
-        self._server = _Server(address, _handler(status, metrics, serve_report))
+                 serve_report: bool = True, idle_timeout: float = IDLE_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
+        self._server = _Server(address, _handler(status, metrics, serve_report, idle_timeout), max_connections)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="cloudwatchdog-http", daemon=True)
 

@@ -189,3 +189,45 @@ def test_report_can_be_turned_off(tmp_path: Path) -> None:
         assert _get(f"http://127.0.0.1:{endpoint.port}/report")[0] == 404
     finally:
         endpoint.stop()
+
+
+def test_idle_and_half_open_connections_are_bounded_and_closed(tmp_path: Path) -> None:
+    """200 connections that send nothing (or half a request) neither starve /healthz nor hold 200 threads, and
+    are closed after the idle timeout."""
+    import socket
+    import threading
+    import time
+
+    status = DaemonStatus()
+    endpoint = HttpEndpoint(ListenAddress("127.0.0.1", 0), status, DaemonMetrics(), idle_timeout=1.0,
+                            max_connections=8).start()
+    threads_before = threading.active_count()
+    idle: list[socket.socket] = []
+    try:
+        for i in range(200):
+            s = socket.create_connection(("127.0.0.1", endpoint.port), timeout=5)
+            if i % 2:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # half a request, never finished
+            idle.append(s)
+        time.sleep(0.3)
+        assert threading.active_count() <= threads_before + 8
+        # Slots free up as the idle timeout closes connections: /healthz answers within a few seconds.
+        deadline = time.monotonic() + 8
+        code = 0
+        while time.monotonic() < deadline and code == 0:
+            try:
+                code = _get(f"http://127.0.0.1:{endpoint.port}/healthz")[0]
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        assert code == 503  # answered (503: this status has no scheduler running)
+        # Every idle connection has been closed by the server: reading gives end-of-file (or a reset).
+        for s in idle:
+            try:
+                data = s.recv(1024)
+            except (ConnectionResetError, TimeoutError):
+                continue
+            assert data == b"" or data.startswith(b"HTTP/1.1 408") or data.startswith(b"HTTP/1.1 400")
+    finally:
+        for s in idle:
+            s.close()
+        endpoint.stop()
