@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="debug logging, with the traceback of any error (for a bug report)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    init = sub.add_parser("init", help="write a starter config for the clouds whose credentials are here")
+    init.add_argument("--output", default="config.yaml", help="the file to write (default ./config.yaml)")
+    init.add_argument("--force", action="store_true", help="replace the file if it exists")
+
     scan = sub.add_parser("scan", help="scan the configured accounts once")
     scan.add_argument("-c", "--config", help="config file (default: AWS default credentials, us-east-1)")
     scan.add_argument("--format", default="json",
@@ -50,9 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--from-raw", metavar="FILE",
                       help="re-analyse a file saved by --save-raw instead of calling any cloud API")
     state = scan.add_mutually_exclusive_group()
-    state.add_argument("--state", "--state-url", dest="state_url", metavar="URL",
+    state.add_argument("--state-url", dest="state_url", metavar="URL",
                        help="state store URL, overriding state.url (e.g. sqlite:///state.db, "
                        "postgresql+psycopg://user@host/db)")
+    # Deprecated: `--state` names finding states in `findings list`; here it was the store URL.
+    state.add_argument("--state", dest="deprecated_state_url", metavar="URL", help=argparse.SUPPRESS)
     state.add_argument("--no-state", action="store_true",
                        help="do not record the scan: no lifecycle (every finding is new), nothing resolved")
 
@@ -134,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.debug:
         args.verbose = max(args.verbose, 2)
     setup_cli_logging(args.verbose)
+    if getattr(args, "deprecated_state_url", None):
+        print("warning: `scan --state URL` is deprecated (in `findings list`, --state means finding states): "
+              "use --state-url", file=sys.stderr)
+        args.state_url = args.deprecated_state_url
     try:
         return _dispatch(args)
     except StateError as exc:
@@ -160,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the command (each imported only when it runs: `cloudwatchdog rules` never loads a cloud SDK)."""
     match args.command:
+        case "init":
+            from cloudwatchdog.commands.init import cmd_init as run
         case "scan":
             from cloudwatchdog.commands.scan import cmd_scan as run
         case "demo":

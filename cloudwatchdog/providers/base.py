@@ -15,8 +15,9 @@ A plugin module imports nothing heavy at import time: its methods import the SDK
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from cloudwatchdog.model import Coverage, Level, Resource, Snapshot
@@ -33,6 +34,15 @@ class OcsfCloud:
     provider: str
     account_type_id: int
     account_type: str
+
+
+@dataclass(frozen=True)
+class Starter:
+    """`cloudwatchdog init`: what credentials were found for a provider (``found``, e.g. "AWS_PROFILE=prod") and
+    its config section for a first scan (YAML, indented under `providers:`, comments included)."""
+
+    found: str
+    section: str
 
 
 class PolicyError(ValueError):
@@ -63,6 +73,10 @@ class Provider(Protocol):
 
     def default_settings(self) -> ProviderSettings | None:
         """The section used when there is no config file at all (None: the provider is off then)."""
+
+    def starter(self, environ: Mapping[str, str], home: Path) -> Starter | None:
+        """A first config section when credentials are visible in ``environ`` or files under ``home`` (no network
+        call); None when none are."""
 
     def collect(self, settings: Any, progress: Progress | None = None) -> list[Snapshot]:
         """I/O: raw snapshots of every configured or discovered account."""

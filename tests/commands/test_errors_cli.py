@@ -59,3 +59,16 @@ def test_a_logged_exception_is_one_line_without_debug(capsys: pytest.CaptureFixt
     err = capsys.readouterr().err
     assert err.strip() == ("ERROR cloudwatchdog.providers.x: bucket b: read failed "
                            "(ValueError: odd shape from the cloud)")
+
+
+def test_scan_state_is_a_deprecated_alias_of_state_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[str | None] = []
+    # In-process fake: only the parsed arguments matter here, not a scan.
+    monkeypatch.setattr("cloudwatchdog.commands.scan.cmd_scan", lambda args: seen.append(args.state_url) or 0)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert cli.main(["scan", "--state", url]) == 0
+    assert seen == [url]
+    assert "`scan --state URL` is deprecated" in capsys.readouterr().err
+    assert cli.main(["scan", "--state-url", url]) == 0
+    assert seen == [url, url] and "deprecated" not in capsys.readouterr().err

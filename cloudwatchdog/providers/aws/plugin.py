@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.model import Coverage, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.aws.settings import AwsProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, Progress
+from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, Progress, Starter
 
 
 class Aws:
@@ -22,6 +24,29 @@ class Aws:
     def default_settings(self) -> AwsProvider:
         """Without a config file: the default credential chain, us-east-1."""
         return AwsProvider()
+
+    def starter(self, environ: Mapping[str, str], home: Path) -> Starter | None:
+        credentials = Path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or home / ".aws" / "credentials")
+        config = Path(environ.get("AWS_CONFIG_FILE") or home / ".aws" / "config")
+        if environ.get("AWS_PROFILE"):
+            found = f"AWS_PROFILE={environ['AWS_PROFILE']}"
+        elif environ.get("AWS_ACCESS_KEY_ID"):
+            found = "AWS_ACCESS_KEY_ID in the environment"
+        elif environ.get("AWS_WEB_IDENTITY_TOKEN_FILE") or environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+            found = "a workload identity in the environment"
+        elif credentials.is_file() or config.is_file():
+            found = f"{credentials if credentials.is_file() else config}"
+        else:
+            return None
+        return Starter(found, """  aws:
+    # With no `accounts` and no `organization`, the account of the default credentials is scanned
+    # (AWS_PROFILE, the environment, ~/.aws, SSO, instance or task roles).
+    regions: [us-east-1]             # or "all"; snapshots, AMIs and access points are read in these
+    # accounts:                      # more accounts: a profile each, or a role assumed from the default chain
+    #   - {id: "123456789012", name: prod, profile: prod}
+    #   - {id: "210987654321", name: analytics, role_arn: "arn:aws:iam::210987654321:role/CloudWatchdogAudit"}
+    # organization: {role_name: CloudWatchdogAudit}   # every member account of your AWS Organization
+""")
 
     def collect(self, settings: Any, progress: Progress | None = None) -> list[Snapshot]:
         from cloudwatchdog.providers.aws.collect import collect_aws

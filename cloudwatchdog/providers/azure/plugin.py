@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.model import Coverage, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress
+from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
 
 
 class Azure:
@@ -21,6 +23,21 @@ class Azure:
 
     def default_settings(self) -> None:
         return None
+
+    def starter(self, environ: Mapping[str, str], home: Path) -> Starter | None:
+        profile = Path(environ.get("AZURE_CONFIG_DIR") or home / ".azure") / "azureProfile.json"
+        if environ.get("AZURE_CLIENT_ID") and environ.get("AZURE_TENANT_ID"):
+            found = "AZURE_CLIENT_ID and AZURE_TENANT_ID in the environment"
+        elif profile.is_file():
+            found = f"{profile} (az login)"
+        else:
+            return None
+        return Starter(found, """  azure:
+    # DefaultAzureCredential (environment, workload identity, managed identity, az login). With no
+    # `subscriptions`, every subscription the credential can list is scanned.
+    credential: default
+    # subscriptions: ["00000000-0000-0000-0000-000000000000"]
+""")
 
     def collect(self, settings: Any, progress: Progress | None = None) -> list[Snapshot]:
         from cloudwatchdog.providers.azure.collect import collect_azure

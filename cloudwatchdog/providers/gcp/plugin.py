@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.model import Coverage, Resource, Snapshot
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress
+from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
 from cloudwatchdog.providers.gcp.settings import GcpProvider
 
 
@@ -20,6 +22,23 @@ class Gcp:
 
     def default_settings(self) -> None:
         return None
+
+    def starter(self, environ: Mapping[str, str], home: Path) -> Starter | None:
+        gcloud = Path(environ.get("CLOUDSDK_CONFIG") or home / ".config" / "gcloud")
+        adc = gcloud / "application_default_credentials.json"
+        if environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
+            found = f"GOOGLE_APPLICATION_CREDENTIALS={environ['GOOGLE_APPLICATION_CREDENTIALS']}"
+        elif adc.is_file():
+            found = f"{adc} (gcloud auth application-default login)"
+        else:
+            return None
+        return Starter(found, """  gcp:
+    # Application Default Credentials. With no `projects` and no `organization`, every project they can see is
+    # scanned.
+    credential: default
+    # projects: [my-project-id]      # or organization: "123456789012" to discover every project below it
+    # organization_domains: [example.com]   # members of these domains are ours, not external
+""")
 
     def collect(self, settings: Any, progress: Progress | None = None) -> list[Snapshot]:
         from cloudwatchdog.providers.gcp.collect import collect_gcp
