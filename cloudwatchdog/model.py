@@ -77,7 +77,7 @@ NO_CAPABILITIES = Capabilities()
 
 @dataclass(frozen=True)
 class Exposure:
-    """The effective verdict for one resource (see shared/EXPOSURE.md).
+    """The effective verdict for one resource (see docs/exposure.md).
 
     ``read``/``list``/``write`` describe the access that makes the verdict: for ``public`` what anyone can do, for
     ``cross-account`` what the external principals can do. For a ``latent`` verdict they describe what would be

@@ -33,9 +33,17 @@ if TYPE_CHECKING:
 
 @contextmanager
 def progress_display(enabled: bool, console: Console) -> Iterator[Progress | None]:
-    """A live status line on a terminal; nothing when piped."""
+    """A live status line on a terminal; when piped (cron, CI, a log collector), one line per account as it starts,
+    so a long scan is visibly alive."""
     if not enabled:
         yield None
+        return
+    if not console.is_terminal:
+        def line(message: str, done: int) -> None:
+            if done == 0:
+                console.print(f"scanning {safe(message)} ...", highlight=False, soft_wrap=True)
+
+        yield line
         return
     with console.status("scanning ...") as status:
         def update(message: str, done: int) -> None:
@@ -70,7 +78,7 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
     # With --output -, stdout carries the document; everything for humans goes to stderr.
     console = Console(stderr=output == "-")
     err_console = Console(stderr=True)
-    with progress_display(show_progress and err_console.is_terminal and replay is None, err_console) as progress:
+    with progress_display(show_progress and replay is None, err_console) as progress:
         result = run_scan(cfg, rules, progress, replay=replay)
     if store is not None or suppressions:
         result = apply_state(result, store, suppressions)

@@ -27,8 +27,21 @@ def collect_snapshots(cfg: Config, progress: Progress | None = None) -> list[Sna
     """I/O: ask every enabled provider for its raw snapshots."""
     snapshots: list[Snapshot] = []
     for name, section in cfg.providers.enabled().items():
-        snapshots.extend(PROVIDERS.get(name).collect(section, progress))
+        provider = PROVIDERS.get(name)
+        snapshots.extend(provider.collect(section, _labelled(progress, f"{provider.title} {provider.account_noun}")))
     return snapshots
+
+
+def _labelled(progress: Progress | None, what: str) -> Progress | None:
+    """Progress whose account-start events say which cloud and what kind of account ("AWS account 1234...")."""
+    if progress is None:
+        return None
+    report = progress
+
+    def labelled(label: str, advance: int) -> None:
+        report(f"{what} {label}" if advance == 0 else label, advance)
+
+    return labelled
 
 
 def analyse_snapshots(snapshots: Sequence[Snapshot]) -> tuple[list[Resource], list[Coverage]]:

@@ -1,4 +1,4 @@
-"""Effective exposure of Azure blob containers and storage accounts (shared/EXPOSURE.md, "Azure Blob").
+"""Effective exposure of Azure blob containers and storage accounts (docs/exposure.md, "Azure Blob").
 
 A container is readable by anyone when three things hold together:
 
@@ -16,7 +16,7 @@ Decisions where the documentation leaves a choice (documented in the README):
 - ``defaultAction: Deny`` with IP or virtual network rules restricts anonymous access to those networks. That is not
   "anyone on the internet", so the verdict is ``private`` with ``latent`` (one change - the default action - away
   from public) and the rules as evidence. But IP rules that together admit more than a /8 of IPv4 (16.7 million
-  addresses) or a /32 of IPv6 are treated as the internet (``public``), as EXPOSURE.md does for aws:SourceIp.
+  addresses) or a /32 of IPv6 are treated as the internet (``public``), as docs/exposure.md does for aws:SourceIp.
 - ``publicNetworkAccess: Disabled``, or Deny with no rule at all, closes the public endpoint: ``private`` and
   ``latent`` when a container grants anonymous access (private endpoints still serve it anonymously).
 - ``publicNetworkAccess: SecuredByPerimeter`` defers to a network security perimeter whose rules are not read: a
@@ -91,7 +91,7 @@ def _subnet_name(subnet_id: str) -> str:
 
 
 def network_reach(account: StorageAccount) -> NetworkReach:
-    """How the account's public endpoint is reachable (EXPOSURE.md's network clause)."""
+    """How the account's public endpoint is reachable (docs/exposure.md, the network clause)."""
     pna = account.public_network_access
     if isinstance(pna, ReadError):
         return NetworkReach("unknown", f"publicNetworkAccess could not be read: {pna.describe()}", error=pna)

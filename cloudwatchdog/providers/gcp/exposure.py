@@ -1,4 +1,4 @@
-"""Effective exposure of a Cloud Storage bucket (shared/EXPOSURE.md, "Google Cloud Storage").
+"""Effective exposure of a Cloud Storage bucket (docs/exposure.md, "Google Cloud Storage").
 
 A bucket is public when ``allUsers`` (anyone) or ``allAuthenticatedUsers`` (any Google account) is granted a role
 in its IAM policy (or in its project's, when read), or, with uniform bucket-level access off, an entry in the
