@@ -9,6 +9,7 @@ from typing import Any
 from cloudwatchdog.model import Finding, Remediation, Resource, Severity
 from cloudwatchdog.rules.loader import Escalation, Rule
 from cloudwatchdog.rules.match import matches
+from cloudwatchdog.rules.templates import shell_quote
 
 
 def fingerprint(rule_id: str, resource_uid: str) -> str:
@@ -67,7 +68,7 @@ def _evaluate(rule: Rule, resource: Resource, doc: Mapping[str, Any]) -> Finding
         evidence=resource.exposure.evidence,
         remediation=Remediation(
             summary=rule.remediation_summary.render(doc),
-            cli=rule.remediation_cli.render(doc) if rule.remediation_cli is not None else None,
+            cli=rule.remediation_cli.render(doc, quote=shell_quote) if rule.remediation_cli is not None else None,
         ),
         compliance=rule.compliance,
     )

@@ -19,7 +19,8 @@ Values render plainly: lists comma-joined, booleans true/false, mappings ``key=v
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shlex
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -30,6 +31,11 @@ EXPOSURE_FIELDS: Final = (
     "level", "latent", "read", "list", "write", "external_principals", "evidence", "access",
 )
 NONE_TEXT: Final = "(none)"
+
+
+def shell_quote(value: str) -> str:
+    """A value as one shell word: unchanged when it is plainly safe (``my-bucket``), single-quoted otherwise."""
+    return shlex.quote(value)
 
 
 class TemplateError(ValueError):
@@ -51,9 +57,11 @@ class Template:
     def placeholders(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parts if isinstance(p, Placeholder))
 
-    def render(self, doc: Mapping[str, Any]) -> str:
-        """Render against a ``Resource.to_dict()`` document."""
-        return "".join(p if isinstance(p, str) else _render(p, doc) for p in self.parts)
+    def render(self, doc: Mapping[str, Any], *, quote: Callable[[str], str] | None = None) -> str:
+        """Render against a ``Resource.to_dict()`` document. ``quote`` wraps every value put in (``shell_quote``
+        for a command line: a name from the cloud such as Azure's ``$web`` must not expand in a shell)."""
+        wrap = quote or (lambda s: s)
+        return "".join(p if isinstance(p, str) else wrap(_render(p, doc)) for p in self.parts)
 
     def missing(self, doc: Mapping[str, Any]) -> list[str]:
         """Placeholders without a fallback that would render as ``(none)`` for ``doc``: a rule lint (a message

@@ -242,3 +242,20 @@ def test_rule_applies_only_to_its_types(escalating: Rule) -> None:
     ap = Resource("u2", "aws", ACCOUNT, "us-east-1", "aws.s3.access_point", "ap", Exposure(Level.PUBLIC))
     assert evaluate_rule(escalating, snapshot) is None
     assert evaluate_rule(escalating, ap) is not None
+
+
+def test_remediation_commands_quote_what_they_interpolate() -> None:
+    """A name from the cloud pasted into a shell must stay one literal word: Azure's `$web` would expand."""
+    web = Resource(
+        uid="/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/site/blobServices/"
+            "default/containers/$web",
+        provider="azure", account="s", region="westeurope", type="azure.storage.container", name="$web",
+        exposure=Exposure(Level.PUBLIC, read=True, evidence=(Evidence("static-website", "on"),)),
+        properties={"resource_group": "rg; rm -rf ~", "storage_account": "site", "container": "$web"},
+    )
+    [finding] = [f for f in evaluate(load_rules(), [web]) if f.rule_id == "azure-storage-container-public"]
+    cli = finding.remediation.cli or ""
+    assert "--name '$web'" in cli and "--storage-account site " in cli
+    assert "--resource-group 'rg; rm -rf ~'" in cli
+    # Messages are for people, not shells: unquoted.
+    assert "Blob container $web in subscription s" in finding.message
