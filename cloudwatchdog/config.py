@@ -13,6 +13,7 @@ from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.settings.alerts import AlertsConfig
 from cloudwatchdog.settings.base import ProviderSettings, StrictModel
 from cloudwatchdog.settings.daemon import DaemonConfig
+from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 from cloudwatchdog.settings.notifications import NotificationTargets
 from cloudwatchdog.settings.schedules import Schedules
 from cloudwatchdog.settings.state import StateConfig, SuppressionConfig
@@ -74,6 +75,7 @@ class Config(_Strict):
     schedules: Schedules = Schedules()
     daemon: DaemonConfig = DaemonConfig()
     alerts: AlertsConfig = AlertsConfig()
+    data_sampling: DataSamplingConfig = DataSamplingConfig()
 
     # Where the config came from, to resolve relative paths; not a key in the file.
     source_dir: Path = Field(default=Path("."), exclude=True)

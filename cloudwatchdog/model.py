@@ -121,6 +121,100 @@ class ReadError:
 
 
 
+# --- What sampled objects hold (data sampling) -------------------------------------------------------------------
+
+
+class DataClass(StrEnum):
+    """Kinds of sensitive data the sampler recognises (the JSON contract names; extend, never rename)."""
+
+    PERSON_NAME = "person_name"
+    EMAIL = "email"
+    PHONE = "phone"
+    POSTAL_ADDRESS = "postal_address"
+    DATE_OF_BIRTH = "date_of_birth"
+    CREDIT_CARD = "credit_card"
+    BANK_ACCOUNT = "bank_account"
+    NATIONAL_ID = "national_id"
+    PASSPORT = "passport"
+    VIN = "vin"
+    VEHICLE_REGISTRATION = "vehicle_registration"
+    IP_ADDRESS = "ip_address"
+    CREDENTIAL = "credential"
+
+
+class DataStatus(StrEnum):
+    SAMPLED = "sampled"
+    NOT_SAMPLED = "not_sampled"
+    UNKNOWN = "unknown"  # objects could not be read: never "no personal data"
+
+
+@dataclass(frozen=True)
+class DataClassCount:
+    """One kind of data found in a resource's sampled objects: how many values, in how many objects, which object
+    keys (untrusted text from the cloud) and masked examples only (never a value in clear)."""
+
+    data_class: DataClass
+    count: int
+    objects: int
+    keys: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"class": self.data_class.value, "count": self.count, "objects": self.objects,
+                "keys": list(self.keys), "examples": list(self.examples)}
+
+
+@dataclass(frozen=True)
+class DataSample:
+    """What sampling a resource's objects found: counts, object keys and masked examples, nothing in clear."""
+
+    status: DataStatus
+    reason: str = ""
+    objects_listed: int = 0
+    objects_sampled: int = 0
+    bytes_read: int = 0
+    classes: tuple[DataClassCount, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status.value, "reason": self.reason, "objects_listed": self.objects_listed,
+                "objects_sampled": self.objects_sampled, "bytes_read": self.bytes_read,
+                "classes": [c.to_dict() for c in self.classes], "summary": self.summary()}
+
+    def summary(self) -> str:
+        """For people: "1,204 e-mail addresses, 1,198 phone numbers in 3 of 20 sampled objects (a.csv, ...)"."""
+        if self.status is not DataStatus.SAMPLED:
+            return f"{self.status.value}: {self.reason}" if self.reason else self.status.value
+        if not self.classes:
+            return f"nothing sensitive found in {self.objects_sampled} sampled objects"
+        found = ", ".join(f"{c.count:,} {_data_noun(c.data_class, c.count)}" for c in self.classes)
+        keys = list(dict.fromkeys(k for c in self.classes for k in c.keys))
+        holding = max(c.objects for c in self.classes)
+        shown = ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+        return f"{found} in {holding} of {self.objects_sampled} sampled objects ({shown})"
+
+
+_DATA_NOUNS: dict[DataClass, tuple[str, str]] = {
+    DataClass.PERSON_NAME: ("person name", "person names"),
+    DataClass.EMAIL: ("e-mail address", "e-mail addresses"),
+    DataClass.PHONE: ("phone number", "phone numbers"),
+    DataClass.POSTAL_ADDRESS: ("postal address", "postal addresses"),
+    DataClass.DATE_OF_BIRTH: ("date of birth", "dates of birth"),
+    DataClass.CREDIT_CARD: ("credit card number", "credit card numbers"),
+    DataClass.BANK_ACCOUNT: ("bank account number", "bank account numbers"),
+    DataClass.NATIONAL_ID: ("national id number", "national id numbers"),
+    DataClass.PASSPORT: ("passport number", "passport numbers"),
+    DataClass.VIN: ("vehicle identification number", "vehicle identification numbers"),
+    DataClass.VEHICLE_REGISTRATION: ("vehicle registration", "vehicle registrations"),
+    DataClass.IP_ADDRESS: ("IP address", "IP addresses"),
+    DataClass.CREDENTIAL: ("credential", "credentials"),
+}
+
+
+def _data_noun(data_class: DataClass, count: int) -> str:
+    one, many = _DATA_NOUNS[data_class]
+    return one if count == 1 else many
+
+
 # --- What rules match on and what scans produce -----------------------------------------------------------------
 
 
@@ -141,10 +235,12 @@ class Resource:
     # An aggregate's exposure only summarises other resources (an Azure storage account rolls up its containers) or
     # carries account-level settings: it is not counted as an exposed resource of its own (see counts_as_exposed).
     aggregate: bool = False
+    # What sampling its objects found (data sampling on, verdict qualifies); None: not part of this scan.
+    data: DataSample | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract shape (DESIGN.md), plus ``tags`` and ``properties``."""
-        return {
+        """The JSON contract shape (DESIGN.md), plus ``tags`` and ``properties``, and ``data`` when sampled."""
+        doc: dict[str, Any] = {
             "uid": self.uid,
             "provider": self.provider,
             "account": self.account,
@@ -155,6 +251,9 @@ class Resource:
             "exposure": self.exposure.to_dict(),
             "properties": dict(self.properties),
         }
+        if self.data is not None:
+            doc["data"] = self.data.to_dict()
+        return doc
 
 
 def counts_as_exposed(resource: Resource) -> bool:

@@ -9,19 +9,24 @@ render, daemon, CLI) reaches a cloud only through it and never names one.
   says so (its coverage is ``error``).
 - ``analyse`` is pure: one snapshot -> its resources with their verdicts, and one coverage entry. A saved snapshot
   replays offline to the same verdicts.
+- ``sample`` is I/O (data sampling): for the resources the scan chose, list objects, read a bounded prefix of a
+  few and classify them (``cloudwatchdog.data``); a resource it cannot read is ``unknown`` with the reason, a type
+  it cannot sample ``not_sampled``.
 
 A plugin module imports nothing heavy at import time: its methods import the SDK-bound modules when called.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from cloudwatchdog.model import Coverage, Level, Resource, Snapshot
+from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.model import Coverage, DataSample, Level, Resource, Snapshot
 from cloudwatchdog.settings.base import ProviderSettings
+from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 # progress(label, advance): (account, 0) when an account starts, ("<account>/<resource>", 1) per resource read.
 Progress = Callable[[str, int], None]
@@ -87,3 +92,8 @@ class Provider(Protocol):
     def check_policy(self, document: str, *, account_id: str, resource: str,
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:
         """Pure: the verdict of one resource policy document alone (raises PolicyError)."""
+
+    def sample(self, settings: Any, resources: Sequence[Resource], sampling: DataSamplingConfig, budget: Budget,
+               scanned: Sequence[Resource]) -> dict[str, DataSample]:
+        """I/O: what the objects of each of ``resources`` hold, by resource uid (every resource given gets an
+        entry). ``scanned`` is every resource of this provider in the scan (an endpoint may live on a parent)."""

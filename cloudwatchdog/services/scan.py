@@ -6,16 +6,19 @@ snapshot file can be replayed offline (``scan --from-raw``) and gives the same v
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cloudwatchdog.config import Config
-from cloudwatchdog.model import Coverage, CoverageStatus, Resource, ScanResult, Snapshot
+from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.model import Coverage, CoverageStatus, DataSample, Resource, ScanResult, Snapshot
 from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
+from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 from cloudwatchdog.text import scrub_value
 
 
@@ -61,6 +64,30 @@ def analyse_snapshots(snapshots: Sequence[Snapshot]) -> tuple[list[Resource], li
     return resources, coverage
 
 
+def qualifies(resource: Resource, sampling: DataSamplingConfig) -> bool:
+    """Whether data sampling reads this resource's objects: its verdict is one of ``levels`` (or latent, when
+    configured); aggregates (accounts) hold no objects of their own."""
+    if resource.aggregate:
+        return False
+    return resource.exposure.level.value in sampling.levels or (sampling.latent and resource.exposure.latent)
+
+
+def sample_data(cfg: Config, resources: Sequence[Resource]) -> list[Resource]:
+    """I/O: with data sampling on, each provider samples its qualifying resources; the result rides on the
+    resource (``Resource.data``) for the rules and the outputs. One per-scan byte budget for every provider."""
+    sampling = cfg.data_sampling
+    if not sampling.enabled:
+        return list(resources)
+    budget = Budget(sampling.scan_byte_budget)
+    found: dict[str, DataSample] = {}
+    for name, section in cfg.providers.enabled().items():
+        mine = [r for r in resources if r.provider == name]
+        chosen = [r for r in mine if qualifies(r, sampling)]
+        if chosen:
+            found.update(PROVIDERS.get(name).sample(section, chosen, sampling, budget, mine))
+    return [dataclasses.replace(r, data=found[r.uid]) if r.uid in found else r for r in resources]
+
+
 def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = None, *,
              replay: Sequence[Snapshot] | None = None) -> ScanResult:
     """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call."""
@@ -69,6 +96,8 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
     # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.
     snapshots: list[Snapshot] = [scrub_value(s) for s in raw]
     resources, coverage = analyse_snapshots(snapshots)
+    if replay is None:  # a replay makes no cloud call: nothing is sampled
+        resources = sample_data(cfg, resources)
     findings = evaluate(rules, resources)
     return ScanResult(
         id=str(uuid.uuid4()),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cloudwatchdog.model import Coverage, Resource, Snapshot
+from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.aws.settings import AwsProvider
 from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, Progress, Starter
+from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 
 class Aws:
@@ -57,6 +59,12 @@ class Aws:
         from cloudwatchdog.providers.aws.inventory import analyse_snapshot
 
         return analyse_snapshot(snapshot)
+
+    def sample(self, settings: Any, resources: Sequence[Resource], sampling: DataSamplingConfig, budget: Budget,
+               scanned: Sequence[Resource]) -> dict[str, DataSample]:
+        from cloudwatchdog.providers.aws.sample import sample_aws
+
+        return sample_aws(settings, resources, sampling, budget)
 
     def check_policy(self, document: str, *, account_id: str, resource: str,
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:

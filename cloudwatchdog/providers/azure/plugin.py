@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cloudwatchdog.model import Coverage, Resource, Snapshot
+from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
 from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
+from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 
 class Azure:
@@ -48,6 +50,12 @@ class Azure:
         from cloudwatchdog.providers.azure.inventory import analyse_snapshot
 
         return analyse_snapshot(snapshot)
+
+    def sample(self, settings: Any, resources: Sequence[Resource], sampling: DataSamplingConfig, budget: Budget,
+               scanned: Sequence[Resource]) -> dict[str, DataSample]:
+        from cloudwatchdog.providers.azure.sample import sample_azure
+
+        return sample_azure(settings, resources, sampling, budget, scanned)
 
     def check_policy(self, document: str, *, account_id: str, resource: str,
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:

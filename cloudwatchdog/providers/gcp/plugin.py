@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cloudwatchdog.model import Coverage, Resource, Snapshot
+from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
 from cloudwatchdog.providers.gcp.settings import GcpProvider
+from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 
 class Gcp:
@@ -49,6 +51,12 @@ class Gcp:
         from cloudwatchdog.providers.gcp.inventory import analyse_snapshot
 
         return analyse_snapshot(snapshot)
+
+    def sample(self, settings: Any, resources: Sequence[Resource], sampling: DataSamplingConfig, budget: Budget,
+               scanned: Sequence[Resource]) -> dict[str, DataSample]:
+        from cloudwatchdog.providers.gcp.sample import sample_gcp
+
+        return sample_gcp(settings, resources, sampling, budget)
 
     def check_policy(self, document: str, *, account_id: str, resource: str,
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:
