@@ -34,8 +34,10 @@ _RESOURCE_TYPE = re.compile(r"^[a-z][a-z0-9]*(\.[a-z][a-z0-9_]*)+$")
 
 # The top-level keys of Resource.to_dict(), and the fields under exposure: a path outside them is a typo.
 DOCUMENT_KEYS: Final = (
-    "uid", "provider", "account", "region", "type", "name", "tags", "exposure", "properties",
+    "uid", "provider", "account", "region", "type", "name", "tags", "exposure", "properties", "data",
 )
+# The fields of ``data`` (present when data sampling read the resource's objects).
+DATA_KEYS: Final = ("status", "reason", "objects_listed", "objects_sampled", "bytes_read", "classes", "summary")
 _SCALAR_KEYS: Final = ("uid", "provider", "account", "region", "type", "name")
 EXPOSURE_KEYS: Final = ("level", "latent", "read", "list", "write", "external_principals", "evidence")
 _LIST_KEYS: Final = ("external_principals", "evidence")
@@ -302,6 +304,11 @@ def check_condition(path: tuple[str, ...], operator: str, value: Any) -> tuple[s
                             f"known: {', '.join(EXPOSURE_KEYS)})")
         if len(path) > 2 and field not in _LIST_KEYS:
             return "path", f"exposure.{field} is a plain value and has no fields"
+    if root == "data" and len(path) > 1:
+        if path[1] not in DATA_KEYS:
+            return "path", f"unknown data field {path[1]!r} ({suggest(path[1], DATA_KEYS)}known: {', '.join(DATA_KEYS)})"
+        if len(path) > 2 and path[1] != "classes":
+            return "path", f"data.{path[1]} is a plain value and has no fields"
     if path == ("exposure", "level") and operator in ("equals", "not_equals", "in", "not_in"):
         values = value if isinstance(value, list) else [value]
         for v in values:

@@ -8,6 +8,7 @@ Placeholders::
     {resource.uid|name|account|region|type|provider}   {resource.tags.<key>}
     {exposure.level|latent|read|list|write|external_principals|evidence|access}
     {properties.<dotted.path>}
+    {data.status|reason|summary|objects_listed|objects_sampled|bytes_read}   what data sampling found
     {evidence}              the evidence details joined with "; "
     {external_principals}   comma-joined
 
@@ -30,6 +31,7 @@ RESOURCE_FIELDS: Final = ("uid", "name", "account", "region", "type", "provider"
 EXPOSURE_FIELDS: Final = (
     "level", "latent", "read", "list", "write", "external_principals", "evidence", "access",
 )
+DATA_FIELDS: Final = ("status", "reason", "summary", "objects_listed", "objects_sampled", "bytes_read")
 NONE_TEXT: Final = "(none)"
 
 
@@ -109,6 +111,7 @@ KNOWN_PLACEHOLDERS: Final = (
     "resource.tags.<key>",
     *(f"exposure.{f}" for f in EXPOSURE_FIELDS),
     "properties.<path>",
+    *(f"data.{f}" for f in DATA_FIELDS),
     "evidence",
     "external_principals",
 )
@@ -121,6 +124,7 @@ def _check_placeholder(name: str) -> None:
         or (head == "resource" and (rest in RESOURCE_FIELDS or (rest.startswith("tags.") and len(rest) > 5)))
         or (head == "exposure" and rest in EXPOSURE_FIELDS)
         or (head == "properties" and rest != "" and all(rest.split(".")))
+        or (head == "data" and rest in DATA_FIELDS)
     )
     if not ok:
         raise TemplateError(f"unknown placeholder {{{name}}} (known: {', '.join(KNOWN_PLACEHOLDERS)})")
@@ -144,6 +148,8 @@ def _value(name: str, doc: Mapping[str, Any]) -> Any:
         return doc.get(rest, ABSENT)
     if head == "exposure":
         return exposure.get(rest, ABSENT)
+    if head == "data":
+        return (doc.get("data") or {}).get(rest, ABSENT)
     return resolve(doc.get("properties") or {}, rest.split("."))
 
 

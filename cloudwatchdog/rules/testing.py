@@ -29,7 +29,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
-from cloudwatchdog.model import Evidence, Exposure, Level, Resource, Severity
+from cloudwatchdog.model import (
+    DataClass,
+    DataClassCount,
+    DataSample,
+    DataStatus,
+    Evidence,
+    Exposure,
+    Level,
+    Resource,
+    Severity,
+)
 from cloudwatchdog.rules.engine import evaluate_rule
 from cloudwatchdog.rules.loader import (
     ANY_TYPE,
@@ -109,6 +119,23 @@ class ExposureSpec(_Strict):
     evidence: builtins.list[EvidenceSpec] = []
 
 
+class DataClassSpec(_Strict):
+    class_: DataClass = Field(alias="class")
+    count: int = 1
+    objects: int = 1
+    keys: builtins.list[str] = []
+    examples: builtins.list[str] = []
+
+
+class DataSpec(_Strict):
+    status: DataStatus
+    reason: str = ""
+    objects_listed: int = 0
+    objects_sampled: int = 0
+    bytes_read: int = 0
+    classes: builtins.list[DataClassSpec] = []
+
+
 class ResourceSpec(_Strict):
     uid: str | None = None
     provider: str | None = None
@@ -119,6 +146,7 @@ class ResourceSpec(_Strict):
     tags: dict[str, str] = {}
     exposure: ExposureSpec = ExposureSpec()
     properties: dict[str, Any] = {}
+    data: DataSpec | None = None
 
 
 class CaseSpec(_Strict):
@@ -242,7 +270,16 @@ def _resource(spec: ResourceSpec, rule: Rule) -> Resource:
         exposure=exposure,
         tags=dict(spec.tags),
         properties=dict(spec.properties),
+        data=_data(spec.data),
     )
+
+
+def _data(spec: DataSpec | None) -> DataSample | None:
+    if spec is None:
+        return None
+    classes = tuple(DataClassCount(c.class_, c.count, c.objects, tuple(c.keys), tuple(c.examples))
+                    for c in spec.classes)
+    return DataSample(spec.status, spec.reason, spec.objects_listed, spec.objects_sampled, spec.bytes_read, classes)
 
 
 # --- Running ------------------------------------------------------------------------------------------------

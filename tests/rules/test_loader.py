@@ -137,7 +137,7 @@ def test_unknown_path_root_and_exposure_field(tmp_path: Path) -> None:
     path = write_rule(tmp_path, text=text)
     assert errors_of(path) == [
         f"{path}:12: match.all[0].path: unknown path root 'exposur' (did you mean exposure? "
-        "known: uid, provider, account, region, type, name, tags, exposure, properties)",
+        "known: uid, provider, account, region, type, name, tags, exposure, properties, data)",
         f"{path}:13: match.all[1].path: unknown exposure field 'raed' (did you mean read? "
         "known: level, latent, read, list, write, external_principals, evidence)",
     ]
