@@ -306,7 +306,8 @@ def check_condition(path: tuple[str, ...], operator: str, value: Any) -> tuple[s
             return "path", f"exposure.{field} is a plain value and has no fields"
     if root == "data" and len(path) > 1:
         if path[1] not in DATA_KEYS:
-            return "path", f"unknown data field {path[1]!r} ({suggest(path[1], DATA_KEYS)}known: {', '.join(DATA_KEYS)})"
+            hint = suggest(path[1], DATA_KEYS)
+            return "path", f"unknown data field {path[1]!r} ({hint}known: {', '.join(DATA_KEYS)})"
         if len(path) > 2 and path[1] != "classes":
             return "path", f"data.{path[1]} is a plain value and has no fields"
     if path == ("exposure", "level") and operator in ("equals", "not_equals", "in", "not_in"):
