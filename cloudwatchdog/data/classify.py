@@ -59,10 +59,12 @@ class _Tally:
 
 
 def classify_object(key: str, data: bytes, *, truncated: bool, max_text: int | None = None) -> ObjectFindings:
-    """Classify the first bytes of an object (``truncated``: the object is longer than ``data``)."""
+    """Classify the first bytes of an object (``truncated``: the object is longer than ``data``); a gzip object
+    is inflated up to ``max_text`` bytes (default: 8 times the bytes read, at least 8 MiB)."""
     if readers.listed_only(key):
         return ObjectFindings(key, False)
-    decoded = readers.decode(key, data, truncated, max_text or len(data) * readers.INFLATE_FACTOR)
+    limit = max_text or max(len(data), 1 << 20) * readers.INFLATE_FACTOR
+    decoded = readers.decode(key, data, truncated, limit)
     if decoded.format == readers.Format.BINARY:
         return ObjectFindings(key, False)
     tally = _Tally()

@@ -25,6 +25,8 @@ def _keep_last(value: str, keep: int, *, keep_separators: bool = True) -> str:
 
 def _phone(value: str) -> str:
     """Keep the '+country' or trunk/area group and the last four digits: 090-****-5678, +1 ***-***-0188."""
+    if (prefix := re.match(r"\+\d{1,3}[ -]", value)) is not None:  # +81 90-1234-5678: the country code stays
+        return prefix.group() + _phone(value[prefix.end():])
     groups = re.split(r"([^\d]+)", value)
     keep_first = len(groups) >= 5 and value[:1] in "+0(" and len(groups[0]) <= 4
     total = sum(c.isdigit() for c in value)
@@ -64,7 +66,7 @@ def mask(data_class: DataClass, value: str) -> str:
     if data_class in (DataClass.VIN, DataClass.PASSPORT, DataClass.VEHICLE_REGISTRATION):
         return value[:3] + "*" * max(0, len(value) - 5) + value[-2:] if len(value) > 6 else "*" * len(value)
     if data_class is DataClass.DATE_OF_BIRTH:
-        return _DIGIT.sub("*", value[4:]) if value[:4].isdigit() else _DIGIT.sub("*", value)
+        return value[:4] + _DIGIT.sub("*", value[4:]) if value[:4].isdigit() else _DIGIT.sub("*", value)
     if data_class is DataClass.PERSON_NAME:
         return " ".join(part[:1] + "*" * (len(part) - 1) for part in value.split())
     # postal address: the prefecture or the postcode's shape, nothing that locates a house
