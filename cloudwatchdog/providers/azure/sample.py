@@ -70,7 +70,7 @@ def sample_azure(cfg: AzureProvider, resources: Sequence[Resource], sampling: Da
         if not isinstance(endpoint, str) or not endpoint:
             out[r.uid] = DataSample(DataStatus.UNKNOWN, "objects could not be read: the blob endpoint is not known")
             continue
-        public = r.exposure.level is Level.PUBLIC and r.exposure.read
+        public = r.exposure.level is Level.PUBLIC and r.exposure.read and r.exposure.list
         try:
             if not public and credential is None:
                 credential = make_credential(cfg)
