@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from stdnum import luhn
 from stdnum.jp import in_ as jp_individual_number
 
+from cloudwatchdog.data.classify import classify_object
+
 EN_FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Susan", "Emma"]
 EN_LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Wilson", "Taylor"]
 JP_FAMILY = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
@@ -203,3 +205,18 @@ def build_corpus(rows: int = 2000, seed: int = 7) -> list[CorpusObject]:
         config_file(),
         CorpusObject("images/banner.png", png, Counter(), "image/png"),
     ]
+
+
+def precision_recall(corpus: list[CorpusObject], max_bytes: int = 1 << 20) -> dict[str, tuple[int, int, int]]:
+    """Per class (true positives, false positives, false negatives), counted per object."""
+    scores: dict[str, list[int]] = {}
+    for o in corpus:
+        found = classify_object(o.key, o.body[:max_bytes], truncated=len(o.body) > max_bytes,
+                                max_text=8 * max_bytes)
+        got = Counter({c.value: n for c, n in found.counts.items()})
+        for cls in set(got) | set(o.truth):
+            tp_fp_fn = scores.setdefault(cls, [0, 0, 0])
+            tp_fp_fn[0] += min(got[cls], o.truth[cls])
+            tp_fp_fn[1] += max(0, got[cls] - o.truth[cls])
+            tp_fp_fn[2] += max(0, o.truth[cls] - got[cls])
+    return {c: (v[0], v[1], v[2]) for c, v in scores.items()}

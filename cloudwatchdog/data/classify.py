@@ -13,7 +13,7 @@ from cloudwatchdog.data.detectors import find_in_text
 from cloudwatchdog.data.masking import mask
 from cloudwatchdog.model import DataClass, DataClassCount, DataSample, DataStatus
 
-PROFILE_ROWS = 2000  # rows (or JSON records) a column is classified from
+PROFILE_ROWS = 300  # rows (or JSON records) a column is classified from
 CHECKS_PER_BLOCK = 25  # values of a classified column re-validated per block to estimate the valid share
 BLOCK_ROWS = 5000
 TEXT_BLOCK_LINES = 2000

@@ -8,6 +8,7 @@ passports, names) need a label before the value in free text, or header evidence
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import ipaddress
 import re
@@ -115,6 +116,7 @@ def vin_valid(candidate: str) -> bool:
 # --- network, e-mail -----------------------------------------------------------------------------------------
 
 IPV4_CANDIDATE: Final = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+_IPV6_HINT: Final = re.compile(r"[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
 IPV6_CANDIDATE: Final = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{3,39}(?![\w:])")
 
 
@@ -269,12 +271,15 @@ def _before(text: str, start: int, key: DataClass | str, width: int) -> bool:
 def find_in_text(text: str) -> Iterator[Hit]:
     """Every validated value in free text (a log line block, a notes column), each span claimed once: a value
     that is an e-mail address is not also searched for a phone number."""
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []  # claimed spans, sorted and disjoint
+    ends: list[int] = []
 
     def claim(start: int, end: int) -> bool:
-        if any(s < end and start < e for s, e in taken):
+        i = bisect.bisect_left(starts, start)
+        if (i > 0 and ends[i - 1] > start) or (i < len(starts) and starts[i] < end):
             return False
-        taken.append((start, end))
+        starts.insert(i, start)
+        ends.insert(i, end)
         return True
 
     found: list[Hit] = []
@@ -288,9 +293,16 @@ def find_in_text(text: str) -> Iterator[Hit]:
             for m in pattern.finditer(text):
                 if m.group() not in _AWS_EXAMPLES:
                     add(DataClass.CREDENTIAL, m)
-    for m in SECRET_ASSIGNMENT.finditer(text):
-        if real_secret(m.group("val")):
-            add(DataClass.CREDENTIAL, m, "val")
+    lower = text.lower()
+    japanese = not text.isascii()
+
+    def mentions(*words: str) -> bool:  # a cheap substring prefilter before a costly pattern
+        return any(w in lower for w in words)
+
+    if mentions("pass", "pwd", "secret", "key", "token", "パスワード", "暗証番号"):
+        for m in SECRET_ASSIGNMENT.finditer(text):
+            if real_secret(m.group("val")):
+                add(DataClass.CREDENTIAL, m, "val")
     if "@" in text:
         for m in EMAIL_CANDIDATE.finditer(text):
             if email_valid(m.group()):
@@ -304,31 +316,36 @@ def find_in_text(text: str) -> Iterator[Hit]:
     for m in VIN_CANDIDATE.finditer(text):
         if vin_valid(m.group()):
             add(DataClass.VIN, m)
-    for pattern in (SSN_CANDIDATE, MY_NUMBER_CANDIDATE):
-        for m in pattern.finditer(text):
-            if national_id_valid(m.group()) and _before(text, m.start(), DataClass.NATIONAL_ID, 30):
-                add(DataClass.NATIONAL_ID, m)
-    for m in PASSPORT_IN_TEXT.finditer(text):
-        add(DataClass.PASSPORT, m, "v")
+    if mentions("マイナンバー", "個人番号", "my number", "mynumber", "ssn", "social security"):
+        for pattern in (SSN_CANDIDATE, MY_NUMBER_CANDIDATE):
+            for m in pattern.finditer(text):
+                if national_id_valid(m.group()) and _before(text, m.start(), DataClass.NATIONAL_ID, 30):
+                    add(DataClass.NATIONAL_ID, m)
+    if mentions("passport", "旅券", "パスポート"):
+        for m in PASSPORT_IN_TEXT.finditer(text):
+            add(DataClass.PASSPORT, m, "v")
     for m in IPV4_CANDIDATE.finditer(text):
         if ip_valid(m.group()) and not _before(text, m.start(), "not_ip", 12):
             add(DataClass.IP_ADDRESS, m)
-    if "::" in text or text.count(":") >= 5:
+    if "::" in text or _IPV6_HINT.search(text):
         for m in IPV6_CANDIDATE.finditer(text):
             if ip_valid(m.group()):
                 add(DataClass.IP_ADDRESS, m)
-    for m in DATE_CANDIDATE.finditer(text):
-        if _before(text, m.start(), DataClass.DATE_OF_BIRTH, 20) and birth_date_valid(m.group()):
-            add(DataClass.DATE_OF_BIRTH, m)
+    if mentions("birth", "dob", "born", "生年月日", "誕生日", "生まれ"):
+        for m in DATE_CANDIDATE.finditer(text):
+            if _before(text, m.start(), DataClass.DATE_OF_BIRTH, 20) and birth_date_valid(m.group()):
+                add(DataClass.DATE_OF_BIRTH, m)
     for m in PHONE_CANDIDATE.finditer(text):
         if len(m.group()) >= 9 and not _before(text, m.start(), "not_phone", 14) and phone_valid(m.group()):
             add(DataClass.PHONE, m)
-    for pattern in (JP_ADDRESS, US_ADDRESS):
+    for pattern in (JP_ADDRESS, US_ADDRESS) if japanese else (US_ADDRESS,):
         for m in pattern.finditer(text):
             add(DataClass.POSTAL_ADDRESS, m)
-    for m in JP_PLATE.finditer(text):
-        add(DataClass.VEHICLE_REGISTRATION, m)
-    for m in NAME_IN_TEXT.finditer(text):
-        group = "jn" if m.group("jn") else "jn2" if m.group("jn2") else "en"
-        add(DataClass.PERSON_NAME, m, group)
+    if japanese:
+        for m in JP_PLATE.finditer(text):
+            add(DataClass.VEHICLE_REGISTRATION, m)
+    if japanese or mentions("name", "customer", "dear", "mr", "ms", "dr"):
+        for m in NAME_IN_TEXT.finditer(text):
+            group = "jn" if m.group("jn") else "jn2" if m.group("jn2") else "en"
+            add(DataClass.PERSON_NAME, m, group)
     return iter(found)

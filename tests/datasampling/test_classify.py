@@ -6,10 +6,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections import Counter
 
 import pytest
-from data_corpus import CorpusObject, build_corpus
+from data_corpus import CorpusObject, build_corpus, precision_recall
 
 from cloudwatchdog.data.budget import Budget, ObjectInfo, ReadFailure
 from cloudwatchdog.data.classify import classify_object, summarise
@@ -18,21 +17,6 @@ from cloudwatchdog.data.sampling import choose, sample_resource
 from cloudwatchdog.model import DataClass, DataStatus
 
 MIB = 1 << 20
-
-
-def precision_recall(corpus: list[CorpusObject], max_bytes: int = MIB) -> dict[str, tuple[int, int, int]]:
-    """Per class (true positives, false positives, false negatives), counted per object."""
-    scores: dict[str, list[int]] = {}
-    for o in corpus:
-        found = classify_object(o.key, o.body[:max_bytes], truncated=len(o.body) > max_bytes,
-                                max_text=8 * max_bytes)
-        got = Counter({c.value: n for c, n in found.counts.items()})
-        for cls in set(got) | set(o.truth):
-            tp_fp_fn = scores.setdefault(cls, [0, 0, 0])
-            tp_fp_fn[0] += min(got[cls], o.truth[cls])
-            tp_fp_fn[1] += max(0, got[cls] - o.truth[cls])
-            tp_fp_fn[2] += max(0, o.truth[cls] - got[cls])
-    return {c: (v[0], v[1], v[2]) for c, v in scores.items()}
 
 
 @pytest.fixture(scope="module")
