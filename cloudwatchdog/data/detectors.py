@@ -83,7 +83,7 @@ IBAN_CANDIDATE: Final = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4})
 
 
 def iban_valid(candidate: str) -> bool:
-    return bool(std_iban.is_valid(candidate))
+    return IBAN_CANDIDATE.fullmatch(candidate.strip()) is not None and bool(std_iban.is_valid(candidate))
 
 
 MY_NUMBER_CANDIDATE: Final = re.compile(r"(?<!\d)\d{4} ?\d{4} ?\d{4}(?!\d)")
@@ -137,7 +137,9 @@ _JP_CARRIERS: Final = frozenset({"docomo.ne.jp", "ezweb.ne.jp", "au.com", "softb
 def email_valid(candidate: str) -> bool:
     """RFC 5321/5322 syntax and a real domain shape (email-validator, no DNS); the legacy addresses of Japanese
     mobile carriers (``a..b@docomo.ne.jp``) count too."""
-    local, _, domain = candidate.strip().rpartition("@")
+    local, at, domain = candidate.strip().rpartition("@")
+    if not at or not local or "." not in domain:
+        return False
     if domain.lower() in _JP_CARRIERS and re.fullmatch(r"[A-Za-z0-9._-]{1,64}", local):
         return True
     try:
