@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import re
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
 from data_corpus import build_corpus
 
+from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
@@ -140,3 +142,30 @@ def test_a_200_mib_object_is_read_only_up_to_max_bytes(moto: MotoServer, s3: Any
     assert sample.status is DataStatus.SAMPLED and sample.bytes_read == MIB
     assert {c.data_class.value for c in sample.classes} == {"email", "phone"}
     assert peak < 32 * MIB, f"peak {peak / MIB:.1f} MiB while sampling a {size / MIB:.0f} MiB object"
+
+
+def test_cli_json_and_html_carry_what_was_found(moto: MotoServer, s3: Any, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = build_corpus(rows=200)
+    _seed(s3, "customer-exports", {o.key: o.body for o in corpus[:2]}, public=True)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"providers:\n  aws:\n    endpoint_url: {moto.endpoint}\n    object_acl_sample: 0\n"
+                      f"    accounts:\n      - {{id: \"{DEFAULT_ACCOUNT}\", name: prod}}\n"
+                      "data_sampling:\n  enabled: true\n  max_objects: 5\n  max_bytes: 65536\n")
+    code = main(["scan", "-c", str(config), "--format", "json", "--output", "-", "--fail-on", "critical"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1, "a public bucket of customer data is critical"
+    [resource] = [r for r in doc["resources"] if r["name"] == "customer-exports"]
+    data = resource["data"]
+    assert set(data) >= {"status", "reason", "objects_listed", "objects_sampled", "bytes_read", "classes"}
+    assert data["status"] == "sampled" and data["objects_sampled"] == 2 and data["bytes_read"] <= 2 * 65536
+    for c in data["classes"]:
+        assert set(c) == {"class", "count", "objects", "keys", "examples"}
+        assert c["count"] > 0 and c["keys"] and all("***" in e or "*" in e or "…" in e for e in c["examples"])
+    [finding] = [f for f in doc["findings"] if f["rule_id"] == "aws-s3-public-personal-data"]
+    assert finding["severity"] == "critical" and "e-mail addresses" in finding["message"]
+
+    out = tmp_path / "out"
+    assert main(["scan", "-c", str(config), "--format", "html", "--output", str(out)]) == 0
+    html = next(out.glob("*.html")).read_text()
+    assert "holds personal data" in html and "customers/" in html
