@@ -106,14 +106,19 @@ def csv_rows(text: str, key: str) -> Iterator[list[str]]:
         return  # a malformed tail: what parsed before it counts
 
 
-def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+MAX_DEPTH: Final = 32  # JSON nesting followed; deeper values are not read
+
+
+def flatten(value: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
     """(key path, scalar as text) of a JSON value: ``{"user": {"email": ..}}`` -> ``("user.email", ..)``."""
+    if depth > MAX_DEPTH:
+        return
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from flatten(v, f"{prefix}.{k}" if prefix else str(k))
+            yield from flatten(v, f"{prefix}.{k}" if prefix else str(k), depth + 1)
     elif isinstance(value, list):
         for v in value:
-            yield from flatten(v, prefix + "[]")
+            yield from flatten(v, prefix + "[]", depth + 1)
     elif value is not None and not isinstance(value, bool):
         yield prefix, str(value)
 
@@ -126,7 +131,7 @@ def json_records(text: str) -> Iterator[list[tuple[str, str]]] | None:
         return iter(())
     try:
         doc = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # not one document (or nested beyond the parser): JSON Lines or text
         doc = None
     else:
         items = doc if isinstance(doc, list) else [doc]
@@ -136,7 +141,7 @@ def json_records(text: str) -> Iterator[list[tuple[str, str]]] | None:
     for line in lines:
         try:
             parsed.append(json.loads(line))
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
     if not parsed or len(parsed) < len(lines) * 0.8:
         return None

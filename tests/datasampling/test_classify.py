@@ -8,6 +8,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from data_corpus import CorpusObject, build_corpus, precision_recall
 
 from cloudwatchdog.data.budget import Budget, ObjectInfo, ReadFailure
@@ -164,3 +166,22 @@ def test_class_names_are_the_contract() -> None:
     assert [c.value for c in DataClass] == [
         "person_name", "email", "phone", "postal_address", "date_of_birth", "credit_card", "bank_account",
         "national_id", "passport", "vin", "vehicle_registration", "ip_address", "credential"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.one_of(st.binary(max_size=2048),
+                      st.text(alphabet="a,\"\n\t{}[]:@.0123456789-+ 東京都氏名", max_size=600).map(str.encode)),
+       key=st.sampled_from(["a.csv", "b.tsv", "c.json", "d.jsonl", "e.log", "f", "g.csv.gz", "h.png"]),
+       truncated=st.booleans())
+def test_any_bytes_classify_without_raising(body: bytes, key: str, truncated: bool) -> None:
+    found = classify_object(key, body, truncated=truncated)
+    assert all(n > 0 for n in found.counts.values())
+
+
+def test_hostile_structure_is_read_without_raising() -> None:
+    deep = ("[" * 100_000 + "]" * 100_000).encode()
+    assert classify_object("deep.json", deep, truncated=False).counts == {}
+    ragged = b"email\nx@example.com,extra,cells\n\n,\ny@example.jp\n" + b'"unterminated\n' * 3
+    assert classify_object("r.csv", ragged, truncated=False).counts.get(DataClass.EMAIL, 0) >= 1
+    wide = ("email," * 5000 + "\n").encode() + b"a@example.com\n"
+    classify_object("wide.csv", wide, truncated=False)
