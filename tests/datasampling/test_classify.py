@@ -8,9 +8,9 @@ import json
 import re
 
 import pytest
+from data_corpus import CorpusObject, build_corpus, precision_recall
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from data_corpus import CorpusObject, build_corpus, precision_recall
 
 from cloudwatchdog.data.budget import Budget, ObjectInfo, ReadFailure
 from cloudwatchdog.data.classify import classify_object, summarise
