@@ -40,3 +40,19 @@ def test_bad_values_are_located(tmp_path: Path, body: str, expected: str) -> Non
     with pytest.raises(SourceErrors) as err:
         load_config(path)
     assert expected in str(err.value) and "c.yaml:1" in str(err.value)
+
+
+def test_which_verdicts_are_sampled() -> None:
+    from cloudwatchdog.model import Exposure, Level, Resource
+    from cloudwatchdog.services.scan import qualifies
+
+    def resource(level: Level, latent: bool = False, aggregate: bool = False) -> Resource:
+        return Resource("u", "aws", "1", "r", "aws.s3.bucket", "n", Exposure(level, latent=latent), aggregate=aggregate)
+
+    default = DataSamplingConfig(enabled=True)
+    assert qualifies(resource(Level.PUBLIC), default) and qualifies(resource(Level.CROSS_ACCOUNT), default)
+    assert not qualifies(resource(Level.PRIVATE), default) and not qualifies(resource(Level.UNKNOWN), default)
+    assert not qualifies(resource(Level.PRIVATE, latent=True), default)
+    assert qualifies(resource(Level.PRIVATE, latent=True), DataSamplingConfig(enabled=True, latent=True))
+    assert not qualifies(resource(Level.CROSS_ACCOUNT), DataSamplingConfig(enabled=True, levels=["public"]))
+    assert not qualifies(resource(Level.PUBLIC, aggregate=True), default), "an account holds no objects of its own"
