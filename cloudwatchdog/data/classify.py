@@ -17,6 +17,7 @@ PROFILE_ROWS = 300  # rows (or JSON records) a column is classified from
 CHECKS_PER_BLOCK = 25  # values of a classified column re-validated per block to estimate the valid share
 BLOCK_ROWS = 5000
 TEXT_BLOCK_LINES = 2000
+SATURATION = 300  # a class found this often in a text object is no longer searched; its count is extrapolated
 EXAMPLES = 3  # masked examples kept per class and object
 MAX_KEYS = 10  # object keys listed per class
 
@@ -50,8 +51,8 @@ class _Tally:
             if masked not in kept:
                 kept.append(masked)
 
-    def text(self, text: str) -> None:
-        for cls, value in find_in_text(text):
+    def text(self, text: str, skip: frozenset[DataClass] = frozenset()) -> None:
+        for cls, value in find_in_text(text, skip):
             self.add(cls, 1, (value,))
 
     def findings(self, key: str) -> ObjectFindings:
@@ -78,9 +79,20 @@ def classify_object(key: str, data: bytes, *, truncated: bool, max_text: int | N
 
 
 def _lines(text: str, tally: _Tally) -> None:
+    """Text and logs in blocks of lines. A class found ``SATURATION`` times is not searched in later blocks: its
+    count is extrapolated from the lines searched (a log of 10,000 lines with an IP address on each says so
+    without validating the last 9,000)."""
     lines = text.split("\n")
+    saturated_at: dict[DataClass, int] = {}  # class -> lines searched when it saturated
     for start in range(0, len(lines), TEXT_BLOCK_LINES):
-        tally.text("\n".join(lines[start:start + TEXT_BLOCK_LINES]))
+        tally.text("\n".join(lines[start:start + TEXT_BLOCK_LINES]), frozenset(saturated_at))
+        searched = min(len(lines), start + TEXT_BLOCK_LINES)
+        for cls, n in tally.counts.items():
+            if n >= SATURATION and cls is not DataClass.CREDENTIAL and cls not in saturated_at:
+                saturated_at[cls] = searched
+    for cls, searched in saturated_at.items():
+        if searched < len(lines):
+            tally.counts[cls] = round(tally.counts[cls] * len(lines) / searched)
 
 
 def _count_column(column: Column, values: Sequence[str], tally: _Tally) -> None:

@@ -270,9 +270,10 @@ def _before(text: str, start: int, key: DataClass | str, width: int) -> bool:
     return _CONTEXT[key].search(text, max(0, start - width), start) is not None
 
 
-def find_in_text(text: str) -> Iterator[Hit]:
+def find_in_text(text: str, skip: frozenset[DataClass] = frozenset()) -> Iterator[Hit]:
     """Every validated value in free text (a log line block, a notes column), each span claimed once: a value
-    that is an e-mail address is not also searched for a phone number."""
+    that is an e-mail address is not also searched for a phone number. ``skip``: classes not searched (already
+    found often enough; credentials are always searched)."""
     starts: list[int] = []  # claimed spans, sorted and disjoint
     ends: list[int] = []
 
@@ -305,48 +306,51 @@ def find_in_text(text: str) -> Iterator[Hit]:
         for m in SECRET_ASSIGNMENT.finditer(text):
             if real_secret(m.group("val")):
                 add(DataClass.CREDENTIAL, m, "val")
-    if "@" in text:
+    if "@" in text and DataClass.EMAIL not in skip:
         for m in EMAIL_CANDIDATE.finditer(text):
             if email_valid(m.group()):
                 add(DataClass.EMAIL, m)
-    for m in IBAN_CANDIDATE.finditer(text):
+    for m in IBAN_CANDIDATE.finditer(text) if DataClass.BANK_ACCOUNT not in skip else ():
         if iban_valid(m.group()):
             add(DataClass.BANK_ACCOUNT, m)
-    for m in CARD_CANDIDATE.finditer(text):
+    for m in CARD_CANDIDATE.finditer(text) if DataClass.CREDIT_CARD not in skip else ():
         if card_valid(m.group()) and _CARD_GROUPED.fullmatch(m.group()):
             add(DataClass.CREDIT_CARD, m)
-    for m in VIN_CANDIDATE.finditer(text):
+    for m in VIN_CANDIDATE.finditer(text) if DataClass.VIN not in skip else ():
         if vin_valid(m.group()):
             add(DataClass.VIN, m)
-    if mentions("マイナンバー", "個人番号", "my number", "mynumber", "ssn", "social security"):
+    national_id_words = ("マイナンバー", "個人番号", "my number", "mynumber", "ssn", "social security")
+    if DataClass.NATIONAL_ID not in skip and mentions(*national_id_words):
         for pattern in (SSN_CANDIDATE, MY_NUMBER_CANDIDATE):
             for m in pattern.finditer(text):
                 if national_id_valid(m.group()) and _before(text, m.start(), DataClass.NATIONAL_ID, 30):
                     add(DataClass.NATIONAL_ID, m)
-    if mentions("passport", "旅券", "パスポート"):
+    if DataClass.PASSPORT not in skip and mentions("passport", "旅券", "パスポート"):
         for m in PASSPORT_IN_TEXT.finditer(text):
             add(DataClass.PASSPORT, m, "v")
-    for m in IPV4_CANDIDATE.finditer(text):
+    ip = DataClass.IP_ADDRESS not in skip
+    for m in IPV4_CANDIDATE.finditer(text) if ip else ():
         if ip_valid(m.group()) and not _before(text, m.start(), "not_ip", 12):
             add(DataClass.IP_ADDRESS, m)
-    if "::" in text or _IPV6_HINT.search(text):
+    if ip and ("::" in text or _IPV6_HINT.search(text)):
         for m in IPV6_CANDIDATE.finditer(text):
             if ip_valid(m.group()):
                 add(DataClass.IP_ADDRESS, m)
-    if mentions("birth", "dob", "born", "生年月日", "誕生日", "生まれ"):
+    if DataClass.DATE_OF_BIRTH not in skip and mentions("birth", "dob", "born", "生年月日", "誕生日", "生まれ"):
         for m in DATE_CANDIDATE.finditer(text):
             if _before(text, m.start(), DataClass.DATE_OF_BIRTH, 20) and birth_date_valid(m.group()):
                 add(DataClass.DATE_OF_BIRTH, m)
-    for m in PHONE_CANDIDATE.finditer(text):
+    for m in PHONE_CANDIDATE.finditer(text) if DataClass.PHONE not in skip else ():
         if len(m.group()) >= 9 and not _before(text, m.start(), "not_phone", 14) and phone_valid(m.group()):
             add(DataClass.PHONE, m)
-    for pattern in (JP_ADDRESS, US_ADDRESS) if japanese else (US_ADDRESS,):
+    addresses = () if DataClass.POSTAL_ADDRESS in skip else (JP_ADDRESS, US_ADDRESS) if japanese else (US_ADDRESS,)
+    for pattern in addresses:
         for m in pattern.finditer(text):
             add(DataClass.POSTAL_ADDRESS, m)
-    if japanese:
+    if japanese and DataClass.VEHICLE_REGISTRATION not in skip:
         for m in JP_PLATE.finditer(text):
             add(DataClass.VEHICLE_REGISTRATION, m)
-    if japanese or mentions("name", "customer", "dear", "mr", "ms", "dr"):
+    if DataClass.PERSON_NAME not in skip and (japanese or mentions("name", "customer", "dear", "mr", "ms", "dr")):
         for m in NAME_IN_TEXT.finditer(text):
             group = "jn" if m.group("jn") else "jn2" if m.group("jn2") else "en"
             add(DataClass.PERSON_NAME, m, group)

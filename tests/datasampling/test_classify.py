@@ -185,3 +185,10 @@ def test_hostile_structure_is_read_without_raising() -> None:
     assert classify_object("r.csv", ragged, truncated=False).counts.get(DataClass.EMAIL, 0) >= 1
     wide = ("email," * 5000 + "\n").encode() + b"a@example.com\n"
     classify_object("wide.csv", wide, truncated=False)
+
+
+def test_a_long_log_extrapolates_classes_found_often_enough() -> None:
+    lines = [f"198.51.100.{i % 250 + 1} GET /a{'?u=user' + str(i) + '@example.com' if i % 10 == 0 else ''} 200"
+             for i in range(6000)]
+    found = classify_object("app.log", "\n".join(lines).encode(), truncated=False)
+    assert found.counts == {DataClass.IP_ADDRESS: 6000, DataClass.EMAIL: 600}
