@@ -1,0 +1,1 @@
+"""The alert outbox (see deliver.py while it is being split)."""
