@@ -9,7 +9,8 @@ from sqlalchemy.engine import make_url
 from state.helpers import at, bucket, scan
 from support.receivers import HttpReceiver
 
-from cloudwatchdog.alerts.outbox.deliver import deliver_due, outbox_hook
+from cloudwatchdog.alerts.outbox.deliver import deliver_due
+from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
 from cloudwatchdog.config import Config
 from cloudwatchdog.model import FindingState, Level
 from cloudwatchdog.state import store as store_module
