@@ -13,7 +13,7 @@ from cloudwatchdog.alerts.outbox.deliver import deliver_due
 from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
 from cloudwatchdog.config import Config
 from cloudwatchdog.model import FindingState, Level
-from cloudwatchdog.state import store as store_module
+from cloudwatchdog.state import engine as state_engine
 from cloudwatchdog.state.migrate import alembic_config, current_revision, head_revision
 from cloudwatchdog.state.store import Store
 
@@ -22,7 +22,7 @@ def test_a_store_at_0001_with_data_upgrades_to_the_head_keeping_everything(state
                                                                            receiver: HttpReceiver) -> None:
     assert head_revision() == "0003"
     url = make_url(state_url)
-    engine = store_module._engine(url)  # the store's engine (SQLite: BEGIN IMMEDIATE, foreign keys on)
+    engine = state_engine._engine(url)  # the store's engine (SQLite: BEGIN IMMEDIATE, foreign keys on)
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0001")

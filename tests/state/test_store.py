@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from cloudwatchdog.model import CoverageStatus, FindingState, Level, Severity
 from cloudwatchdog.state.diff import Event, EventType, Suppression
+from cloudwatchdog.state.engine import mask_url, resolve_url
 from cloudwatchdog.state.errors import StateError
 from cloudwatchdog.state.migrate import head_revision, upgrade
 from cloudwatchdog.state.schema import Base, FindingEventRow, FindingIntervalRow, ResourceIntervalRow, ScanRow
-from cloudwatchdog.state.store import Store, mask_url, resolve_url
+from cloudwatchdog.state.store import Store
 from state.helpers import ACCOUNT, at, bucket, public_finding, scan
 
 
