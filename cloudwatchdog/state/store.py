@@ -420,16 +420,24 @@ class Store:
             value = s.execute(q).scalar()
         return utc(value) if value is not None else None
 
+    def daily_period(self, at: datetime) -> tuple[datetime, datetime | None]:
+        """(start, since) of the daily report rendered at ``at``: the same for every render of one day (UTC), since
+        the previous day's first report (``report_data.daily_period`` says why)."""
+        from cloudwatchdog.state.report_data import daily_period
+
+        with self._read() as s:
+            return daily_period(s, at)
+
     def report_data(self, *, at: datetime | None = None, since: datetime | None = None,
-                    title: str = "cloudwatchdog report") -> ReportData:
-        """The report as it stood at ``at`` (default now), covering ``since`` .. ``at`` (default: the 24 hours
-        before ``at``; ``since`` is shown as the period start only when given)."""
+                    start: datetime | None = None, title: str = "cloudwatchdog report") -> ReportData:
+        """The report as it stood at ``at`` (default now), covering ``start`` .. ``at`` (default ``since``, else the
+        24 hours before ``at``); ``since`` is shown as the period start (the previous report) only when given."""
         from cloudwatchdog.state.report_data import build_report
 
         end = utc(at) if at is not None else now_utc()
-        start = utc(since) if since is not None else end - timedelta(days=1)
+        first = utc(start) if start is not None else utc(since) if since is not None else end - timedelta(days=1)
         with self._read() as s:
-            return build_report(s, generated_at=end, period_start=start, since=since, title=title)
+            return build_report(s, generated_at=end, period_start=first, since=since, title=title)
 
     def record_report(self, *, generated_at: datetime, period_start: datetime, formats: Sequence[str],
                       location: str) -> None:

@@ -85,8 +85,7 @@ def test_report_since_the_previous_one_is_recorded(seeded: str, tmp_path: Path,
     with Store.open(seeded) as s:
         previous = s.last_report_time()
     assert previous is not None and abs((now_utc() - previous).total_seconds()) < 60
-    second = _report_json(capsys, seeded)
-    assert second["since"] == previous.isoformat().replace("+00:00", "Z")
+    _report_json(capsys, seeded)  # recorded too (its period: test_a_second_render_on_one_day_covers_the_same_period)
     # --date reports are views of the past: they are not recorded.
     _report_json(capsys, seeded, "--date", DAY.isoformat())
     engine = create_engine(seeded)
@@ -95,6 +94,22 @@ def test_report_since_the_previous_one_is_recorded(seeded: str, tmp_path: Path,
             assert conn.execute(select(func.count()).select_from(ReportRow)).scalar() == 2
     finally:
         engine.dispose()
+
+
+def test_a_second_render_on_one_day_covers_the_same_period(seeded: str, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cloudwatchdog report` run again the same day (say, to add --format json) renders the same day's report, not
+    one of the seconds since the first run; the next day's report covers the time since that day's first one."""
+    clock = iter([_t(DAY, 16), _t(DAY, 16) + timedelta(minutes=5), _t(DAY + timedelta(days=1), 16)])
+    monkeypatch.setattr("cloudwatchdog.commands.report.now_utc", lambda: next(clock))
+    first = _report_json(capsys, seeded)
+    second = _report_json(capsys, seeded)
+    for doc in (first, second):
+        assert doc["since"] is None, "no report before that day"
+        assert _names(doc, "new") == ["b"] and _names(doc, "resolved") == ["a"]
+        assert doc["headline"] == {"public_now": 1, "became_public": 1, "closed": 1}
+    following = _report_json(capsys, seeded)
+    assert following["since"] == "2026-03-10T16:00:00Z" and _names(following, "new") == ["c"]
 
 
 def test_default_output_dir_is_reports_output_dir(seeded: str, tmp_path: Path,
