@@ -37,7 +37,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             Console(stderr=True).print("[yellow]warning:[/] the state store holds no scan up to then: "
                                        "the report is empty")
         written = write_report(data, formats, output, report_stem(period))
+        for path in written:
+            console.print(f"Wrote {path}", soft_wrap=True)
         record_report(store, period, formats, output)
-    for path in written:
-        console.print(f"Wrote {path}", soft_wrap=True)
     return EXIT_OK

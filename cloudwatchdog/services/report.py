@@ -13,6 +13,7 @@ from cloudwatchdog.errors import UsageError
 from cloudwatchdog.render.registry import FORMATS
 from cloudwatchdog.report_model import ReportData
 from cloudwatchdog.services.outputs import REPORT_PREFIX, write_atomically
+from cloudwatchdog.state.errors import StateError
 
 if TYPE_CHECKING:
     from cloudwatchdog.state.store import Store
@@ -57,10 +58,15 @@ def report_data(store: Store, day: str | None, now: datetime) -> tuple[ReportDat
 
 
 def record_report(store: Store, period: Period, formats: Sequence[str], location: str) -> None:
-    """Remember a report rendered for ``period`` (only the daily report is recorded, not one for ``--date``)."""
+    """Remember a report rendered for ``period`` (only the daily report is recorded, not one for ``--date``), once
+    it is written. Raises StateError when the store cannot record it, saying the report is written all the same."""
     if period.record:
-        store.record_report(generated_at=period.end, period_start=period.start, formats=list(formats),
-                            location=location)
+        try:
+            store.record_report(generated_at=period.end, period_start=period.start, formats=list(formats),
+                                location=location)
+        except StateError as exc:
+            raise StateError(f"{exc}: the report is written but not recorded (the next day's report does not "
+                             "start from it)") from None
 
 
 def report_stem(period: Period) -> str:
