@@ -20,12 +20,11 @@ from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.alerts import attach_outbox, check_alert_settings, deliver_after_scan
 from cloudwatchdog.services.outputs import check_output_dir, parse_formats, write_scan
-from cloudwatchdog.services.raw import check_raw_target, load_raw, save_raw
+from cloudwatchdog.services.raw import check_raw_target, load_raw
 from cloudwatchdog.services.record import Recording, config_suppressions, expired_suppressions, record_scan
 from cloudwatchdog.services.rules import configured_rules
 from cloudwatchdog.services.scan import run_scan
 from cloudwatchdog.services.store import open_store
-from cloudwatchdog.state.errors import StateError
 
 if TYPE_CHECKING:
     from cloudwatchdog.state.diff import Suppression
@@ -53,13 +52,15 @@ def exit_code(result: ScanResult, fail_on: str | None) -> int:
     return EXIT_OK
 
 
-def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[Suppression]) -> Recording:
-    """Record the scan (or, without a store, apply config suppressions), warning about expired suppressions."""
+def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[Suppression],
+                raw_path: str | None = None) -> Recording:
+    """Save the raw snapshots and record the scan (or, without a store, apply config suppressions), warning about
+    expired suppressions."""
     for s in expired_suppressions(result, suppressions):
         Console(stderr=True).print(
             f"[yellow]warning:[/] {escape(s.label)}: the suppression expired on {s.expires}; it mutes nothing "
             f"(owner: {escape(s.owner)})", highlight=False)
-    return record_scan(result, store, suppressions)
+    return record_scan(result, store, suppressions, raw_path=raw_path)
 
 
 def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], output: str,
@@ -68,21 +69,14 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
                  suppressions: Sequence[Suppression] = (),
                  raw_path: str | None = None) -> tuple[int, ScanResult, list[Path]]:
     """Scan, save the raw snapshots (``raw_path``), record in ``store`` (when given), write the outputs, print the
-    summary. Nothing the scan read is lost to a failure after it: when the store cannot record the scan, the
-    outputs and raw snapshots are written all the same and then its StateError is raised; a raw file that cannot
-    be written fails the command (UsageError) only after the scan is recorded and written."""
+    summary. A store that cannot record the scan, or a raw file that cannot be written, fails the command only
+    after everything else is written (services.record)."""
     # With --output -, stdout carries the document; everything for humans goes to stderr.
     console = Console(stderr=output == "-")
     err_console = Console(stderr=True)
     with progress_display(show_progress and err_console.is_terminal and replay is None, err_console) as progress:
         result = run_scan(cfg, rules, progress, replay=replay)
-    raw_error: UsageError | None = None
-    if raw_path is not None:
-        try:
-            save_raw(result, raw_path)
-        except UsageError as exc:
-            raw_error = exc
-    recording = apply_state(result, store, suppressions) if store is not None or suppressions else Recording(result)
+    recording = apply_state(result, store, suppressions, raw_path)
     result = recording.result
     written = write_scan(result, formats, output)
     if output != "-":
@@ -96,12 +90,7 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
             "[yellow]warning:[/] scan incomplete: some accounts or resources could not be read "
             "(their verdicts are 'unknown'; see coverage)"
         )
-    if recording.error is not None:
-        kept = "its outputs and raw snapshots are written" if raw_path and raw_error is None else \
-            "its outputs are written"
-        raise StateError(f"{recording.error}: the scan is not recorded ({kept}; no alert is queued)")
-    if raw_error is not None:
-        raise raw_error
+    recording.raise_for_failure()
     return exit_code(result, fail_on), result, written
 
 
