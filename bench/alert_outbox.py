@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from state.helpers import at, bucket, scan  # noqa: E402
 from support.receivers import HttpReceiver  # noqa: E402
 
-from cloudwatchdog.alerts.outbox import deliver_due, outbox_hook  # noqa: E402
+from cloudwatchdog.alerts.outbox.deliver import deliver_due  # noqa: E402
+from cloudwatchdog.alerts.outbox.enqueue import outbox_hook  # noqa: E402
 from cloudwatchdog.config import Config  # noqa: E402
 from cloudwatchdog.state.store import Store  # noqa: E402
 

@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 from support.receivers import HttpReceiver, Received, Reply
 
-from cloudwatchdog.alerts.outbox import deliver_due, list_outbox
+from cloudwatchdog.alerts.outbox.admin import list_outbox
+from cloudwatchdog.alerts.outbox.deliver import deliver_due
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import load_config
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client

@@ -85,7 +85,7 @@ def _when(value: datetime | None) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from cloudwatchdog.alerts.outbox import list_outbox
+    from cloudwatchdog.alerts.outbox.admin import list_outbox
     from cloudwatchdog.commands.terminal import safe
 
     statuses = parse_statuses(args.status)
@@ -119,7 +119,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_deliver(args: argparse.Namespace) -> int:
     """Exit 0 when every alert tried was delivered; 1 when some failed (retried later or dead)."""
-    from cloudwatchdog.alerts.outbox import deliver_due, send_digests
+    from cloudwatchdog.alerts.outbox.deliver import deliver_due
+    from cloudwatchdog.alerts.outbox.digests import send_digests
     from cloudwatchdog.alerts.targets import configured_targets
 
     cfg = _config(args)
@@ -142,7 +143,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_retry(args: argparse.Namespace) -> int:
-    from cloudwatchdog.alerts.outbox import retry_dead
+    from cloudwatchdog.alerts.outbox.admin import retry_dead
 
     if bool(args.delivery_id) == bool(args.all_dead):
         raise UsageError("give one DELIVERY_ID (as `alerts list` shows) or --all-dead")

@@ -151,7 +151,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
         if args.findings_command == "list":
             return _list(store, args)
         if cfg.notifications:  # an unsuppressed finding that is still exposed alerts as reopened
-            from cloudwatchdog.alerts.outbox import outbox_hook
+            from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
 
             store.add_hook(outbox_hook(cfg))
         try:

@@ -1,8 +1,9 @@
 """`cloudwatchdog report`: the report from the state store, in one or more formats.
 
-Without ``--date``: now, covering the time since the previous report (or the last 24 hours when there was none),
-and this report is recorded so that the next one starts here. With ``--date D``: the report as it stood at the end of
-day D (UTC), covering that day; nothing is recorded.
+Without ``--date``: the daily report, now, covering the time since the previous day's report (or the last 24 hours
+when there was none); rendered again the same day (another format), it covers the same period. It is recorded: the
+next day's report starts at the day's first. With ``--date D``: the report as it stood at the end of day D (UTC),
+covering that day; nothing is recorded.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             Console(stderr=True).print("[yellow]warning:[/] the state store holds no scan up to then: "
                                        "the report is empty")
         written = write_report(data, formats, output, report_stem(period))
+        for path in written:
+            console.print(f"Wrote {path}", soft_wrap=True)
         record_report(store, period, formats, output)
-    for path in written:
-        console.print(f"Wrote {path}", soft_wrap=True)
     return EXIT_OK

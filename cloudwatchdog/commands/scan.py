@@ -20,8 +20,8 @@ from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.alerts import attach_outbox, check_alert_settings, deliver_after_scan
 from cloudwatchdog.services.outputs import check_output_dir, parse_formats, write_scan
-from cloudwatchdog.services.raw import check_raw_target, load_raw, save_raw
-from cloudwatchdog.services.record import config_suppressions, expired_suppressions, record_scan
+from cloudwatchdog.services.raw import check_raw_target, load_raw
+from cloudwatchdog.services.record import Recording, config_suppressions, expired_suppressions, record_scan
 from cloudwatchdog.services.rules import configured_rules
 from cloudwatchdog.services.scan import run_scan
 from cloudwatchdog.services.store import open_store
@@ -60,28 +60,32 @@ def exit_code(result: ScanResult, fail_on: str | None) -> int:
     return EXIT_OK
 
 
-def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[Suppression]) -> ScanResult:
-    """Record the scan (or, without a store, apply config suppressions), warning about expired suppressions."""
+def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[Suppression],
+                raw_path: str | None = None) -> Recording:
+    """Save the raw snapshots and record the scan (or, without a store, apply config suppressions), warning about
+    expired suppressions."""
     for s in expired_suppressions(result, suppressions):
         Console(stderr=True).print(
             f"[yellow]warning:[/] {safe(s.label)}: the suppression expired on {s.expires}; it mutes nothing "
             f"(owner: {safe(s.owner)})", highlight=False)
-    return record_scan(result, store, suppressions)
+    return record_scan(result, store, suppressions, raw_path=raw_path)
 
 
 def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], output: str,
                  fail_on: str | None, *, show_progress: bool,
                  replay: Sequence[Snapshot] | None = None, store: Store | None = None,
-                 suppressions: Sequence[Suppression] = (), details: bool = False
-                 ) -> tuple[int, ScanResult, list[Path]]:
-    """Scan, record in ``store`` (when given), write the outputs, print the summary."""
+                 suppressions: Sequence[Suppression] = (), details: bool = False,
+                 raw_path: str | None = None) -> tuple[int, ScanResult, list[Path]]:
+    """Scan, save the raw snapshots (``raw_path``), record in ``store`` (when given), write the outputs, print the
+    summary. A store that cannot record the scan, or a raw file that cannot be written, fails the command only
+    after everything else is written (services.record)."""
     # With --output -, stdout carries the document; everything for humans goes to stderr.
     console = Console(stderr=output == "-")
     err_console = Console(stderr=True)
     with progress_display(show_progress and replay is None, err_console) as progress:
         result = run_scan(cfg, rules, progress, replay=replay)
-    if store is not None or suppressions:
-        result = apply_state(result, store, suppressions)
+    recording = apply_state(result, store, suppressions, raw_path)
+    result = recording.result
     written = write_scan(result, formats, output)
     if output != "-":
         print_summary(result, console, details=details)
@@ -94,6 +98,7 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
             "[yellow]warning:[/] scan incomplete: some accounts or resources could not be read "
             "(their verdicts are 'unknown'; see coverage)"
         )
+    recording.raise_for_failure()
     return exit_code(result, fail_on), result, written
 
 
@@ -134,14 +139,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
     try:
         if store is not None:
             attach_outbox(store, cfg)
-        code, result, _ = execute_scan(cfg, rules, formats, output, args.fail_on,
-                                       show_progress=not args.no_progress, replay=replay, store=store,
-                                       suppressions=suppressions, details=args.details)
+        code, _, _ = execute_scan(cfg, rules, formats, output, args.fail_on,
+                                  show_progress=not args.no_progress, replay=replay, store=store,
+                                  suppressions=suppressions, details=args.details, raw_path=args.save_raw)
         if store is not None and cfg.notifications:
             _deliver(store, cfg)
     finally:
         if store is not None:
             store.close()
-    if args.save_raw:
-        save_raw(result, args.save_raw)
     return code

@@ -233,7 +233,7 @@ class DaemonJobs:
 
     def deliver(self, *, now: datetime | None = None) -> None:
         """Deliver what is due; again while scans queued more meanwhile (or a full batch was sent)."""
-        from cloudwatchdog.alerts.outbox import deliver_due
+        from cloudwatchdog.alerts.outbox.deliver import deliver_due
 
         limit = 100
         while True:
@@ -253,7 +253,7 @@ class DaemonJobs:
         self.refresh_outbox_metrics()
 
     def refresh_outbox_metrics(self) -> None:
-        from cloudwatchdog.alerts.outbox import outbox_stats
+        from cloudwatchdog.alerts.outbox.admin import outbox_stats
 
         s = outbox_stats(self.store)
         self.metrics.outbox_pending.set(s.pending)
@@ -261,7 +261,7 @@ class DaemonJobs:
         self.metrics.outbox_oldest.set(s.oldest_pending_age_seconds or 0.0)
 
     def digest(self, target: str) -> None:
-        from cloudwatchdog.alerts.outbox import send_digests
+        from cloudwatchdog.alerts.outbox.digests import send_digests
 
         stats = send_digests(self.store, self.cfg, target)
         for outcome in ("sent", "retried", "dead"):

@@ -10,7 +10,7 @@ from cloudwatchdog.config import Config
 from cloudwatchdog.yamlsource import SourceErrors
 
 if TYPE_CHECKING:
-    from cloudwatchdog.alerts.outbox import DeliveryStats
+    from cloudwatchdog.alerts.outbox.rows import DeliveryStats
     from cloudwatchdog.state.store import Store
 
 
@@ -26,7 +26,7 @@ def check_alert_settings(cfg: Config) -> None:
 def attach_outbox(store: Store, cfg: Config) -> None:
     """Queue alerts in the transaction that records each change (when targets are configured)."""
     if cfg.notifications:
-        from cloudwatchdog.alerts.outbox import outbox_hook
+        from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
 
         store.add_hook(outbox_hook(cfg))
 
@@ -41,7 +41,8 @@ def deliver_after_scan(store: Store, cfg: Config) -> DeliveryOutcome:
     """Deliver what is due in the outbox (this scan's alerts, and retries left from before), for at most
     `alerts.scan_delivery_seconds`: a cron-driven `cloudwatchdog scan` alerts without a daemon. Never raises: a
     scan that is recorded must not fail over its alerts."""
-    from cloudwatchdog.alerts.outbox import alert_settings, deliver_due
+    from cloudwatchdog.alerts.outbox.deliver import deliver_due
+    from cloudwatchdog.alerts.outbox.rows import alert_settings
 
     try:
         return DeliveryOutcome(deliver_due(store, cfg, time_budget=alert_settings(cfg).scan_delivery_seconds))

@@ -1,11 +1,11 @@
-"""The report from the state store: for a past day, or since the previous report (and then recorded, so that the
-next one starts where it ends)."""
+"""The report from the state store: for a past day, or the daily report (since the previous day's report, however
+often the day's report is rendered; recorded, so that the next day's starts where the day's first one ended)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from cloudwatchdog.errors import UsageError
 from cloudwatchdog.render.registry import FORMATS
 from cloudwatchdog.report_model import ReportData
 from cloudwatchdog.services.outputs import REPORT_PREFIX, write_atomically
+from cloudwatchdog.state.errors import StateError
 
 if TYPE_CHECKING:
     from cloudwatchdog.state.store import Store
@@ -20,10 +21,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Period:
-    """What a report covers: ``since`` (None: the store decides) up to ``end``; ``record``: remember this report
-    as the start of the next one."""
+    """What a report covers: ``start`` up to ``end``; ``since``: the previous report, shown as the period start
+    (None: there was none); ``record``: remember this report (the next day's period starts at the day's first)."""
 
     end: datetime
+    start: datetime
     since: datetime | None
     record: bool
 
@@ -43,22 +45,28 @@ def report_period(day: str | None, now: datetime) -> tuple[datetime, datetime] |
 
 
 def report_data(store: Store, day: str | None, now: datetime) -> tuple[ReportData, Period]:
-    """The report for ``--date day``, or (None) since the previous report up to ``now``."""
+    """The report for ``--date day``, or (None) the daily report up to ``now``: since the previous day's report,
+    the same period for every render of the day (``Store.daily_period``)."""
     period = report_period(day, now)
     if period is not None:
         end, start = period
         return (store.report_data(at=end, since=start, title=f"cloudwatchdog report {end.date()}"),
-                Period(end, start, record=False))
-    since = store.last_report_time(at=now)
-    return (store.report_data(at=now, since=since, title=f"cloudwatchdog report {now.date()}"),
-            Period(now, since, record=True))
+                Period(end, start, start, record=False))
+    start, since = store.daily_period(now)
+    return (store.report_data(at=now, since=since, start=start, title=f"cloudwatchdog report {now.date()}"),
+            Period(now, start, since, record=True))
 
 
 def record_report(store: Store, period: Period, formats: Sequence[str], location: str) -> None:
-    """Remember a report rendered for ``period`` (only a report "since the previous one" is recorded)."""
+    """Remember a report rendered for ``period`` (only the daily report is recorded, not one for ``--date``), once
+    it is written. Raises StateError when the store cannot record it, saying the report is written all the same."""
     if period.record:
-        store.record_report(generated_at=period.end, period_start=period.since or period.end - timedelta(days=1),
-                            formats=list(formats), location=location)
+        try:
+            store.record_report(generated_at=period.end, period_start=period.start, formats=list(formats),
+                                location=location)
+        except StateError as exc:
+            raise StateError(f"{exc}: the report is written but not recorded (the next day's report does not "
+                             "start from it)") from None
 
 
 def report_stem(period: Period) -> str:

@@ -13,6 +13,9 @@ The rules (the heart of "unknown is not safe" over time):
   takes the new severity without one).
 - A resource is public (an exposure interval is open) while its last known verdict is ``public`` and not latent;
   an ``unknown`` verdict keeps the last known one; a resource absent from a complete scan of its account is gone.
+- A finding's interval (its exposure window) is open while the finding is present, suppressed or not: it opens when
+  the finding is first seen or comes back, and closes only when it resolves. A suppression changes alerting and
+  triage, never the record of how long the resource was exposed.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from cloudwatchdog.model import (
 from cloudwatchdog.state.timefmt import iso, iso_or_none
 
 ACTIVE_STATES = frozenset({FindingState.NEW, FindingState.OPEN, FindingState.REOPENED})
+# Present: the finding holds (its resource is exposed), whether it alerts or is muted; its interval is open.
+PRESENT_STATES = ACTIVE_STATES | {FindingState.SUPPRESSED}
 
 
 class EventType(StrEnum):
@@ -165,7 +170,7 @@ class FindingChange:
     last_seen: datetime
     resolved_at: datetime | None
     observed: bool  # produced by this scan (its content is fresh)
-    interval: IntervalOp  # the finding's open interval starts or ends now
+    interval: IntervalOp  # the finding's exposure interval starts (present again) or ends (resolved) now
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,7 @@ class Diff:
 
 
 def _interval(before: FindingState | None, after: FindingState) -> IntervalOp:
-    was, now = before in ACTIVE_STATES, after in ACTIVE_STATES
+    was, now = before in PRESENT_STATES, after in PRESENT_STATES
     if now and not was:
         return IntervalOp.OPEN
     if was and not now:

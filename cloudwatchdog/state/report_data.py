@@ -3,15 +3,18 @@
 A finding's state at the report time is the state after its last lifecycle event up to then (``new`` and
 ``reopened`` only when that happened within the period; ``open`` after that). Resources public at a time are those
 with a public interval covering it.
+
+The daily report's period (``daily_period``) is the same for every render of one day: a render to add a format, or
+the daemon's scheduled one after a render by hand, covers the day again instead of the seconds since the last render.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cloudwatchdog.model import Coverage, CoverageStatus, FindingState, Severity
@@ -30,6 +33,7 @@ from cloudwatchdog.state.schema import (
     FindingEventRow,
     FindingIntervalRow,
     FindingRow,
+    ReportRow,
     ResourceIntervalRow,
     ScanRow,
 )
@@ -43,6 +47,27 @@ _SEVERITY_ONLY = {EventType.ESCALATED.value, EventType.DEESCALATED.value}
 
 def _in(t: datetime, start: datetime, end: datetime) -> bool:
     return start <= utc(t) <= end
+
+
+def daily_period(s: Session, at: datetime) -> tuple[datetime, datetime | None]:
+    """(start, since) of the daily report rendered at ``at``; every render of one day (UTC) has the same.
+
+    ``since``: the previous day's report, that is the *first* report recorded on the latest earlier day that has
+    one. The first, not the latest: the next day's report then starts where that day's scheduled report ended, and
+    what happened after it is never left out because someone rendered the report again later that day (a change
+    may show in two reports; it never shows in none). None when no earlier day has a report: then the period is
+    the 24 hours before the day's first report (``at``, when this is the first)."""
+    end = utc(at)
+    day = datetime.combine(end.date(), time(0), tzinfo=UTC)
+    previous = s.execute(select(func.max(ReportRow.generated_at)).where(ReportRow.generated_at < day)).scalar()
+    if previous is not None:
+        previous_day = datetime.combine(utc(previous).date(), time(0), tzinfo=UTC)
+        first = s.execute(select(func.min(ReportRow.generated_at)).where(
+            ReportRow.generated_at >= previous_day, ReportRow.generated_at < day)).scalar_one()
+        return utc(first), utc(first)
+    today = s.execute(select(func.min(ReportRow.generated_at)).where(
+        ReportRow.generated_at >= day, ReportRow.generated_at <= end)).scalar()
+    return (utc(today) if today is not None else end) - timedelta(days=1), None
 
 
 def build_report(s: Session, *, generated_at: datetime, period_start: datetime, since: datetime | None,

@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Engine, create_engine, event, func, or_, select, update
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy import ColumnElement, Engine, func, or_, select, update
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cloudwatchdog.model import Finding, FindingState, Level, ScanResult, Severity
@@ -37,8 +37,8 @@ from cloudwatchdog.state.diff import (
     suppress_change,
     unsuppress_change,
 )
+from cloudwatchdog.state.engine import clean_message, mask_url, open_engine
 from cloudwatchdog.state.errors import StateError
-from cloudwatchdog.state.migrate import SchemaTooNew, upgrade
 from cloudwatchdog.state.schema import (
     CoverageRow,
     FindingEventRow,
@@ -62,65 +62,10 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-def mask_url(url: str | URL) -> str:
-    """The URL with its password hidden, for messages and logs."""
-    if isinstance(url, URL):
-        return url.render_as_string(hide_password=True)
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", url)
-
-
-def resolve_url(url: str, base_dir: Path) -> URL:
-    """The store URL with a relative SQLite path taken relative to ``base_dir`` (the config file's directory)."""
-    try:
-        u = make_url(url)
-    except ArgumentError:
-        raise StateError(f"state.url: not a database URL: {mask_url(url)} "
-                         "(e.g. sqlite:///cloudwatchdog.db or postgresql+psycopg://user@host/db)") from None
-    db = u.database
-    if u.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:") \
-            and not Path(db).expanduser().is_absolute():
-        u = u.set(database=str(base_dir / Path(db).expanduser()))
-    return u
-
-
 def _chunks(items: Collection[_T]) -> Iterator[list[_T]]:
     seq = list(items)
     for i in range(0, len(seq), _CHUNK):
         yield seq[i:i + _CHUNK]
-
-
-def _engine(url: URL) -> Engine:
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 60})
-
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_connection: Any, _record: Any) -> None:
-            # SQLAlchemy, not the sqlite3 module, begins transactions; and FOREIGN KEYs are enforced.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Any) -> None:
-            # Take the write lock up front: a read-then-write transaction never fails halfway on "database locked".
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    if backend == "postgresql":
-        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _clean_message(exc: BaseException, url: URL) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if url.password:
-        text = text.replace(str(url.password), "***")
-    return text
 
 
 class Store:
@@ -146,32 +91,7 @@ class Store:
              create: bool = True) -> Store:
         """Open (creating or upgrading the schema as needed). Raises StateError naming ``state.url``.
         ``create=False``: a missing SQLite file is an error (commands that only read the store)."""
-        u = url if isinstance(url, URL) else resolve_url(url, base_dir or Path("."))
-        shown = mask_url(u)
-        if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" \
-                and not u.database.startswith("file:"):
-            path = Path(u.database).expanduser()
-            if not path.parent.is_dir():
-                raise StateError(f"state.url {shown}: cannot open the store: directory {path.parent} does not exist")
-            if not create and not path.exists():
-                raise StateError(f"state.url {shown}: there is no state store there yet "
-                                 "(`cloudwatchdog scan` creates it)")
-        try:
-            engine = _engine(u)
-        except NoSuchModuleError:
-            raise StateError(f"state.url {shown}: unsupported database "
-                             "(use sqlite:///FILE or postgresql+psycopg://USER@HOST/DB)") from None
-        except ImportError as exc:
-            raise StateError(f"state.url {shown}: the database driver is not installed ({exc.name}); "
-                             "for PostgreSQL: pip install 'cloudwatchdog[postgres]'") from None
-        try:
-            upgrade(engine)
-        except SchemaTooNew as exc:
-            engine.dispose()
-            raise StateError(f"state.url {shown}: {exc}") from None
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            raise StateError(f"state.url {shown}: cannot open the store: {_clean_message(exc, u)}") from None
+        engine, u = open_engine(url, base_dir=base_dir, create=create)
         return cls(engine, u, hooks)
 
     def close(self) -> None:
@@ -194,7 +114,7 @@ class Store:
             with Session(self._engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except SQLAlchemyError as exc:
-            raise StateError(f"state.url {self.display_url}: {_clean_message(exc, self.url)}") from None
+            raise StateError(f"state.url {self.display_url}: {clean_message(exc, self.url)}") from None
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
@@ -204,7 +124,7 @@ class Store:
                 session.execute(select(StoreMeta).where(StoreMeta.id == 1).with_for_update()).scalar_one()
                 yield session
         except SQLAlchemyError as exc:
-            raise StateError(f"state.url {self.display_url}: {_clean_message(exc, self.url)}") from None
+            raise StateError(f"state.url {self.display_url}: {clean_message(exc, self.url)}") from None
 
     def _emit(self, session: Session, events: Sequence[Event], extra: EventHook | None) -> None:
         for e in events:
@@ -500,16 +420,24 @@ class Store:
             value = s.execute(q).scalar()
         return utc(value) if value is not None else None
 
+    def daily_period(self, at: datetime) -> tuple[datetime, datetime | None]:
+        """(start, since) of the daily report rendered at ``at``: the same for every render of one day (UTC), since
+        the previous day's first report (``report_data.daily_period`` says why)."""
+        from cloudwatchdog.state.report_data import daily_period
+
+        with self._read() as s:
+            return daily_period(s, at)
+
     def report_data(self, *, at: datetime | None = None, since: datetime | None = None,
-                    title: str = "cloudwatchdog report") -> ReportData:
-        """The report as it stood at ``at`` (default now), covering ``since`` .. ``at`` (default: the 24 hours
-        before ``at``; ``since`` is shown as the period start only when given)."""
+                    start: datetime | None = None, title: str = "cloudwatchdog report") -> ReportData:
+        """The report as it stood at ``at`` (default now), covering ``start`` .. ``at`` (default ``since``, else the
+        24 hours before ``at``); ``since`` is shown as the period start (the previous report) only when given."""
         from cloudwatchdog.state.report_data import build_report
 
         end = utc(at) if at is not None else now_utc()
-        start = utc(since) if since is not None else end - timedelta(days=1)
+        first = utc(start) if start is not None else utc(since) if since is not None else end - timedelta(days=1)
         with self._read() as s:
-            return build_report(s, generated_at=end, period_start=start, since=since, title=title)
+            return build_report(s, generated_at=end, period_start=first, since=since, title=title)
 
     def record_report(self, *, generated_at: datetime, period_start: datetime, formats: Sequence[str],
                       location: str) -> None:

@@ -23,18 +23,11 @@ from sqlalchemy.orm import Session
 from state.helpers import at, bucket, public_finding, scan
 from support.receivers import HttpReceiver, Reply
 
-from cloudwatchdog.alerts.outbox import (
-    DeliveryStats,
-    _claim,
-    _owner,
-    alert_settings,
-    deliver_due,
-    list_outbox,
-    outbox_hook,
-    outbox_stats,
-    retry_dead,
-    send_digests,
-)
+from cloudwatchdog.alerts.outbox.admin import list_outbox, outbox_stats, retry_dead
+from cloudwatchdog.alerts.outbox.deliver import _claim, _owner, deliver_due
+from cloudwatchdog.alerts.outbox.digests import send_digests
+from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
+from cloudwatchdog.alerts.outbox.rows import DeliveryStats, alert_settings
 from cloudwatchdog.alerts.targets import configured_targets
 from cloudwatchdog.config import Config
 from cloudwatchdog.model import Level, Severity
@@ -475,7 +468,7 @@ def test_scans_sharing_one_timestamp_each_alert_and_reenqueueing_is_idempotent(o
                                                                                 receiver: HttpReceiver) -> None:
     """The store moves a scan's time forward to the latest recorded one, so several scans can share a timestamp:
     new, resolved, reopened, resolved of one finding within one second must be four deliveries, not three."""
-    from cloudwatchdog.alerts.outbox import enqueue
+    from cloudwatchdog.alerts.outbox.enqueue import enqueue
     from cloudwatchdog.state.diff import Event
 
     cfg = config(webhook(receiver))
@@ -518,7 +511,8 @@ def test_cli_unsuppressions_in_one_second_each_alert(open_store: Any, receiver: 
 
 
 def test_an_attempt_that_outlived_its_lease_is_not_counted_as_sent(open_store: Any, receiver: HttpReceiver) -> None:
-    from cloudwatchdog.alerts.outbox import LOST, _attempt
+    from cloudwatchdog.alerts.outbox.deliver import _attempt
+    from cloudwatchdog.alerts.outbox.rows import LOST
 
     cfg = config(webhook(receiver))
     store = open_store(cfg)

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 from state.helpers import at, bucket, scan
 from support.receivers import HttpReceiver, Reply, SmtpReceiver
 
-from cloudwatchdog.alerts.outbox import DeliveryStats, deliver_due, outbox_hook, send_digests
+from cloudwatchdog.alerts.outbox.deliver import deliver_due
+from cloudwatchdog.alerts.outbox.digests import send_digests
+from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
+from cloudwatchdog.alerts.outbox.rows import DeliveryStats
 from cloudwatchdog.config import Config
 from cloudwatchdog.model import Level
 from cloudwatchdog.state.schema import AlertOutboxRow

@@ -11,7 +11,7 @@ import pytest
 from state.helpers import at, bucket, scan
 from support.receivers import HttpReceiver, Reply
 
-from cloudwatchdog.alerts.outbox import outbox_hook
+from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import load_config
 from cloudwatchdog.state.store import Store

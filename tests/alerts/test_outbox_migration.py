@@ -1,5 +1,6 @@
-"""Migrations 0002 (the alert outbox) and 0003 (its fingerprint index) on both backends: a store created at 0001
-with data upgrades to the head keeping every row, and the new table works afterwards."""
+"""Migrations 0002 (the alert outbox), 0003 (its fingerprint index) and 0004 (exposure windows of suppressed
+findings, tests/state/test_migrations.py) on both backends: a store created at 0001 with data upgrades to the head
+keeping every row, and the new table works afterwards."""
 
 from __future__ import annotations
 
@@ -9,19 +10,20 @@ from sqlalchemy.engine import make_url
 from state.helpers import at, bucket, scan
 from support.receivers import HttpReceiver
 
-from cloudwatchdog.alerts.outbox import deliver_due, outbox_hook
+from cloudwatchdog.alerts.outbox.deliver import deliver_due
+from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
 from cloudwatchdog.config import Config
 from cloudwatchdog.model import FindingState, Level
-from cloudwatchdog.state import store as store_module
+from cloudwatchdog.state import engine as state_engine
 from cloudwatchdog.state.migrate import alembic_config, current_revision, head_revision
 from cloudwatchdog.state.store import Store
 
 
 def test_a_store_at_0001_with_data_upgrades_to_the_head_keeping_everything(state_url: str,
                                                                            receiver: HttpReceiver) -> None:
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
     url = make_url(state_url)
-    engine = store_module._engine(url)  # the store's engine (SQLite: BEGIN IMMEDIATE, foreign keys on)
+    engine = state_engine._engine(url)  # the store's engine (SQLite: BEGIN IMMEDIATE, foreign keys on)
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0001")
@@ -42,7 +44,7 @@ def test_a_store_at_0001_with_data_upgrades_to_the_head_keeping_everything(state
     cfg = Config.model_validate({"notifications": [{"type": "webhook", "name": "w", "url": receiver.url()}]})
     with Store.open(state_url, hooks=[outbox_hook(cfg)]) as upgraded:
         with upgraded._engine.connect() as conn:
-            assert current_revision(conn) == "0003"
+            assert current_revision(conn) == "0004"
             indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("alert_outbox")}
             assert indexes["ix_alert_outbox_fingerprint"] == ["fingerprint"]
             after = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in before}

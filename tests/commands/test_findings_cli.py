@@ -172,7 +172,8 @@ def test_unsuppressing_a_still_exposed_finding_queues_a_reopened_alert(seeded: s
     """With notifications configured, suppress / unsuppress from the CLI go through the alert outbox like a scan."""
     from support.receivers import HttpReceiver
 
-    from cloudwatchdog.alerts.outbox import deliver_due, list_outbox
+    from cloudwatchdog.alerts.outbox.admin import list_outbox
+    from cloudwatchdog.alerts.outbox.deliver import deliver_due
     from cloudwatchdog.config import load_config
 
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):

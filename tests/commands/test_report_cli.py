@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import make_url
 from state.helpers import bucket, scan
 
 from cloudwatchdog.cli import main
@@ -85,8 +86,7 @@ def test_report_since_the_previous_one_is_recorded(seeded: str, tmp_path: Path,
     with Store.open(seeded) as s:
         previous = s.last_report_time()
     assert previous is not None and abs((now_utc() - previous).total_seconds()) < 60
-    second = _report_json(capsys, seeded)
-    assert second["since"] == previous.isoformat().replace("+00:00", "Z")
+    _report_json(capsys, seeded)  # recorded too (its period: test_a_second_render_on_one_day_covers_the_same_period)
     # --date reports are views of the past: they are not recorded.
     _report_json(capsys, seeded, "--date", DAY.isoformat())
     engine = create_engine(seeded)
@@ -95,6 +95,40 @@ def test_report_since_the_previous_one_is_recorded(seeded: str, tmp_path: Path,
             assert conn.execute(select(func.count()).select_from(ReportRow)).scalar() == 2
     finally:
         engine.dispose()
+
+
+def test_a_second_render_on_one_day_covers_the_same_period(seeded: str, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cloudwatchdog report` run again the same day (say, to add --format json) renders the same day's report, not
+    one of the seconds since the first run; the next day's report covers the time since that day's first one."""
+    clock = iter([_t(DAY, 16), _t(DAY, 16) + timedelta(minutes=5), _t(DAY + timedelta(days=1), 16)])
+    monkeypatch.setattr("cloudwatchdog.commands.report.now_utc", lambda: next(clock))
+    first = _report_json(capsys, seeded)
+    second = _report_json(capsys, seeded)
+    for doc in (first, second):
+        assert doc["since"] is None, "no report before that day"
+        assert _names(doc, "new") == ["b"] and _names(doc, "resolved") == ["a"]
+        assert doc["headline"] == {"public_now": 1, "became_public": 1, "closed": 1}
+    following = _report_json(capsys, seeded)
+    assert following["since"] == "2026-03-10T16:00:00Z" and _names(following, "new") == ["c"]
+
+
+def test_a_report_the_store_cannot_record_is_still_written(seeded: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    url = make_url(seeded)
+    read_only = f"sqlite:///file:{url.database}?mode=ro&uri=true" if url.get_backend_name() == "sqlite" else \
+        url.update_query_dict({"options": "-c default_transaction_read_only=on"}).render_as_string(
+            hide_password=False)
+    out = tmp_path / "reports"
+    assert main(["report", "--state-url", read_only, "--format", "html,json", "--output", str(out)]) == 2
+    captured = capsys.readouterr()
+    written = sorted(p.name for p in out.iterdir())
+    assert [Path(p).suffix for p in written] == [".html", ".json"]
+    assert all(name in captured.out for name in written), "and said so"
+    [error] = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: state.url ") and "written but not recorded" in error
+    with Store.open(seeded) as s:
+        assert s.last_report_time() is None
 
 
 def test_default_output_dir_is_reports_output_dir(seeded: str, tmp_path: Path,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from support.receivers import HttpReceiver
 
-from cloudwatchdog.alerts.outbox import outbox_hook
+from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
 from cloudwatchdog.commands.scan import config_suppressions, configured_rules, open_store
 from cloudwatchdog.config import Config, load_config
 from cloudwatchdog.daemon.http import report_csp

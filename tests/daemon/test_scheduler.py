@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from support.receivers import HttpReceiver
 
-from cloudwatchdog.alerts.outbox import outbox_hook
+from cloudwatchdog.alerts.outbox.enqueue import outbox_hook
 from cloudwatchdog.commands.scan import configured_rules, open_store
 from cloudwatchdog.config import Config, load_config
 from cloudwatchdog.daemon.jobs import DaemonJobs, plan_scan_jobs

@@ -139,11 +139,14 @@ CASES = [
          previous=[stored(F, FindingState.REOPENED)], state=FindingState.OPEN),
     Case("resolved and still absent: nothing to write", [], [], previous=[stored(F, FindingState.RESOLVED)]),
     # Suppressions.
+    # A suppression mutes alerts and moves the finding aside for triage; the record of how long the resource was
+    # exposed is not its to change: the finding's interval opens when it is present, suppressed or not, and
+    # closes only when it resolves.
     Case("suppressed from the first sighting", [F], [resource()], suppressions=[sup(fingerprint=F.id)],
-         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED]),
+         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED], interval=IntervalOp.OPEN),
     Case("open finding gets suppressed", [F], [resource()], previous=[stored(F, FindingState.OPEN)],
          suppressions=[sup(rule="aws-s3-bucket-*", resource="arn:aws:s3:::da*")],
-         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED], interval=IntervalOp.CLOSE),
+         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED]),
     Case("stays suppressed without an event", [F], [resource()], previous=[stored(F, FindingState.SUPPRESSED)],
          suppressions=[sup(fingerprint=F.id)], state=FindingState.SUPPRESSED),
     Case("suppression of another rule does not apply", [F], [resource()],
@@ -154,7 +157,7 @@ CASES = [
          events=[EventType.NEW], interval=IntervalOp.OPEN),
     Case("expired suppression reopens", [F], [resource()], previous=[stored(F, FindingState.SUPPRESSED)],
          suppressions=[sup(fingerprint=F.id, expires=date(2026, 2, 28))], state=FindingState.REOPENED,
-         events=[EventType.UNSUPPRESSED], interval=IntervalOp.OPEN),
+         events=[EventType.UNSUPPRESSED]),
     Case("suppression is in force through its expiry day", [F], [resource()],
          previous=[stored(F, FindingState.SUPPRESSED)], suppressions=[sup(fingerprint=F.id, expires=NOW.date())],
          now=NOW.replace(hour=23, minute=59, second=59), state=FindingState.SUPPRESSED),
@@ -162,22 +165,22 @@ CASES = [
          previous=[stored(F, FindingState.SUPPRESSED)],
          suppressions=[sup(fingerprint=F.id, expires=(NOW - timedelta(days=1)).date())],
          now=NOW.replace(hour=0, minute=0, second=0), state=FindingState.REOPENED,
-         events=[EventType.UNSUPPRESSED], interval=IntervalOp.OPEN),
+         events=[EventType.UNSUPPRESSED]),
     Case("removed suppression reopens", [F], [resource()], previous=[stored(F, FindingState.SUPPRESSED)],
-         state=FindingState.REOPENED, events=[EventType.UNSUPPRESSED], interval=IntervalOp.OPEN),
+         state=FindingState.REOPENED, events=[EventType.UNSUPPRESSED]),
     Case("expiry reopens even when the account could not be scanned", [], [],
          cov=[coverage(CoverageStatus.ERROR)], previous=[stored(F, FindingState.SUPPRESSED)],
          suppressions=[sup(fingerprint=F.id, expires=date(2026, 2, 1))], state=FindingState.REOPENED,
-         events=[EventType.UNSUPPRESSED], interval=IntervalOp.OPEN),
+         events=[EventType.UNSUPPRESSED]),
     Case("suppression set in config applies to a carried-over finding", [], [], cov=[coverage(CoverageStatus.ERROR)],
          previous=[stored(F, FindingState.OPEN)], suppressions=[sup(fingerprint=F.id)],
-         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED], interval=IntervalOp.CLOSE),
+         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED]),
     Case("a suppressed finding whose resource is fixed resolves", [], [resource(level=Level.PRIVATE)],
          previous=[stored(F, FindingState.SUPPRESSED)], suppressions=[sup(fingerprint=F.id)],
-         state=FindingState.RESOLVED, events=[EventType.RESOLVED], resolved=True),
+         state=FindingState.RESOLVED, events=[EventType.RESOLVED], interval=IntervalOp.CLOSE, resolved=True),
     Case("back while still suppressed is suppressed", [F], [resource()],
          previous=[stored(F, FindingState.RESOLVED, resolved_at=T0)], suppressions=[sup(fingerprint=F.id)],
-         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED]),
+         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED], interval=IntervalOp.OPEN),
     Case("suppressed and carried with the same suppression: nothing to write", [], [],
          cov=[coverage(CoverageStatus.ERROR)],
          previous=[stored(replace(F, suppression=sup(fingerprint=F.id).info()), FindingState.SUPPRESSED)],
@@ -199,11 +202,10 @@ CASES = [
          state=FindingState.SUPPRESSED),
     Case("escalated in the scan that suppresses it: suppressed only", [replace(F, severity=Severity.CRITICAL)],
          [resource()], previous=[stored(F, FindingState.OPEN)], suppressions=[sup(fingerprint=F.id)],
-         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED], interval=IntervalOp.CLOSE),
+         state=FindingState.SUPPRESSED, events=[EventType.SUPPRESSED]),
     Case("escalated in the scan whose suppression ended: active again, so it escalates",
          [replace(F, severity=Severity.CRITICAL)], [resource()], previous=[stored(F, FindingState.SUPPRESSED)],
-         state=FindingState.REOPENED, events=[EventType.UNSUPPRESSED, EventType.ESCALATED],
-         interval=IntervalOp.OPEN),
+         state=FindingState.REOPENED, events=[EventType.UNSUPPRESSED, EventType.ESCALATED]),
 ]
 
 
@@ -396,9 +398,9 @@ def test_unknown_verdict_is_recorded_as_unknown_but_keeps_level() -> None:
 
 # --- suppress / unsuppress outside a scan --------------------------------------------------------------------------
 
-def test_cli_suppress_of_an_open_finding_closes_its_interval() -> None:
+def test_cli_suppress_of_an_open_finding_keeps_its_interval_open() -> None:
     change, event = suppress_change(stored(F, FindingState.OPEN), sup(fingerprint=F.id, source="cli"), NOW)
-    assert change.state is FindingState.SUPPRESSED and change.interval is IntervalOp.CLOSE
+    assert change.state is FindingState.SUPPRESSED and change.interval is IntervalOp.NONE, "still exposed"
     assert event.type is EventType.SUPPRESSED and event.scan_id is None
     assert change.finding.suppression is not None and change.finding.suppression.source == "cli"
 
@@ -412,6 +414,6 @@ def test_cli_unsuppress() -> None:
     out = unsuppress_change(stored(F, FindingState.SUPPRESSED), NOW)
     assert out is not None
     change, event = out
-    assert change.state is FindingState.REOPENED and change.interval is IntervalOp.OPEN
+    assert change.state is FindingState.REOPENED and change.interval is IntervalOp.NONE, "it never closed"
     assert event.type is EventType.UNSUPPRESSED
     assert unsuppress_change(stored(F, FindingState.RESOLVED), NOW) is None

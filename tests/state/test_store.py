@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from cloudwatchdog.model import CoverageStatus, FindingState, Level, Severity
 from cloudwatchdog.state.diff import Event, EventType, Suppression
+from cloudwatchdog.state.engine import mask_url, resolve_url
 from cloudwatchdog.state.errors import StateError
 from cloudwatchdog.state.migrate import head_revision, upgrade
 from cloudwatchdog.state.schema import Base, FindingEventRow, FindingIntervalRow, ResourceIntervalRow, ScanRow
-from cloudwatchdog.state.store import Store, mask_url, resolve_url
+from cloudwatchdog.state.store import Store
 from state.helpers import ACCOUNT, at, bucket, public_finding, scan
 
 
@@ -194,7 +195,8 @@ def test_config_suppression_and_its_expiry(store: Store) -> None:
     assert _types(store) == ["finding.suppressed", "finding.unsuppressed"]
     assert "expired on 2026-03-02" in store.events()[-1].detail
     [view] = store.list_findings(at=at(41))
-    assert view.window.total_seconds == 3600, "suppressed time is not open time"
+    assert view.window.total_seconds == 41 * 3600, "suppressed time is exposed time: the bucket stayed public"
+    assert [(i.start, i.end) for i in view.window.intervals] == [("2026-03-01T08:00:00Z", None)]
 
 
 def test_cli_suppress_and_unsuppress(store: Store) -> None:
@@ -211,11 +213,41 @@ def test_cli_suppress_and_unsuppress(store: Store) -> None:
     assert view.finding.state is FindingState.REOPENED
     assert _types(store, fp) == ["finding.new", "finding.suppressed", "finding.unsuppressed"]
     assert [e.scan_id for e in store.events(fp)][1:] == [None, None]
-    assert view.window.total_seconds == 3600  # open 0..1, suppressed 1..3, reopened at 3
+    assert view.window.total_seconds == 3 * 3600  # public 0..3: suppressed or not
+    assert [(i.start, i.end) for i in view.window.intervals] == [("2026-03-01T08:00:00Z", None)]
     with pytest.raises(LookupError, match="no suppression set from the CLI"):
         store.unsuppress(fp, now=at(4))
     with pytest.raises(LookupError, match="no finding"):
         store.suppress("abcdef12", reason="r", owner="o", expires=None)
+
+
+def test_a_suppression_never_cuts_the_exposure_window(store: Store) -> None:
+    """Suppressed while public, and fixed while suppressed: the window is the whole time the bucket was public, in
+    `findings list` and in the report's suppressed section."""
+    muted, fixed = bucket("muted"), bucket("muted", Level.PRIVATE)
+    fp = public_finding(muted).id
+    store.record_scan(scan([muted], when=at(0)))
+    store.suppress(fp, reason="accepted risk", owner="alice", expires=None, now=at(1))
+    store.record_scan(scan([muted], when=at(5)))
+    [view] = store.list_findings(at=at(6))
+    assert view.finding.state is FindingState.SUPPRESSED
+    assert view.window.total_seconds == 6 * 3600 and view.window.open_since == "2026-03-01T08:00:00Z"
+    [shown] = store.report_data(at=at(6)).suppressed
+    assert shown.window == view.window
+    store.record_scan(scan([fixed], when=at(8)))
+    [view] = store.list_findings(at=at(10))
+    assert view.finding.state is FindingState.RESOLVED
+    assert [(i.start, i.end) for i in view.window.intervals] == [("2026-03-01T08:00:00Z", "2026-03-01T16:00:00Z")]
+
+
+def test_a_finding_suppressed_from_its_first_sighting_has_its_exposure_window(store: Store) -> None:
+    b = bucket("site")
+    mute = Suppression(reason="site", owner="web", expires=None, source="config", fingerprint=public_finding(b).id)
+    store.record_scan(scan([b], when=at(0)), suppressions=[mute])
+    store.record_scan(scan([b], when=at(2)), suppressions=[mute])
+    [view] = store.list_findings(at=at(2))
+    assert view.finding.state is FindingState.SUPPRESSED and view.window.total_seconds == 2 * 3600
+    assert store.resource_window(b.uid, at=at(2)).total_seconds == view.window.total_seconds
 
 
 def test_cli_suppression_expires_at_the_next_scan(store: Store) -> None:
