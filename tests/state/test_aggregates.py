@@ -14,8 +14,9 @@ from tests.state.helpers import T0, bucket, scan
 def _account_rollup() -> tuple[Resource, Resource]:
     container = replace(bucket("velora/brochures"), uid="/subscriptions/s/.../containers/brochures",
                         type="azure.storage.container", provider="aws")
+    # As the provider's inventory builds it: an aggregate (Resource.aggregate).
     account = replace(bucket("velorabrochures"), uid="/subscriptions/s/.../storageAccounts/velorabrochures",
-                      type="azure.storage.account", provider="aws")
+                      type="azure.storage.account", provider="aws", aggregate=True)
     return container, account
 
 
