@@ -25,7 +25,8 @@ from cloudwatchdog.providers.aws.model import (
     S3AccessPoint,
     S3Bucket,
 )
-from cloudwatchdog.providers.aws.policy.analysis import PolicyAnalysis, PolicyError, analyze_policy
+from cloudwatchdog.providers.aws.policy.analysis import PolicyAnalysis, analyze_policy
+from cloudwatchdog.providers.aws.policy.document import MALFORMED_POLICY, PolicyDocument
 from cloudwatchdog.providers.verdict import Route
 from cloudwatchdog.providers.verdict import VerdictReport as _Report
 from cloudwatchdog.providers.verdict import verdict as _verdict
@@ -106,23 +107,20 @@ def _block_new(
 # --- Policy route -------------------------------------------------------------------------------------------
 
 
-_Analysis = PolicyAnalysis | ReadError | None | PolicyError
+_Analysis = PolicyAnalysis | ReadError | None
 
 
 def _analyse(
-    policy: str | ReadError | None,
+    policy: PolicyDocument | ReadError | None,
     *,
     account: str,
     resource: Literal["bucket", "access-point"],
     trusted_orgs: frozenset[str] = frozenset(),
 ) -> _Analysis:
-    """Analyse a policy document. None: no policy; a ReadError or PolicyError: cannot tell."""
+    """Analyse a policy document. None: no policy; a ReadError (unreadable or unparsable): cannot tell."""
     if policy is None or isinstance(policy, ReadError):
         return policy
-    try:
-        return analyze_policy(policy, account_id=account, resource=resource, trusted_orgs=trusted_orgs)
-    except PolicyError as exc:
-        return exc
+    return analyze_policy(policy, account_id=account, resource=resource, trusted_orgs=trusted_orgs)
 
 
 def _policy_route(
@@ -139,12 +137,10 @@ def _policy_route(
         report.route("policy", "none", NO_CAPABILITIES)
         return
     if isinstance(analysis, ReadError):
-        report.read_error(analysis)
-        report.route("policy", "unknown", NO_CAPABILITIES)
-        report.external_unknown = True
-        return
-    if isinstance(analysis, PolicyError):
-        report.add(source, f"{name} could not be parsed: {analysis}")
+        if analysis.code == MALFORMED_POLICY:
+            report.add(source, f"{name} could not be parsed: {analysis.message}")
+        else:
+            report.read_error(analysis)
         report.route("policy", "unknown", NO_CAPABILITIES)
         report.external_unknown = True
         return
@@ -305,7 +301,7 @@ def _policy_status(bucket: S3Bucket, analysis: _Analysis, report: _Report) -> No
     if isinstance(status, ReadError):
         report.read_error(status)
         return
-    if status is None or isinstance(analysis, ReadError | PolicyError):
+    if status is None or isinstance(analysis, ReadError):
         return
     ours = analysis.public if isinstance(analysis, PolicyAnalysis) else False
     if status != ours:
@@ -360,7 +356,7 @@ def bucket_grants_public(bucket: S3Bucket) -> bool | None:
     grants = _acl_grants(bucket, report)
     if (isinstance(analysis, PolicyAnalysis) and analysis.public) or grants.public:
         return True
-    if isinstance(analysis, ReadError | PolicyError) or grants.unreadable:
+    if isinstance(analysis, ReadError) or grants.unreadable:
         return None
     return False
 
