@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from cloudwatchdog.glob import glob_match
 from cloudwatchdog.model import Capabilities
 from cloudwatchdog.providers.aws.policy.document import Statement
-from cloudwatchdog.providers.aws.policy.wildcards import wildcard_match
 
 _S3_ACTIONS = tuple(
     [
@@ -150,7 +150,7 @@ _OBJECT_ACTION_PREFIXES = tuple(
 
 
 def action_matches(patterns: Sequence[str], action: str) -> bool:
-    return any(wildcard_match(pattern, action, ignore_case=True) for pattern in patterns)
+    return any(glob_match(pattern, action, ignore_case=True) for pattern in patterns)
 
 
 def allowed_actions(statement: Statement) -> frozenset[str]:
@@ -163,7 +163,7 @@ def allowed_actions(statement: Statement) -> frozenset[str]:
         return frozenset(names)
     names = {name for name in KNOWN_ACTIONS if action_matches(patterns, name)}
     for pattern in patterns:
-        if not any(wildcard_match(pattern, name, ignore_case=True) for name in KNOWN_ACTIONS):
+        if not any(glob_match(pattern, name, ignore_case=True) for name in KNOWN_ACTIONS):
             names.add(pattern.lower())  # an action this list does not know still counts as allowed
     return frozenset(names)
 

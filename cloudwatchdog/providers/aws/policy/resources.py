@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
+from cloudwatchdog.glob import glob_match, has_wildcard
 from cloudwatchdog.providers.aws.policy.document import Statement
 from cloudwatchdog.providers.aws.policy.reach import Context
-from cloudwatchdog.providers.aws.policy.wildcards import has_wildcard, wildcard_match
 
 _BUCKET_ARN = re.compile(r"^arn:[^:]*:s3:::(.*)$")
 _ACCESS_POINT_RESOURCE = re.compile(r"^arn:[^:]*:s3:[^:]*:[^:]*:accesspoint/(.*)$")
@@ -49,7 +49,7 @@ def _pattern_covers(general: str, specific: str) -> bool:
     if general == specific or general == "*":
         return True
     if not has_wildcard(specific):
-        return wildcard_match(general, specific)
+        return glob_match(general, specific)
     stem = general[:-1]
     return general.endswith("*") and not has_wildcard(stem) and specific.startswith(stem)
 
@@ -57,9 +57,9 @@ def _pattern_covers(general: str, specific: str) -> bool:
 def _patterns_overlap(left: str, right: str) -> bool:
     """Could two resource patterns match a common resource? Conservative: True when unsure."""
     if not has_wildcard(left):
-        return wildcard_match(right, left)
+        return glob_match(right, left)
     if not has_wildcard(right):
-        return wildcard_match(left, right)
+        return glob_match(left, right)
     stem_left = re.split(r"[*?]", left, maxsplit=1)[0]
     stem_right = re.split(r"[*?]", right, maxsplit=1)[0]
     return stem_left.startswith(stem_right) or stem_right.startswith(stem_left)
