@@ -296,22 +296,23 @@ def _acl_external(grants: _AclGrants, disabled: bool | None, report: _Report) ->
 
 
 def _policy_status(bucket: S3Bucket, analysis: _Analysis, report: _Report) -> None:
-    """Record AWS's own IsPublic answer when it disagrees with ours; it never decides the verdict."""
+    """Record AWS's own IsPublic answer when it disagrees with ours, or when we could not parse the policy; it never
+    decides the verdict."""
     status = bucket.policy_status_public
     if isinstance(status, ReadError):
         report.read_error(status)
         return
-    if status is None or isinstance(analysis, ReadError):
+    if status is None:
+        return
+    theirs = (f"GetBucketPolicyStatus says the policy is {'public' if status else 'not public'} "
+              f"(IsPublic={str(status).lower()})")
+    if isinstance(analysis, ReadError):
+        if analysis.code == MALFORMED_POLICY:  # AWS read the policy we could not: its answer is evidence
+            report.add("aws-policy-status", f"{theirs}; our analysis could not judge the policy")
         return
     ours = analysis.public if isinstance(analysis, PolicyAnalysis) else False
     if status != ours:
-        theirs = "public" if status else "not public"
-        mine = "public" if ours else "not public"
-        report.add(
-            "aws-policy-status",
-            f"GetBucketPolicyStatus says the policy is {theirs} (IsPublic={str(status).lower()}), "
-            f"but our analysis finds it {mine}",
-        )
+        report.add("aws-policy-status", f"{theirs}, but our analysis finds it {'public' if ours else 'not public'}")
 
 
 def bucket_exposure(bucket: S3Bucket) -> Exposure:

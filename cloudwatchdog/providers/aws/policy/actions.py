@@ -6,11 +6,13 @@ Pure: no SDK, no network, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from cloudwatchdog.glob import glob_match
+from cloudwatchdog.glob import glob_match, has_wildcard
 from cloudwatchdog.model import Capabilities
 from cloudwatchdog.providers.aws.policy.document import Statement
+from cloudwatchdog.providers.aws.policy.quote import clip, show_list
 
 _S3_ACTIONS = tuple(
     [
@@ -149,22 +151,37 @@ _OBJECT_ACTION_PREFIXES = tuple(
 )
 
 
-def action_matches(patterns: Sequence[str], action: str) -> bool:
-    return any(glob_match(pattern, action, ignore_case=True) for pattern in patterns)
+@dataclass(frozen=True)
+class ActionPatterns:
+    """A statement's Action/NotAction patterns, lower-cased (actions match case-insensitively), ready to be
+    asked about many action names: plain names by set lookup, wildcard patterns by glob."""
+
+    names: frozenset[str]
+    wildcards: tuple[str, ...]
+
+    @classmethod
+    def of(cls, patterns: Iterable[str]) -> ActionPatterns:
+        lowered = [p.lower() for p in patterns]
+        wild = tuple(dict.fromkeys(p for p in lowered if has_wildcard(p)))
+        return cls(frozenset(p for p in lowered if not has_wildcard(p)), wild)
+
+    def match(self, action: str) -> bool:
+        """Does a lower-cased action name match one of the patterns?"""
+        return action in self.names or any(glob_match(p, action) for p in self.wildcards)
 
 
 def allowed_actions(statement: Statement) -> frozenset[str]:
     """Lower-cased action names a statement covers: known S3 actions, plus unknown names or patterns."""
-    patterns = statement.action_patterns
+    patterns = ActionPatterns.of(statement.action_patterns)
     if statement.not_action:
-        names = {name for name in KNOWN_ACTIONS if not action_matches(patterns, name)}
-        if not action_matches(patterns, OTHER_ACTIONS):
+        names = {name for name in KNOWN_ACTIONS if not patterns.match(name)}
+        if not patterns.match(OTHER_ACTIONS):
             names.add(OTHER_ACTIONS)
         return frozenset(names)
-    names = {name for name in KNOWN_ACTIONS if action_matches(patterns, name)}
-    for pattern in patterns:
-        if not any(glob_match(pattern, name, ignore_case=True) for name in KNOWN_ACTIONS):
-            names.add(pattern.lower())  # an action this list does not know still counts as allowed
+    names = {name for name in KNOWN_ACTIONS if patterns.match(name)}
+    # An action this list does not know still counts as allowed.
+    names.update(name for name in patterns.names if name not in KNOWN_ACTIONS)
+    names.update(p for p in patterns.wildcards if not any(glob_match(p, name) for name in KNOWN_ACTIONS))
     return frozenset(names)
 
 
@@ -190,12 +207,12 @@ def capabilities(actions: Iterable[str]) -> Capabilities:
 
 
 def describe_actions(statement: Statement) -> str:
-    listed = ", ".join(statement.action_patterns)
+    listed = show_list(statement.action_patterns)
     return f"every action except {listed}" if statement.not_action else listed
 
 
 def summarise(actions: Iterable[str]) -> str:
-    names = sorted(KNOWN_ACTIONS.get(a, a) for a in actions)
+    names = sorted(clip(KNOWN_ACTIONS.get(a, a)) for a in actions)
     if len(names) > 4:
         return ", ".join(names[:4]) + f" and {len(names) - 4} more"
     return ", ".join(names)

@@ -18,6 +18,7 @@ from cloudwatchdog.providers.aws.policy.actions import capabilities
 from cloudwatchdog.providers.aws.policy.denies import deny_all
 from cloudwatchdog.providers.aws.policy.document import PolicyDocument, PolicyError, parse_policy
 from cloudwatchdog.providers.aws.policy.paths import Path, allow_paths
+from cloudwatchdog.providers.aws.policy.quote import Notes, show_list
 from cloudwatchdog.providers.aws.policy.reach import Context, ResourceKind
 
 __all__ = ["PolicyAnalysis", "PolicyDocument", "PolicyError", "ResourceKind", "analyze_policy"]
@@ -56,17 +57,14 @@ def analyze_policy(
     raises PolicyError when malformed; a parsed ``PolicyDocument`` never raises."""
     policy = document if isinstance(document, PolicyDocument) else parse_policy(document)
     ctx = Context(account_id, resource, frozenset(trusted_orgs), policy.variables)
+    notes = Notes(ctx.source)
     paths: list[Path] = []
-    evidence: list[Evidence] = []
     for statement in policy.statements:
         if statement.effect == "Allow":
-            found, notes = allow_paths(statement, ctx)
-            paths.extend(found)
-            evidence.extend(notes)
+            paths.extend(allow_paths(statement, ctx, notes))
     for deny in (s for s in policy.statements if s.effect == "Deny"):
-        paths, notes = deny_all(deny, paths, ctx)
-        evidence.extend(notes)
-    return _result(paths, evidence, ctx)
+        paths = deny_all(deny, paths, ctx, notes)
+    return _result(paths, notes.evidence(), ctx)
 
 
 def _result(paths: list[Path], evidence: list[Evidence], ctx: Context) -> PolicyAnalysis:
@@ -76,11 +74,11 @@ def _result(paths: list[Path], evidence: list[Evidence], ctx: Context) -> Policy
     external = tuple(sorted({name for p in external_paths for name in p.reach.external}))
     if public_paths:
         level = Level.PUBLIC
-        labels = ", ".join(dict.fromkeys(p.statement.label for p in public_paths))
+        labels = show_list(list(dict.fromkeys(p.statement.label for p in public_paths)))
         evidence.append(Evidence(ctx.source, f"policy is public through {labels}"))
     elif external:
         level = Level.CROSS_ACCOUNT
-        detail = f"policy is not public; it grants external principals {', '.join(external)}"
+        detail = f"policy is not public; it grants external principals {show_list(external)}"
         evidence.append(Evidence(ctx.source, detail))
     else:
         level = Level.PRIVATE

@@ -15,16 +15,18 @@ from dataclasses import replace
 
 from cloudwatchdog.providers.aws.policy.document import Condition
 from cloudwatchdog.providers.aws.policy.principals import ACCOUNT_ID, IAM_ARN
+from cloudwatchdog.providers.aws.policy.quote import clip
 from cloudwatchdog.providers.aws.policy.reach import (
     EVERYONE,
-    NOBODY,
     Context,
     Reach,
     account_reach,
     private,
+    union_all,
 )
 
 Verdict = Reach | str  # a Reach restricts; a str says why the condition does not restrict
+_KeyHandler = Callable[[Sequence[str], str, Context], Verdict]
 
 _ARN_ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}):")
 
@@ -37,19 +39,19 @@ def _is_fixed(value: str, ctx: Context) -> bool:
 
 def _not_fixed(value: str, ctx: Context) -> str:
     if ctx.variables and "${" in value:
-        return f"value {value!r} contains a policy variable"
-    return f"value {value!r} contains a wildcard"
+        return f"value {clip(value)!r} contains a policy variable"
+    return f"value {clip(value)!r} contains a wildcard"
 
 
 def _each_value(values: Sequence[str], one: Callable[[str], Verdict]) -> Verdict:
     """Values of one key are ORed: the condition restricts only if every value does."""
-    reach = NOBODY
+    reaches: list[Reach] = []
     for value in values:
         verdict = one(value)
         if isinstance(verdict, str):
             return verdict
-        reach = reach.union(verdict)
-    return reach
+        reaches.append(verdict)
+    return union_all(reaches)
 
 
 def _vpc_key(key: str) -> Callable[[Sequence[str], str, Context], Verdict]:
@@ -160,7 +162,7 @@ def _source_ip_key(values: Sequence[str], base: str, ctx: Context) -> Verdict:
         try:
             network = ipaddress.ip_network(value, strict=False)
         except ValueError:
-            return f"{value!r} is not an IP address or CIDR"
+            return f"{clip(value)!r} is not an IP address or CIDR"
         limit = _IPV4_MIN_PREFIX if network.version == 4 else _IPV6_MIN_PREFIX
         if network.version == 6 and network.subnet_of(_IPV4_MAPPED):
             limit = _IPV4_MAPPED.prefixlen + _IPV4_MIN_PREFIX  # ::ffff:a.b.c.d/n stands for IPv4 a.b.c.d/(n-96)
@@ -170,8 +172,6 @@ def _source_ip_key(values: Sequence[str], base: str, ctx: Context) -> Verdict:
 
     return _each_value(values, one)
 
-
-_KeyHandler = Callable[[Sequence[str], str, Context], Verdict]
 
 _TRUSTED_KEYS: dict[str, _KeyHandler] = {
     "aws:sourcevpc": _vpc_key("aws:SourceVpc"),

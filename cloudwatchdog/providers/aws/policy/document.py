@@ -10,17 +10,18 @@ Pure: no SDK, no network, no I/O.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cloudwatchdog.providers.aws.policy.jsontext import JsonTextError, load_json
 from cloudwatchdog.providers.aws.policy.principals import (
     PRINCIPAL_TYPES,
     Principal,
     classify_principal,
     everyone,
 )
+from cloudwatchdog.providers.aws.policy.quote import clip, show_values
 from cloudwatchdog.providers.base import PolicyError as BasePolicyError
 
 
@@ -39,7 +40,7 @@ class Condition:
 
     @property
     def text(self) -> str:
-        return f"{self.operator} {self.key} {show_values(self.values)}"
+        return f"{self.operator} {clip(self.key)} {show_values(self.values)}"
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,6 @@ class PolicyDocument:
         return self.version == "2012-10-17"
 
 
-def show_values(values: Sequence[str]) -> str:
-    return values[0] if len(values) == 1 else "[" + ", ".join(values) + "]"
-
-
 _VERSIONS = ("2012-10-17", "2008-10-17")
 _TOP_LEVEL_FIELDS = frozenset({"Version", "Id", "Statement"})
 _STATEMENT_FIELDS = frozenset(
@@ -91,19 +88,49 @@ MALFORMED_POLICY = "MalformedPolicy"  # the ReadError code of a policy from the 
 
 
 def parse_policy(document: str | Mapping[str, Any]) -> PolicyDocument:
-    """The typed document of a policy's JSON text (or decoded mapping). Raises PolicyError when malformed."""
+    """The typed document of a policy's JSON text (or decoded mapping). Raises PolicyError when malformed, or
+    when judging it would take more than MAX_COMPARISONS pattern comparisons."""
     loaded = _load(document)
     statements = tuple(_parse_statement(raw, i) for i, raw in enumerate(_raw_statements(loaded)))
+    comparisons = _comparisons(statements)
+    if comparisons > MAX_COMPARISONS:
+        raise PolicyError(
+            f"policy is too complex to judge: its Deny statements need about {comparisons:,} pattern comparisons "
+            f"against what its Allow statements grant (at most {MAX_COMPARISONS:,})"
+        )
     version = loaded.get("Version")
     return PolicyDocument(version if isinstance(version, str) else None, statements)
+
+
+# The analysis compares each Deny's action and resource patterns with what the Allow statements grant, and each
+# Deny with each grant path: work that grows with products of the policy's lists, not with its length. Bounded
+# here (about a second at most), so that every accepted document is judged in full. Real policies need thousands.
+MAX_COMPARISONS = 250_000
+_KNOWN_ACTIONS = 100  # an upper bound on the S3 actions the analysis knows by name (actions.py)
+
+
+def _comparisons(statements: Sequence[Statement]) -> int:
+    allows = [s for s in statements if s.effect == "Allow"]
+    wildcards = sum(_wild(s.action_patterns) for s in allows)
+    actions = _KNOWN_ACTIONS + sum(len(s.action_patterns) for s in allows)
+    resources = sum(len(s.resource_patterns) for s in allows)
+    paths = sum(len(s.principals) for s in allows)
+    work = 2 * _KNOWN_ACTIONS * wildcards  # Allow patterns against the known action names
+    for deny in (s for s in statements if s.effect == "Deny"):
+        work += actions * _wild(deny.action_patterns) + 3 * len(deny.resource_patterns) * resources + paths
+    return work
+
+
+def _wild(patterns: Sequence[str]) -> int:
+    return sum(1 for p in patterns if "*" in p or "?" in p)
 
 
 def _load(document: str | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(document, str):
         try:
-            document = json.loads(document)
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"policy is not valid JSON: {exc}") from exc
+            document = load_json(document)
+        except JsonTextError as exc:
+            raise PolicyError(str(exc)) from None
     if not isinstance(document, Mapping):
         raise PolicyError(f"policy must be a JSON object, got {type(document).__name__}")
     unknown = sorted(set(document) - _TOP_LEVEL_FIELDS)
@@ -111,7 +138,7 @@ def _load(document: str | Mapping[str, Any]) -> Mapping[str, Any]:
         raise PolicyError(f"policy has unknown top-level field(s): {', '.join(unknown)}")
     version = document.get("Version")
     if version is not None and version not in _VERSIONS:
-        raise PolicyError(f"policy Version {version!r} is not one of {', '.join(_VERSIONS)}")
+        raise PolicyError(f"policy Version {clip(repr(version))} is not one of {', '.join(_VERSIONS)}")
     if "Statement" not in document:
         raise PolicyError("policy has no Statement")
     return document
@@ -129,7 +156,7 @@ def _raw_statements(document: Mapping[str, Any]) -> list[Any]:
 
 def _statement_label(raw: Any, index: int) -> str:
     if isinstance(raw, Mapping) and isinstance(raw.get("Sid"), str) and raw["Sid"]:
-        return f'statement "{raw["Sid"]}"'
+        return f'statement "{clip(raw["Sid"])}"'
     return f"statement #{index + 1}"
 
 
@@ -145,7 +172,7 @@ def _parse_statement(raw: Any, index: int) -> Statement:
         raise PolicyError(f"{where}: Sid must be a string")
     effect = raw.get("Effect")
     if effect not in ("Allow", "Deny"):
-        raise PolicyError(f'{where}: Effect must be "Allow" or "Deny", got {effect!r}')
+        raise PolicyError(f'{where}: Effect must be "Allow" or "Deny", got {clip(repr(effect))}')
     principal_field = _one_of(raw, "Principal", "NotPrincipal", where)
     action_field = _one_of(raw, "Action", "NotAction", where)
     resource_field = _one_of(raw, "Resource", "NotResource", where)
@@ -183,15 +210,15 @@ def _parse_principals(raw: Any, where: str, name: str) -> tuple[Principal, ...]:
     if raw == "*":
         return (everyone(name),)
     if not isinstance(raw, Mapping) or not raw:
-        raise PolicyError(f'{where}: {name} must be "*" or an object such as {{"AWS": [...]}}, got {raw!r}')
+        raise PolicyError(f'{where}: {name} must be "*" or an object such as {{"AWS": [...]}}, got {clip(repr(raw))}')
     principals: list[Principal] = []
     for kind, values in raw.items():
         if kind not in PRINCIPAL_TYPES:
-            raise PolicyError(f"{where}: {name} has unknown principal type {kind!r}")
+            raise PolicyError(f"{where}: {name} has unknown principal type {clip(repr(kind))}")
         for value in _strings(values, where, f"{name} {kind}"):
             principal = classify_principal(kind, value, name)
             if principal is None:
-                raise PolicyError(f"{where}: unrecognised AWS principal {value!r}")
+                raise PolicyError(f"{where}: unrecognised AWS principal {clip(repr(value))}")
             principals.append(principal)
     return tuple(principals)
 
@@ -205,7 +232,7 @@ def _parse_conditions(raw: Any, where: str) -> tuple[Condition, ...]:
         if not isinstance(block, Mapping) or not block:
             raise PolicyError(f"{where}: Condition operator {operator} must map condition keys to values")
         for key, value in block.items():
-            values = _condition_values(value, where, f"{operator} {key}")
+            values = _condition_values(value, where, f"{operator} {clip(key)}")
             conditions.append(Condition(operator, base, set_prefix, if_exists, key, values))
     return tuple(conditions)
 
@@ -234,7 +261,7 @@ def _split_operator(operator: str, where: str) -> tuple[str, str, bool]:
     if if_exists:
         base = base[: -len("IfExists")]
     if base not in _BASE_OPERATORS or (if_exists and base == "Null"):
-        raise PolicyError(f"{where}: unknown condition operator {operator!r}")
+        raise PolicyError(f"{where}: unknown condition operator {clip(repr(operator))}")
     return base, set_prefix, if_exists
 
 

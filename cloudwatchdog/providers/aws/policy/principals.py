@@ -6,8 +6,10 @@ Pure: no SDK, no network, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from cloudwatchdog.providers.aws.policy.quote import clip
 
 PRINCIPAL_TYPES = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -43,7 +45,7 @@ def everyone(name: str) -> Principal:
 
 def classify_principal(kind: str, value: str, name: str) -> Principal | None:
     """The principal ``{kind: value}`` of element ``name``; None for an AWS principal we do not recognise."""
-    label = f'{name} {{"{kind}": "{value}"}}'
+    label = f'{name} {{"{kind}": "{clip(value)}"}}'
     if value == "*":
         # Only "*" and {"AWS": "*"} cover every request; {"Federated": "*"}, {"Service": "*"} reach everyone in an
         # Allow but do not, in a Deny or NotPrincipal, cover anonymous requests.
@@ -82,12 +84,31 @@ def _federated_principal(value: str, label: str) -> Principal:
     return Principal("everyone", value, None, label)
 
 
-def principal_in(principal: Principal, listed: Sequence[Principal], *, loose: bool = False) -> bool:
-    """Is ``principal`` among ``listed``? ``loose`` (for NotPrincipal, where a match exempts from the Deny) also
-    counts any principal class that reaches everyone, such as a web identity provider, as containing it."""
-    for other in listed:
-        if other.anyone or other.value == principal.value or (loose and other.is_everyone):
-            return True
-        if other.kind == "account" and principal.account == other.account:
-            return True
-    return False
+@dataclass(frozen=True)
+class PrincipalSet:
+    """The principals a Deny lists, ready to be asked about many grant paths."""
+
+    anyone: bool  # "*" or {"AWS": "*"}: contains every principal
+    classes: bool  # some listed principal reaches everyone (a web identity provider, any account's root)
+    values: frozenset[str]
+    accounts: frozenset[str]  # accounts listed whole: contain each of their principals
+
+    @classmethod
+    def of(cls, principals: Iterable[Principal]) -> PrincipalSet:
+        listed = tuple(principals)
+        return cls(
+            anyone=any(p.anyone for p in listed),
+            classes=any(p.is_everyone for p in listed),
+            values=frozenset(p.value for p in listed),
+            accounts=frozenset(p.account for p in listed if p.kind == "account" and p.account is not None),
+        )
+
+    def contains(self, principal: Principal, *, loose: bool = False) -> bool:
+        """``loose`` (for NotPrincipal, where a match exempts from the Deny) also counts any principal class that
+        reaches everyone, such as a web identity provider, as containing it."""
+        return (
+            self.anyone
+            or (loose and self.classes)
+            or principal.value in self.values
+            or (principal.account is not None and principal.account in self.accounts)
+        )

@@ -5,10 +5,12 @@ Pure: no SDK, no network, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from cloudwatchdog.providers.aws.policy.principals import Principal
+from cloudwatchdog.providers.aws.policy.quote import show_list
 
 ResourceKind = Literal["bucket", "access-point"]
 
@@ -78,6 +80,20 @@ EVERYONE = Reach(everyone=True)
 NOBODY = Reach()
 
 
+def union_all(reaches: Iterable[Reach]) -> Reach:
+    """The union of many reaches at once (one set each, not one copy a step)."""
+    private_: set[str] = set()
+    identities: set[str] = set()
+    networks: set[str] = set()
+    for reach in reaches:
+        if reach.everyone:
+            return EVERYONE
+        private_ |= reach.private
+        identities |= reach.identities
+        networks |= reach.networks
+    return Reach(False, frozenset(private_), frozenset(identities), frozenset(networks))
+
+
 def private(why: str) -> Reach:
     return Reach(private=frozenset({why}))
 
@@ -103,5 +119,5 @@ def reach_text(reach: Reach) -> str:
     if reach.everyone:
         return "public"
     if reach.external:
-        return "external principals " + ", ".join(sorted(reach.external))
-    return "private path (" + ", ".join(sorted(reach.private)) + ")"
+        return "external principals " + show_list(sorted(reach.external))
+    return "private path (" + show_list(sorted(reach.private)) + ")"
