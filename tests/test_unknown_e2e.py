@@ -202,3 +202,28 @@ def test_a_hostile_policy_costs_its_bucket_only_and_replays_the_same(
     hostile = resources["hostile"]["exposure"]
     assert hostile["level"] == "unknown"
     assert any("could not be parsed: policy nests deeper than" in e["detail"] for e in hostile["evidence"])
+
+
+def test_object_acls_the_bucket_policy_denies_the_scanner_leave_the_verdict_known(moto: MotoServer) -> None:
+    session = account_session(moto.endpoint)
+    s3 = emulator_client(session, "s3", moto.endpoint)
+    s3.create_bucket(Bucket="vpce-only")
+    s3.put_object(Bucket="vpce-only", Key="report.csv", Body=b"x")
+    s3.put_bucket_policy(Bucket="vpce-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyOutsideVpce", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": "arn:aws:s3:::vpce-only/*", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b"}}}]}))
+
+    def deny(request: Any, **_: Any) -> AWSResponse | None:
+        # The scanner is outside the endpoint: the policy denies it every object call, GetObjectAcl included.
+        return _s3_error(403, "AccessDenied", "Access Denied")
+
+    session.events.register("before-send.s3.GetObjectAcl", deny)
+    cfg = Config(providers=Providers(aws=AwsProvider(endpoint_url=moto.endpoint, object_acl_sample=5,
+                                                     accounts=[AwsAccount(id=DEFAULT_ACCOUNT, name="prod")])))
+    result = run_scan(cfg, load_rules(), replay=collect_aws(cfg.providers.aws, session=session))  # type: ignore[arg-type]
+    [bucket] = [r for r in result.resources if r.name == "vpce-only"]
+    assert bucket.exposure.level is Level.PRIVATE, [e.detail for e in bucket.exposure.evidence]
+    assert any("no object ACL can take effect" in e.detail for e in bucket.exposure.evidence)
+    # The failed call is still reported: the scan is partial, the verdict known.
+    assert result.coverage[0].status is CoverageStatus.PARTIAL
+    assert not [f for f in result.findings if f.resource_name == "vpce-only"]

@@ -182,7 +182,8 @@ def _public_policy(
 class _AclGrants:
     public: list[tuple[str, Capabilities]] = field(default_factory=list)  # (evidence detail, access)
     external: list[tuple[str, str, Capabilities]] = field(default_factory=list)  # (principal, detail, access)
-    unreadable: bool = False
+    unreadable: bool = False  # the bucket ACL, or an object ACL that could take effect, could not be read
+    objects_unreadable: list[ReadError] = field(default_factory=list)  # sampled object ACLs that could not be read
 
 
 def _grantee_name(grantee_type: GranteeType, grantee: str) -> str:
@@ -231,7 +232,7 @@ def _acl_grants(bucket: S3Bucket, report: _Report) -> _AclGrants:
     for sample in bucket.object_acls:
         if isinstance(sample.acl, ReadError):
             report.read_error(sample.acl)
-            out.unreadable = True
+            out.objects_unreadable.append(sample.acl)
             continue
         where = f'object ACL of "{sample.key}"'
         notes = _collect_grants(
@@ -240,6 +241,30 @@ def _acl_grants(bucket: S3Bucket, report: _Report) -> _AclGrants:
         for note in notes:
             report.note("object-acl", note)
     return out
+
+
+def _objects_shut(analysis: _Analysis, ignore: _Guardrail, disabled: bool | None) -> str | None:
+    """Why no object ACL can take effect, if none can: then an object ACL that could not be read does not
+    matter. (A sampled ACL could also name another account; the sample never covers every object anyway.)"""
+    if disabled:
+        return "ACLs are disabled (Object Ownership is BucketOwnerEnforced)"
+    if ignore.on:
+        return ignore.describe()
+    if isinstance(analysis, PolicyAnalysis) and analysis.objects_closed:
+        return "a Deny in the bucket policy removes every untrusted path to the objects"
+    return None
+
+
+def _object_acls_unread(grants: _AclGrants, why: str | None, report: _Report) -> None:
+    """Unreadable object ACLs make the ACL route unknown, unless no object ACL can take effect."""
+    if not grants.objects_unreadable:
+        return
+    if why is None:
+        grants.unreadable = True
+        return
+    count = len(grants.objects_unreadable)
+    report.add("object-acl", f"{count} sampled object ACL(s) could not be read, but no object ACL can take "
+                             f"effect: {why}")
 
 
 def _acls_disabled(ownership: str | ReadError | None, report: _Report) -> bool | None:
@@ -327,7 +352,9 @@ def bucket_exposure(bucket: S3Bucket) -> Exposure:
     )
     grants = _acl_grants(bucket, report)
     disabled = _acls_disabled(bucket.object_ownership, report)
-    _acl_route(grants, disabled, _ignore_acls(levels), report)
+    ignore = _ignore_acls(levels)
+    _object_acls_unread(grants, _objects_shut(analysis, ignore, disabled), report)
+    _acl_route(grants, disabled, ignore, report)
     report.notes.extend(
         _block_new(levels, "BlockPublicAcls", lambda pab: pab.block_public_acls, "public ACLs")
     )
@@ -355,6 +382,9 @@ def bucket_grants_public(bucket: S3Bucket) -> bool | None:
     report = _Report()
     analysis = _analyse(bucket.policy, account=bucket.account, resource="bucket", trusted_orgs=bucket.trusted_orgs)
     grants = _acl_grants(bucket, report)
+    # Guardrails are off here, but a Deny in the policy is not a guardrail: it still closes the objects.
+    closed = isinstance(analysis, PolicyAnalysis) and analysis.objects_closed
+    _object_acls_unread(grants, "closed by the bucket policy" if closed else None, report)
     if (isinstance(analysis, PolicyAnalysis) and analysis.public) or grants.public:
         return True
     if isinstance(analysis, ReadError) or grants.unreadable:

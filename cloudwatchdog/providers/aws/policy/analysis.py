@@ -10,16 +10,17 @@ Pure: no SDK, no network, no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cloudwatchdog.model import Capabilities, Evidence, Level
 from cloudwatchdog.providers.aws.policy.actions import capabilities
 from cloudwatchdog.providers.aws.policy.denies import deny_all
-from cloudwatchdog.providers.aws.policy.document import PolicyDocument, PolicyError, parse_policy
+from cloudwatchdog.providers.aws.policy.document import PolicyDocument, PolicyError, Statement, parse_policy
 from cloudwatchdog.providers.aws.policy.paths import Path, allow_paths
+from cloudwatchdog.providers.aws.policy.principals import everyone
 from cloudwatchdog.providers.aws.policy.quote import Notes, show_list
-from cloudwatchdog.providers.aws.policy.reach import Context, ResourceKind
+from cloudwatchdog.providers.aws.policy.reach import EVERYONE, Context, ResourceKind
 
 __all__ = ["PolicyAnalysis", "PolicyDocument", "PolicyError", "ResourceKind", "analyze_policy"]
 
@@ -32,6 +33,8 @@ class PolicyAnalysis:
     external_access: Capabilities
     evidence: tuple[Evidence, ...]
     level: Level
+    # A Deny removes every untrusted path to the objects, so no object ACL can take effect (bucket policies only).
+    objects_closed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The ``check-policy --json`` shape (DESIGN.md)."""
@@ -62,9 +65,41 @@ def analyze_policy(
     for statement in policy.statements:
         if statement.effect == "Allow":
             paths.extend(allow_paths(statement, ctx, notes))
-    for deny in (s for s in policy.statements if s.effect == "Deny"):
+    denies = [s for s in policy.statements if s.effect == "Deny"]
+    for deny in denies:
         paths = deny_all(deny, paths, ctx, notes)
-    return _result(paths, notes.evidence(), ctx)
+    return replace(_result(paths, notes.evidence(), ctx), objects_closed=_objects_closed(denies, ctx))
+
+
+# What an object ACL can grant anyone (READ, READ_ACP, WRITE_ACP, FULL_CONTROL), as the actions it allows.
+_OBJECT_ACL_ACTIONS = (
+    "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTorrent", "s3:GetObjectAcl", "s3:GetObjectVersionAcl",
+    "s3:PutObjectAcl", "s3:PutObjectVersionAcl",
+)  # fmt: skip
+_OBJECT_ACL = Statement(
+    label="an object ACL grant",
+    effect="Allow",
+    principals=(everyone("Principal"),),
+    not_principal=False,
+    action_patterns=_OBJECT_ACL_ACTIONS,
+    not_action=False,
+    resource_patterns=("*",),
+    not_resource=False,
+    conditions=(),
+)
+
+
+def _objects_closed(denies: list[Statement], ctx: Context) -> bool:
+    """Would the Deny statements leave an object ACL grant to everyone reaching only trusted principals? Judged
+    as a grant path like any Allow's: a Deny that removes it, or narrows it to private paths (a fixed VPC
+    endpoint, the owner account), closes the objects."""
+    if ctx.resource != "bucket" or not denies:
+        return False
+    actions = frozenset(a.lower() for a in _OBJECT_ACL_ACTIONS)
+    paths = [Path(_OBJECT_ACL, _OBJECT_ACL.principals[0], EVERYONE, actions)]
+    for deny in denies:
+        paths = deny_all(deny, paths, ctx, Notes(ctx.source, limit=0))
+    return all(not (path.reach.everyone or path.reach.external) for path in paths)
 
 
 def _result(paths: list[Path], evidence: list[Evidence], ctx: Context) -> PolicyAnalysis:

@@ -102,6 +102,43 @@ def _arn_key(values: Sequence[str], base: str, ctx: Context) -> Verdict:
     return _each_value(values, one)
 
 
+# An ARN that names its account, with or without a resource part after it.
+_NAMED_ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12})(?::|$)")
+
+
+def _source_key(arn: bool) -> _KeyHandler:
+    """aws:SourceArn (``arn``), aws:SourceAccount, aws:SourceOwner. Naming the owning account, or an ARN in it,
+    keeps the grant inside the account, even when the ARN is malformed (no resource part): never external."""
+
+    def handle(values: Sequence[str], base: str, ctx: Context) -> Verdict:
+        def one(value: str) -> Verdict:
+            if not _is_fixed(value, ctx):
+                return _not_fixed(value, ctx)
+            named = _NAMED_ACCOUNT.match(value)
+            if (named.group(1) if named else value) == ctx.account_id:
+                return private(f"owner account {ctx.account_id}")
+            return _arn_reach(value, ctx) if arn else account_reach(value, value, ctx)
+
+        return _each_value(values, one)
+
+    return handle
+
+
+def _kms_key(values: Sequence[str], base: str, ctx: Context) -> Verdict:
+    """s3:x-amz-server-side-encryption-aws-kms-key-id: the S3 user guide lists a fixed value among those that make
+    a grant non-public (only principals allowed to use that key can send it). A key ARN of another account is
+    external."""
+
+    def one(value: str) -> Verdict:
+        if not _is_fixed(value, ctx):
+            return _not_fixed(value, ctx)
+        if _ARN_ACCOUNT.match(value):
+            return _arn_reach(value, ctx)
+        return private(f"s3:x-amz-server-side-encryption-aws-kms-key-id {value}")
+
+    return _each_value(values, one)
+
+
 _ROLE_ID_SESSIONS = re.compile(r"^[A-Z0-9]+:\*$")
 _FEDERATED_USERID = re.compile(r"^(\d{12}):")  # "account:caller-specified-name" of a federated user
 
@@ -176,9 +213,9 @@ def _source_ip_key(values: Sequence[str], base: str, ctx: Context) -> Verdict:
 _TRUSTED_KEYS: dict[str, _KeyHandler] = {
     "aws:sourcevpc": _vpc_key("aws:SourceVpc"),
     "aws:sourcevpce": _vpc_key("aws:SourceVpce"),
-    "aws:sourcearn": _arn_key,
-    "aws:sourceaccount": _account_key,
-    "aws:sourceowner": _account_key,
+    "aws:sourcearn": _source_key(arn=True),
+    "aws:sourceaccount": _source_key(arn=False),
+    "aws:sourceowner": _source_key(arn=False),
     "aws:principalorgid": _org_key,
     "aws:principalaccount": _account_key,
     "aws:principalarn": _arn_key,
@@ -186,6 +223,7 @@ _TRUSTED_KEYS: dict[str, _KeyHandler] = {
     "s3:dataaccesspointaccount": _access_point_account_key,
     "s3:dataaccesspointarn": _access_point_arn_key,
     "aws:sourceip": _source_ip_key,
+    "s3:x-amz-server-side-encryption-aws-kms-key-id": _kms_key,
 }
 
 POSITIVE_OPERATORS = frozenset(
