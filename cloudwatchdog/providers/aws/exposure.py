@@ -3,7 +3,8 @@
 A bucket is public through its policy (unless RestrictPublicBuckets) or through a bucket/object ACL grant
 to AllUsers or AuthenticatedUsers (unless IgnorePublicAcls, or ACLs disabled by BucketOwnerEnforced). Block
 Public Access combines by OR over the account and bucket level. A verdict that needs an unreadable setting
-is unknown.
+is unknown; unreadable object ACLs only where one could take effect (not under IgnorePublicAcls, disabled ACLs,
+or a Deny in the bucket policy that removes every untrusted path to the objects).
 
 Pure: no SDK, no network, no I/O.
 """
