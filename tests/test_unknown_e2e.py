@@ -8,11 +8,13 @@ the real session the collector uses; every other call goes over HTTP to moto.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from cloudwatchdog.cli import main
 from cloudwatchdog.commands.scan import exit_code
 from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
@@ -113,7 +115,18 @@ def test_throttling_is_retried_then_reported(moto: MotoServer) -> None:
     assert result.coverage[0].status is CoverageStatus.PARTIAL
 
 
-@pytest.mark.parametrize("policy", ["{not json", '{"Statement": "nope"}'])
+_HOSTILE = {  # policies the parser cannot take, each once crashing the whole scan or judged on one reading
+    "huge-int": _public_policy("weird-policy").replace('"Sid"', '"Condition": {"NumericEquals": {"s3:max-keys": '
+                                                          + "9" * 5000 + '}}, "Sid"'),
+    "deep": '{"Statement": ' + "[" * 20_000 + "]" * 20_000 + "}",
+    # Read once, the second "Statement" hides the public one and the bucket looks private.
+    "duplicate-statement": _public_policy("weird-policy")[:-1] + ', "Statement": [{"Effect": "Deny", '
+                           '"Principal": "*", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::weird-policy"}]}',
+}
+
+
+@pytest.mark.parametrize("policy", ["{not json", '{"Statement": "nope"}', *_HOSTILE.values()],
+                         ids=["not-json", "not-a-policy", *_HOSTILE])
 def test_malformed_policy_from_the_cloud_is_unknown(moto: MotoServer, policy: str) -> None:
     session = account_session(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
@@ -159,3 +172,58 @@ def test_a_crash_reading_one_bucket_costs_that_bucket_only(moto: MotoServer, mon
     [cov] = result.coverage
     assert cov.status is CoverageStatus.PARTIAL
     assert len(cov.errors) == len(set(cov.errors)), "each failure listed once"
+
+
+def test_a_hostile_policy_costs_its_bucket_only_and_replays_the_same(
+    moto: MotoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = account_session(moto.endpoint)
+    s3 = emulator_client(session, "s3", moto.endpoint)
+    for name in ("hostile", "fine"):
+        s3.create_bucket(Bucket=name)
+    s3.put_bucket_policy(Bucket="hostile", Policy=_public_policy("hostile"))
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"providers:\n  aws:\n    endpoint_url: {moto.endpoint}\n    regions: [us-east-1]\n"
+                   f"    object_acl_sample: 0\n    accounts:\n      - {{id: \"{DEFAULT_ACCOUNT}\"}}\n")
+    raw = tmp_path / "raw.json"
+    assert main(["scan", "-c", str(cfg), "--no-progress", "--output", str(tmp_path / "out"), "--format", "json",
+                 "--save-raw", str(raw)]) == 0
+    capsys.readouterr()
+    # What a scanned account's owner can feed us: a policy nested past Python's recursion limit, replayed offline.
+    doc = json.loads(raw.read_text())
+    [bucket] = [b for b in doc["snapshots"][0]["buckets"] if b["name"] == "hostile"]
+    bucket["calls"]["GetBucketPolicy"]["ok"]["Policy"] = '{"Statement": ' + "[" * 20_000 + "]" * 20_000 + "}"
+    raw.write_text(json.dumps(doc))
+    code = main(["scan", "-c", str(cfg), "--from-raw", str(raw), "--format", "json", "--output", "-"])
+    out, err = capsys.readouterr()
+    assert code == 3 and "Traceback" not in err
+    resources = {r["name"]: r for r in json.loads(out)["resources"]}
+    assert resources["fine"]["exposure"]["level"] == "private"
+    hostile = resources["hostile"]["exposure"]
+    assert hostile["level"] == "unknown"
+    assert any("could not be parsed: policy nests deeper than" in e["detail"] for e in hostile["evidence"])
+
+
+def test_object_acls_the_bucket_policy_denies_the_scanner_leave_the_verdict_known(moto: MotoServer) -> None:
+    session = account_session(moto.endpoint)
+    s3 = emulator_client(session, "s3", moto.endpoint)
+    s3.create_bucket(Bucket="vpce-only")
+    s3.put_object(Bucket="vpce-only", Key="report.csv", Body=b"x")
+    s3.put_bucket_policy(Bucket="vpce-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyOutsideVpce", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": "arn:aws:s3:::vpce-only/*", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b"}}}]}))
+
+    def deny(request: Any, **_: Any) -> AWSResponse | None:
+        # The scanner is outside the endpoint: the policy denies it every object call, GetObjectAcl included.
+        return _s3_error(403, "AccessDenied", "Access Denied")
+
+    session.events.register("before-send.s3.GetObjectAcl", deny)
+    cfg = Config(providers=Providers(aws=AwsProvider(endpoint_url=moto.endpoint, object_acl_sample=5,
+                                                     accounts=[AwsAccount(id=DEFAULT_ACCOUNT, name="prod")])))
+    result = run_scan(cfg, load_rules(), replay=collect_aws(cfg.providers.aws, session=session))  # type: ignore[arg-type]
+    [bucket] = [r for r in result.resources if r.name == "vpce-only"]
+    assert bucket.exposure.level is Level.PRIVATE, [e.detail for e in bucket.exposure.evidence]
+    assert any("no object ACL can take effect" in e.detail for e in bucket.exposure.evidence)
+    # The failed call is still reported: the scan is partial, the verdict known.
+    assert result.coverage[0].status is CoverageStatus.PARTIAL
+    assert not [f for f in result.findings if f.resource_name == "vpce-only"]

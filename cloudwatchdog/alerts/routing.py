@@ -15,10 +15,10 @@ resolves, so that an incident never stays open because its resolve was filtered 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fnmatch import fnmatchcase
 
 from cloudwatchdog.alerts.events import AlertEvent
 from cloudwatchdog.alerts.registry import NOTIFIERS
+from cloudwatchdog.glob import glob_match
 from cloudwatchdog.settings.notifications import TargetBase
 
 
@@ -45,7 +45,7 @@ def matches(target: TargetBase, event: AlertEvent) -> bool:
 
 
 def _any_glob(value: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatchcase(value, p) for p in patterns)
+    return any(glob_match(p, value) for p in patterns)
 
 
 def _tags_match(wanted: dict[str, str | list[str]], event: AlertEvent) -> bool:

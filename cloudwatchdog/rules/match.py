@@ -13,6 +13,10 @@ matches only a present null, and every other operator is false on it. ``not`` is
 
 Parsing reports problems as ``(key path, message)`` pairs so the loader can locate them in the file; this
 module knows nothing about files.
+
+``matches`` takes an RE2 regular expression (google-re2): it matches in time linear in the text, whatever the
+pattern, so a rule author's typo such as ``(a+)+$`` cannot freeze a scan or the daemon. RE2 has no lookarounds
+and no backreferences; a pattern that uses them is a validation error.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+
+import re2  # type: ignore[import-untyped]
 
 KeyPath = tuple[str | int, ...]
 Problem = tuple[KeyPath, str]
@@ -133,6 +139,30 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _search(pattern: Any, text: str) -> bool:
+    try:
+        return pattern.search(text) is not None
+    except UnicodeEncodeError:  # a lone surrogate (from a \u escape in cloud JSON): RE2 takes only UTF-8
+        return pattern.search(text.encode("utf-8", "replace").decode("utf-8")) is not None
+
+
+def compile_regex(pattern: str) -> Any:
+    """An RE2 pattern (linear-time matching); raises ValueError saying what is wrong with it."""
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print every rejected pattern to stderr
+    try:
+        return re2.compile(pattern, options)
+    except UnicodeEncodeError:
+        raise ValueError("invalid regular expression: it holds a lone surrogate") from None
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        reason = reason if len(reason) <= 200 else reason[:200] + "..."
+        hint = ""
+        if reason.startswith(("invalid perl operator", "invalid escape sequence")):
+            hint = " (matches uses RE2, which runs in linear time: no lookarounds, no backreferences)"
+        raise ValueError(f"invalid regular expression: {reason}{hint}") from None
+
+
 def _number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
@@ -157,7 +187,7 @@ def _condition(cond: Condition, actual: Any) -> bool:
             return any(_same(item, want) for item in actual)
         return isinstance(actual, str) and isinstance(want, str) and want in actual
     if op == "matches":
-        return isinstance(actual, str) and want.search(actual) is not None
+        return isinstance(actual, str) and _search(want, actual)
     if not _number(actual):
         return False
     compare: dict[str, Callable[[Any, Any], bool]] = {
@@ -290,9 +320,9 @@ def _check_value(op: str, value: Any, at: KeyPath, problems: list[Problem]) -> A
             bad("must be a regular expression string")
             return value
         try:
-            return re.compile(value)
-        except re.error as exc:
-            bad(f"invalid regular expression: {exc}")
+            return compile_regex(value)
+        except ValueError as exc:
+            bad(str(exc))
     elif not _number(value):
         bad("must be a number")
     return value

@@ -20,12 +20,12 @@ The rules (the heart of "unknown is not safe" over time):
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from cloudwatchdog.glob import glob_match
 from cloudwatchdog.model import (
     Coverage,
     CoverageStatus,
@@ -76,7 +76,8 @@ class Event:
 @dataclass(frozen=True)
 class Suppression:
     """An active-until-``expires`` mute: of one ``fingerprint``, or of ``rule`` on resources whose uid matches the
-    ``resource`` glob. ``source`` is ``config`` or ``cli``; ``label`` says where (``suppressions[2]``)."""
+    ``resource`` glob (``*`` and ``?``; cloudwatchdog.glob, linear time). ``source`` is ``config`` or ``cli``;
+    ``label`` says where (``suppressions[2]``)."""
 
     reason: str
     owner: str
@@ -91,8 +92,8 @@ class Suppression:
         if self.fingerprint is not None:
             return finding.id == self.fingerprint
         return (self.rule is not None and self.resource is not None
-                and fnmatch.fnmatchcase(finding.rule_id, self.rule)
-                and fnmatch.fnmatchcase(finding.resource_uid, self.resource))
+                and glob_match(self.rule, finding.rule_id)
+                and glob_match(self.resource, finding.resource_uid))
 
     def active(self, now: datetime) -> bool:
         """In force through the whole ``expires`` day (UTC)."""

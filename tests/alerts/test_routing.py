@@ -82,3 +82,10 @@ def test_route_pairs_in_config_order() -> None:
         ("siem", e_new.finding.id, "new"),
         ("siem", "res", "resolved"),
     ]
+
+
+def test_wildcards_are_star_and_question_mark_only() -> None:
+    assert matches(slack(accounts=["12345678901?"], rules=["aws-s3-bucket-?ublic"]), event())
+    # A bracket is itself, not a character class (a shell glob would match "123456789012" here).
+    assert not matches(slack(accounts=["[1]23456789012"]), event())
+    assert matches(slack(accounts=["[1]23456789012"]), event(account="[1]23456789012"))

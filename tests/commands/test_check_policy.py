@@ -77,3 +77,18 @@ def test_bad_account_id_and_missing_file(tmp_path: Path, capsys: pytest.CaptureF
     assert "--account-id" in capsys.readouterr().err
     assert main(["check-policy", "--account-id", ACCOUNT, str(tmp_path / "missing.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('{"Statement": [' + json.dumps({**PUBLIC, "Condition": {"NumericEquals": {"s3:max-keys": 1}}})
+     .replace(": 1}", ": " + "9" * 5000 + "}") + "]}", "a number 5000 characters long"),
+    ('{"Statement": ' + "[" * 20_000 + "]" * 20_000 + "}", "nests deeper than"),
+    ('{"Statement": [' + json.dumps(PUBLIC) + '], "Statement": [' + json.dumps(VPCE) + "]}",
+     "policy has the key 'Statement' twice"),
+], ids=["huge-int", "deep", "duplicate-key"])
+def test_hostile_policy_is_a_usage_error_not_a_traceback(text: str, expected: str, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    assert main(["check-policy", "--account-id", ACCOUNT, "-"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: <stdin>: ") and expected in err and "Traceback" not in err

@@ -125,6 +125,13 @@ def test_bad_regex(tmp_path: Path) -> None:
     assert error.startswith(f"{path}:12: match.all[0].matches: invalid regular expression: missing )")
 
 
+def test_backtracking_only_regex_is_rejected_with_file_line_and_key(tmp_path: Path) -> None:
+    path = write_rule(tmp_path, text=VALID.replace("equals: public", r"matches: '^(?!private)\w+'"))
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:12: match.all[0].matches: invalid regular expression: invalid perl operator")
+    assert "RE2, which runs in linear time: no lookarounds, no backreferences" in error
+
+
 def test_wrong_value_type(tmp_path: Path) -> None:
     path = write_rule(tmp_path, text=VALID.replace("equals: public", "in: public"))
     assert errors_of(path) == [f"{path}:12: match.all[0].in: must be a list of scalars"]

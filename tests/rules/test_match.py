@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -236,3 +237,28 @@ def test_document_check_is_not_applied_inside_items() -> None:
                ("match",), problems, check_condition)
     assert problems == []
     assert seen == [("exposure", "level"), ("exposure", "evidence")]
+
+
+@pytest.mark.timeout(60)
+def test_matches_runs_in_linear_time_whatever_the_pattern() -> None:
+    # A backtracking engine takes exponential time here (each "a" can go to either "+"): a typo froze the daemon.
+    expr = parse({"path": "name", "matches": "^(a+)+$"})
+    started = time.perf_counter()
+    assert not matches(expr, {"name": "a" * 50_000 + "!"})
+    assert matches(expr, {"name": "a" * 50_000})
+    assert time.perf_counter() - started < 2
+
+
+@pytest.mark.parametrize(("pattern", "fragment"), [
+    ("(?=public)", "invalid perl operator"),
+    (r"(a)\1", "invalid escape sequence"),
+    ("a{1001}", "invalid repetition size"),
+    ("\ud800", "lone surrogate"),
+])
+def test_patterns_re2_cannot_run_are_validation_errors(pattern: str, fragment: str) -> None:
+    [(at, message)] = problems_of({"path": "name", "matches": pattern})
+    assert at == ("match", "matches") and message.startswith("invalid regular expression: ") and fragment in message
+
+
+def test_matches_survives_a_lone_surrogate_in_the_resource() -> None:
+    assert matches(parse({"path": "name", "matches": "^bad"}), {"name": "bad\ud800name"})

@@ -417,3 +417,22 @@ def test_cli_unsuppress() -> None:
     assert change.state is FindingState.REOPENED and change.interval is IntervalOp.NONE, "it never closed"
     assert event.type is EventType.UNSUPPRESSED
     assert unsuppress_change(stored(F, FindingState.RESOLVED), NOW) is None
+
+
+@pytest.mark.parametrize(("rule", "resource_glob", "uid", "expected"), [
+    ("aws-s3-*", "arn:aws:s3:::public-*", "arn:aws:s3:::public-site", True),
+    ("aws-s3-bucket-publi?", "arn:aws:s3:::dat?", BUCKET, True),
+    ("aws-s3-*", "arn:aws:s3:::public-*", BUCKET, False),
+    # `*` and `?` only: a bracket is itself, not a character class (shell globs would match "data" here).
+    ("aws-s3-*", "arn:aws:s3:::[d]ata", BUCKET, False),
+    ("aws-s3-*", "arn:aws:s3:::[d]ata", "arn:aws:s3:::[d]ata", True),
+])
+def test_suppression_globs(rule: str, resource_glob: str, uid: str, expected: bool) -> None:
+    assert sup(rule=rule, resource=resource_glob).matches(finding(uid)) is expected
+
+
+def test_suppression_glob_is_linear() -> None:
+    glob = "arn:aws:s3:::" + "a*" * 2000 + "b"
+    started = datetime.now(UTC)
+    assert not sup(rule="*", resource=glob).matches(finding("arn:aws:s3:::" + "a" * 50_000))
+    assert datetime.now(UTC) - started < timedelta(seconds=2)

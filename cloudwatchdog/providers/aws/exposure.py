@@ -3,7 +3,8 @@
 A bucket is public through its policy (unless RestrictPublicBuckets) or through a bucket/object ACL grant
 to AllUsers or AuthenticatedUsers (unless IgnorePublicAcls, or ACLs disabled by BucketOwnerEnforced). Block
 Public Access combines by OR over the account and bucket level. A verdict that needs an unreadable setting
-is unknown.
+is unknown; unreadable object ACLs only where one could take effect (not under IgnorePublicAcls, disabled ACLs,
+or a Deny in the bucket policy that removes every untrusted path to the objects).
 
 Pure: no SDK, no network, no I/O.
 """
@@ -25,7 +26,8 @@ from cloudwatchdog.providers.aws.model import (
     S3AccessPoint,
     S3Bucket,
 )
-from cloudwatchdog.providers.aws.policy.analysis import PolicyAnalysis, PolicyError, analyze_policy
+from cloudwatchdog.providers.aws.policy.analysis import PolicyAnalysis, analyze_policy
+from cloudwatchdog.providers.aws.policy.document import MALFORMED_POLICY, PolicyDocument
 from cloudwatchdog.providers.verdict import Route
 from cloudwatchdog.providers.verdict import VerdictReport as _Report
 from cloudwatchdog.providers.verdict import verdict as _verdict
@@ -106,23 +108,20 @@ def _block_new(
 # --- Policy route -------------------------------------------------------------------------------------------
 
 
-_Analysis = PolicyAnalysis | ReadError | None | PolicyError
+_Analysis = PolicyAnalysis | ReadError | None
 
 
 def _analyse(
-    policy: str | ReadError | None,
+    policy: PolicyDocument | ReadError | None,
     *,
     account: str,
     resource: Literal["bucket", "access-point"],
     trusted_orgs: frozenset[str] = frozenset(),
 ) -> _Analysis:
-    """Analyse a policy document. None: no policy; a ReadError or PolicyError: cannot tell."""
+    """Analyse a policy document. None: no policy; a ReadError (unreadable or unparsable): cannot tell."""
     if policy is None or isinstance(policy, ReadError):
         return policy
-    try:
-        return analyze_policy(policy, account_id=account, resource=resource, trusted_orgs=trusted_orgs)
-    except PolicyError as exc:
-        return exc
+    return analyze_policy(policy, account_id=account, resource=resource, trusted_orgs=trusted_orgs)
 
 
 def _policy_route(
@@ -139,12 +138,10 @@ def _policy_route(
         report.route("policy", "none", NO_CAPABILITIES)
         return
     if isinstance(analysis, ReadError):
-        report.read_error(analysis)
-        report.route("policy", "unknown", NO_CAPABILITIES)
-        report.external_unknown = True
-        return
-    if isinstance(analysis, PolicyError):
-        report.add(source, f"{name} could not be parsed: {analysis}")
+        if analysis.code == MALFORMED_POLICY:
+            report.add(source, f"{name} could not be parsed: {analysis.message}")
+        else:
+            report.read_error(analysis)
         report.route("policy", "unknown", NO_CAPABILITIES)
         report.external_unknown = True
         return
@@ -186,7 +183,8 @@ def _public_policy(
 class _AclGrants:
     public: list[tuple[str, Capabilities]] = field(default_factory=list)  # (evidence detail, access)
     external: list[tuple[str, str, Capabilities]] = field(default_factory=list)  # (principal, detail, access)
-    unreadable: bool = False
+    unreadable: bool = False  # the bucket ACL, or an object ACL that could take effect, could not be read
+    objects_unreadable: list[ReadError] = field(default_factory=list)  # sampled object ACLs that could not be read
 
 
 def _grantee_name(grantee_type: GranteeType, grantee: str) -> str:
@@ -235,7 +233,7 @@ def _acl_grants(bucket: S3Bucket, report: _Report) -> _AclGrants:
     for sample in bucket.object_acls:
         if isinstance(sample.acl, ReadError):
             report.read_error(sample.acl)
-            out.unreadable = True
+            out.objects_unreadable.append(sample.acl)
             continue
         where = f'object ACL of "{sample.key}"'
         notes = _collect_grants(
@@ -244,6 +242,30 @@ def _acl_grants(bucket: S3Bucket, report: _Report) -> _AclGrants:
         for note in notes:
             report.note("object-acl", note)
     return out
+
+
+def _objects_shut(analysis: _Analysis, ignore: _Guardrail, disabled: bool | None) -> str | None:
+    """Why no object ACL can take effect, if none can: then an object ACL that could not be read does not
+    matter. (A sampled ACL could also name another account; the sample never covers every object anyway.)"""
+    if disabled:
+        return "ACLs are disabled (Object Ownership is BucketOwnerEnforced)"
+    if ignore.on:
+        return ignore.describe()
+    if isinstance(analysis, PolicyAnalysis) and analysis.objects_closed:
+        return "a Deny in the bucket policy removes every untrusted path to the objects"
+    return None
+
+
+def _object_acls_unread(grants: _AclGrants, why: str | None, report: _Report) -> None:
+    """Unreadable object ACLs make the ACL route unknown, unless no object ACL can take effect."""
+    if not grants.objects_unreadable:
+        return
+    if why is None:
+        grants.unreadable = True
+        return
+    count = len(grants.objects_unreadable)
+    report.add("object-acl", f"{count} sampled object ACL(s) could not be read, but no object ACL can take "
+                             f"effect: {why}")
 
 
 def _acls_disabled(ownership: str | ReadError | None, report: _Report) -> bool | None:
@@ -300,22 +322,23 @@ def _acl_external(grants: _AclGrants, disabled: bool | None, report: _Report) ->
 
 
 def _policy_status(bucket: S3Bucket, analysis: _Analysis, report: _Report) -> None:
-    """Record AWS's own IsPublic answer when it disagrees with ours; it never decides the verdict."""
+    """Record AWS's own IsPublic answer when it disagrees with ours, or when we could not parse the policy; it never
+    decides the verdict."""
     status = bucket.policy_status_public
     if isinstance(status, ReadError):
         report.read_error(status)
         return
-    if status is None or isinstance(analysis, ReadError | PolicyError):
+    if status is None:
+        return
+    theirs = (f"GetBucketPolicyStatus says the policy is {'public' if status else 'not public'} "
+              f"(IsPublic={str(status).lower()})")
+    if isinstance(analysis, ReadError):
+        if analysis.code == MALFORMED_POLICY:  # AWS read the policy we could not: its answer is evidence
+            report.add("aws-policy-status", f"{theirs}; our analysis could not judge the policy")
         return
     ours = analysis.public if isinstance(analysis, PolicyAnalysis) else False
     if status != ours:
-        theirs = "public" if status else "not public"
-        mine = "public" if ours else "not public"
-        report.add(
-            "aws-policy-status",
-            f"GetBucketPolicyStatus says the policy is {theirs} (IsPublic={str(status).lower()}), "
-            f"but our analysis finds it {mine}",
-        )
+        report.add("aws-policy-status", f"{theirs}, but our analysis finds it {'public' if ours else 'not public'}")
 
 
 def bucket_exposure(bucket: S3Bucket) -> Exposure:
@@ -330,7 +353,9 @@ def bucket_exposure(bucket: S3Bucket) -> Exposure:
     )
     grants = _acl_grants(bucket, report)
     disabled = _acls_disabled(bucket.object_ownership, report)
-    _acl_route(grants, disabled, _ignore_acls(levels), report)
+    ignore = _ignore_acls(levels)
+    _object_acls_unread(grants, _objects_shut(analysis, ignore, disabled), report)
+    _acl_route(grants, disabled, ignore, report)
     report.notes.extend(
         _block_new(levels, "BlockPublicAcls", lambda pab: pab.block_public_acls, "public ACLs")
     )
@@ -358,9 +383,12 @@ def bucket_grants_public(bucket: S3Bucket) -> bool | None:
     report = _Report()
     analysis = _analyse(bucket.policy, account=bucket.account, resource="bucket", trusted_orgs=bucket.trusted_orgs)
     grants = _acl_grants(bucket, report)
+    # Guardrails are off here, but a Deny in the policy is not a guardrail: it still closes the objects.
+    closed = isinstance(analysis, PolicyAnalysis) and analysis.objects_closed
+    _object_acls_unread(grants, "closed by the bucket policy" if closed else None, report)
     if (isinstance(analysis, PolicyAnalysis) and analysis.public) or grants.public:
         return True
-    if isinstance(analysis, ReadError | PolicyError) or grants.unreadable:
+    if isinstance(analysis, ReadError) or grants.unreadable:
         return None
     return False
 

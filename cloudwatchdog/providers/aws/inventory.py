@@ -18,6 +18,7 @@ from cloudwatchdog.providers.aws.model import (
 )
 from cloudwatchdog.providers.aws.normalize import AwsAccountInventory, normalize_account
 from cloudwatchdog.providers.aws.normalize_sharing import normalize_sharing
+from cloudwatchdog.providers.aws.policy.document import MALFORMED_POLICY, PolicyDocument
 
 PROVIDER = "aws"
 
@@ -43,6 +44,11 @@ def _effective_pab(*levels: PublicAccessBlock | ReadError | None) -> dict[str, b
     return combined.to_dict()
 
 
+def _has_policy(policy: PolicyDocument | ReadError | None) -> bool:
+    """A policy is there when it was read, parsable or not."""
+    return isinstance(policy, PolicyDocument) or (isinstance(policy, ReadError) and policy.code == MALFORMED_POLICY)
+
+
 def _errors(*values: object) -> list[str]:
     return [v.describe() for v in values if isinstance(v, ReadError)]
 
@@ -64,7 +70,7 @@ def bucket_resource(bucket: S3Bucket) -> Resource:
         "policy_status_public": (
             bucket.policy_status_public if isinstance(bucket.policy_status_public, bool) else None
         ),
-        "has_policy": isinstance(bucket.policy, str),
+        "has_policy": _has_policy(bucket.policy),
         "public_settings": bucket_grants_public(bucket),
         "object_acls_sampled": len(bucket.object_acls),
         "read_errors": read_errors,
@@ -92,7 +98,7 @@ def access_point_resource(ap: S3AccessPoint) -> Resource:
             "access_point": _pab_dict(ap.pab),
             "effective": _effective_pab(ap.account_pab, ap.pab, ap.bucket_pab),
         },
-        "has_policy": isinstance(ap.policy, str),
+        "has_policy": _has_policy(ap.policy),
         "read_errors": _errors(ap.network_origin, ap.policy, ap.pab, ap.account_pab, ap.bucket_pab),
     }
     return Resource(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from cloudwatchdog.model import ReadError
+from cloudwatchdog.providers.aws.policy.document import PolicyDocument
 
 # Resource types (Resource.type) of this provider.
 ACCOUNT_TYPE = "aws.account"
@@ -93,7 +94,7 @@ class S3Bucket:
     name: str
     region: str
     acl: Acl | ReadError
-    policy: str | ReadError | None  # the policy document as returned by the API (JSON text)
+    policy: PolicyDocument | ReadError | None  # parsed once; ReadError MALFORMED_POLICY if unparsable
     policy_status_public: bool | ReadError | None  # GetBucketPolicyStatus.IsPublic, AWS's own answer
     bucket_pab: PublicAccessBlock | ReadError | None
     account_pab: PublicAccessBlock | ReadError | None
@@ -117,7 +118,7 @@ class S3AccessPoint:
     bucket: str
     network_origin: str | ReadError  # "Internet" | "VPC"
     vpc_id: str | None
-    policy: str | ReadError | None
+    policy: PolicyDocument | ReadError | None
     pab: PublicAccessBlock | ReadError | None
     account_pab: PublicAccessBlock | ReadError | None
     bucket_pab: PublicAccessBlock | ReadError | None = None

@@ -23,6 +23,8 @@ from cloudwatchdog.providers.aws.model import (
     S3AccessPoint,
     S3Bucket,
 )
+from cloudwatchdog.providers.aws.policy.document import MALFORMED_POLICY, PolicyDocument, PolicyError
+from cloudwatchdog.providers.aws.policy.document import parse_policy as parse_policy_document
 from cloudwatchdog.providers.shapes import ShapeError
 from cloudwatchdog.providers.shapes import as_list as _list
 from cloudwatchdog.providers.shapes import as_mapping as _mapping
@@ -82,8 +84,9 @@ def parse_acl(payload: Any) -> Acl:
     return Acl(owner_id=_str(owner.get("ID"), "ACL Owner ID"), grants=grants)
 
 
-def parse_policy(payload: Any) -> str:
-    return _str(_mapping(payload, "policy response").get("Policy"), "Policy")
+def parse_policy(payload: Any) -> PolicyDocument:
+    """The policy document, parsed once here; the parser's PolicyError becomes a MalformedPolicy ReadError."""
+    return parse_policy_document(_str(_mapping(payload, "policy response").get("Policy"), "Policy"))
 
 
 def parse_policy_status(payload: Any) -> bool:
@@ -174,8 +177,7 @@ class CallReader:
         self, result: Any, operation: str, parse: Callable[[Any], T], resource: str
     ) -> T | ReadError | None:
         """The typed value, ``None`` for a documented absence, or a ``ReadError``."""
-        value = self.value(result, operation, parse, resource, absent_ok=True)
-        return value
+        return self.value(result, operation, parse, resource, absent_ok=True)
 
     def value(
         self, result: Any, operation: str, parse: Callable[[Any], T], resource: str, *, absent_ok: bool
@@ -198,14 +200,12 @@ class CallReader:
             try:
                 return parse(result["ok"])
             except ShapeError as exc:
-                log.warning(
-                    "aws account %s %s: unexpected %s response: %s", self.account, resource, operation, exc
-                )
+                log.warning("aws account %s %s: unexpected %s response: %s", self.account, resource, operation, exc)
                 error = ReadError(operation, INVALID, str(exc))
+            except PolicyError as exc:  # the call answered, with a policy the parser cannot take
+                error = ReadError(operation, MALFORMED_POLICY, str(exc))
         else:
-            error = ReadError(
-                operation, INVALID, f"call result has none of ok/absent/error: {sorted(result)}"
-            )
+            error = ReadError(operation, INVALID, f"call result has none of ok/absent/error: {sorted(result)}")
         self.note(resource, error)
         return error
 
@@ -246,13 +246,10 @@ def _bucket(
 
     acl = c.required(calls.get("GetBucketAcl"), "GetBucketAcl", parse_acl, resource)
     policy = c.setting(calls.get("GetBucketPolicy"), "GetBucketPolicy", parse_policy, resource)
-    status = c.setting(
-        calls.get("GetBucketPolicyStatus"), "GetBucketPolicyStatus", parse_policy_status, resource
-    )
+    status = c.setting(calls.get("GetBucketPolicyStatus"), "GetBucketPolicyStatus", parse_policy_status, resource)
     bucket_pab = c.setting(calls.get("GetPublicAccessBlock"), "GetPublicAccessBlock", parse_pab, resource)
-    ownership = c.setting(
-        calls.get("GetBucketOwnershipControls"), "GetBucketOwnershipControls", parse_ownership, resource
-    )
+    ownership = c.setting(calls.get("GetBucketOwnershipControls"), "GetBucketOwnershipControls", parse_ownership,
+                          resource)
     tags_value = c.setting(calls.get("GetBucketTagging"), "GetBucketTagging", parse_tags, resource)
     tags: Mapping[str, str] | ReadError = {} if tags_value is None else tags_value
 
@@ -273,9 +270,7 @@ def _bucket(
             c.note(resource, other[-1])
             continue
         result = sample.get("GetObjectAcl") if isinstance(sample, Mapping) else None
-        object_acls.append(
-            ObjectAcl(key, c.required(result, "GetObjectAcl", parse_acl, f"{resource} object {key}"))
-        )
+        object_acls.append(ObjectAcl(key, c.required(result, "GetObjectAcl", parse_acl, f"{resource} object {key}")))
 
     # The bucket vanished (deleted between listing and reading): say so once, whichever call saw it first.
     for result in [*calls.values(), *(s.get("GetObjectAcl") for s in samples if isinstance(s, Mapping))]:
@@ -327,9 +322,7 @@ def parse_access_point(payload: Any) -> _AccessPointDetails:
         vpc_id=vpc_id,
         pab=parse_pab_config(pab_raw) if pab_raw is not None else None,
         bucket=_str(body["Bucket"], "Bucket") if "Bucket" in body else None,
-        bucket_account=_str(body["BucketAccountId"], "BucketAccountId")
-        if "BucketAccountId" in body
-        else None,
+        bucket_account=_str(body["BucketAccountId"], "BucketAccountId") if "BucketAccountId" in body else None,
         arn=_str(body["AccessPointArn"], "AccessPointArn") if "AccessPointArn" in body else None,
     )
 
@@ -351,9 +344,7 @@ def _access_point(
 ) -> S3AccessPoint | None:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
-        c.note(
-            "", ReadError("ListAccessPoints", INVALID, f"access point entry without a name: {dict(raw)!r}")
-        )
+        c.note("", ReadError("ListAccessPoints", INVALID, f"access point entry without a name: {dict(raw)!r}"))
         return None
     resource = f"access point {name}"
     raw_listing = raw.get("listing")
@@ -432,9 +423,8 @@ def normalize_account(snapshot: Mapping[str, Any]) -> AwsAccountInventory:
         )
     else:
         account_pab = ReadError("GetPublicAccessBlock", NOT_COLLECTED, str(error or "account not read"))
-    for operation in ("ListAccounts",):
-        if operation in calls:
-            c.value(calls[operation], operation, _mapping_payload, "organization", absent_ok=False)
+    if "ListAccounts" in calls:
+        c.value(calls["ListAccounts"], "ListAccounts", _mapping_payload, "organization", absent_ok=False)
     listed_buckets = frozenset[str]()
     if "ListBuckets" in calls or status == "ok":
         names = c.value(calls.get("ListBuckets"), "ListBuckets", parse_bucket_listing, "buckets", absent_ok=False)

@@ -29,6 +29,7 @@ from cloudwatchdog.providers.aws.model import (
     S3Bucket,
 )
 from cloudwatchdog.providers.aws.normalize import AwsAccountInventory, normalize_account
+from cloudwatchdog.providers.aws.policy.document import PolicyDocument
 from cloudwatchdog.providers.aws.session import strip_account_host_prefix
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider
 from tests.conftest import OTHER_ACCOUNT
@@ -148,7 +149,7 @@ def assert_seeded_account(inv: AwsAccountInventory, account: str, prefix: str) -
     assert Grant(GranteeType.GROUP, ALL_USERS_URI, "WRITE") in grants
     assert Grant(GranteeType.GROUP, LOG_DELIVERY_URI, "READ_ACP") in grants
     assert Grant(GranteeType.CANONICAL_USER, public.acl.owner_id, "FULL_CONTROL") in grants
-    assert isinstance(public.policy, str) and json.loads(public.policy)["Statement"][0]["Principal"] == "*"
+    assert isinstance(public.policy, PolicyDocument) and public.policy.statements[0].principals[0].anyone
     assert public.policy_status_public is True
     assert public.bucket_pab == PublicAccessBlock(block_public_acls=True, ignore_public_acls=True)
     assert public.account_pab == inv.account_pab
@@ -179,7 +180,8 @@ def assert_seeded_account(inv: AwsAccountInventory, account: str, prefix: str) -
     internet = points[f"{prefix}-internet-ap"]
     assert internet.network_origin == "Internet" and internet.vpc_id is None
     assert internet.bucket == f"{prefix}-public" and internet.region == "eu-west-1"
-    assert isinstance(internet.policy, str) and "accesspoint" in internet.policy
+    assert isinstance(internet.policy, PolicyDocument)
+    assert "accesspoint" in internet.policy.statements[0].resource_patterns[0]
     assert internet.pab == PublicAccessBlock()
     assert internet.account_pab == inv.account_pab
     assert internet.bucket_pab == public.bucket_pab
@@ -374,7 +376,7 @@ def test_access_denied_on_one_setting_is_a_read_error(
     buckets = by_name(inv)
     assert buckets["locked-policy"].policy == ReadError("GetBucketPolicy", "AccessDenied", "Access Denied")
     assert isinstance(buckets["locked-policy"].acl, Acl)  # the other settings were still read
-    assert isinstance(buckets["readable"].policy, str)
+    assert isinstance(buckets["readable"].policy, PolicyDocument)
     assert inv.errors == ("bucket locked-policy: GetBucketPolicy failed: AccessDenied: Access Denied",)
     assert any("locked-policy" in r.getMessage() and "AccessDenied" in r.getMessage() for r in caplog.records)
     assert not any("testing" in r.getMessage() for r in caplog.records)  # no credentials in logs

@@ -22,6 +22,8 @@ from cloudwatchdog.providers.aws.model import (
     S3AccessPoint,
     S3Bucket,
 )
+from cloudwatchdog.providers.aws.normalize import CallReader, parse_policy
+from cloudwatchdog.providers.aws.policy.document import PolicyDocument
 
 OWNER = "111122223333"
 OTHER = "444455556666"
@@ -30,7 +32,14 @@ OTHER_CANONICAL = "beef" * 16
 BUCKET = "arn:aws:s3:::examplebucket"
 
 
-def _policy(
+def _read(text: str) -> PolicyDocument | ReadError:
+    """A policy as the normalizer hands it over: parsed once, or a MalformedPolicy ReadError."""
+    policy = CallReader(OWNER).setting({"ok": {"Policy": text}}, "GetBucketPolicy", parse_policy, "bucket")
+    assert policy is not None
+    return policy
+
+
+def _policy_text(
     principal: Any = "*", action: Any = "s3:GetObject", resource: Any = BUCKET + "/*", **extra: Any
 ) -> str:
     statement = {
@@ -43,16 +52,20 @@ def _policy(
     return json.dumps({"Version": "2012-10-17", "Statement": [{**statement, **extra}]})
 
 
+def _policy(*args: Any, **extra: Any) -> PolicyDocument | ReadError:
+    return _read(_policy_text(*args, **extra))
+
+
 PUBLIC_POLICY = _policy()
 CROSS_POLICY = _policy({"AWS": OTHER}, "s3:PutObject")
-PUBLIC_AND_CROSS_POLICY = json.dumps(
+PUBLIC_AND_CROSS_POLICY = _read(json.dumps(
     {
         "Statement": [
-            json.loads(PUBLIC_POLICY)["Statement"][0] | {"Sid": "Pub"},
-            json.loads(CROSS_POLICY)["Statement"][0] | {"Sid": "Partner"},
+            json.loads(_policy_text())["Statement"][0] | {"Sid": "Pub"},
+            json.loads(_policy_text({"AWS": OTHER}, "s3:PutObject"))["Statement"][0] | {"Sid": "Partner"},
         ]
     }
-)
+))
 
 
 def _err(operation: str, code: str = "AccessDenied") -> ReadError:
@@ -336,7 +349,7 @@ BUCKET_CASES = [
     ),
     (
         "policy-unparseable",
-        {"policy": '{"Statement": [{"Sid": "Bad", "Effect": "Maybe"}]}'},
+        {"policy": _read('{"Statement": [{"Sid": "Bad", "Effect": "Maybe"}]}')},
         Expect(Level.UNKNOWN, evidence=("bucket policy could not be parsed:", '"Bad"')),
     ),
     (
@@ -462,7 +475,7 @@ def test_evidence_is_not_duplicated() -> None:
         pytest.param({"policy": CROSS_POLICY}, False, id="cross-account"),
         pytest.param({"acl": _err("GetBucketAcl")}, None, id="acl-unreadable"),
         pytest.param({"policy": _err("GetBucketPolicy")}, None, id="policy-unreadable"),
-        pytest.param({"policy": "not json"}, None, id="policy-unparseable"),
+        pytest.param({"policy": _read("not json")}, None, id="policy-unparseable"),
         pytest.param({"policy": PUBLIC_POLICY, "acl": _err("GetBucketAcl")}, True, id="public-despite-error"),
         pytest.param({"account_pab": _err("GetPublicAccessBlock")}, False, id="pab-unreadable-irrelevant"),
     ],
@@ -540,7 +553,7 @@ ACCESS_POINT_CASES = [
     ),
     (
         "policy-unparseable",
-        {"policy": "{"},
+        {"policy": _read("{")},
         Expect(Level.UNKNOWN, evidence=("access point policy could not be parsed",)),
     ),
     (
@@ -578,7 +591,8 @@ def test_access_point_exposure(overrides: dict[str, Any], expect: Expect) -> Non
 
 # --- Trusted organizations and evidence order -----------------------------------------------------------------
 
-ORG_POLICY = _policy({"AWS": "*"}, Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}})
+ORG_POLICY_TEXT = _policy_text({"AWS": "*"}, Condition={"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}})
+ORG_POLICY = _read(ORG_POLICY_TEXT)
 
 
 def test_org_restricted_policy_is_external_unless_the_org_is_trusted() -> None:
@@ -591,7 +605,8 @@ def test_org_restricted_policy_is_external_unless_the_org_is_trusted() -> None:
 
 def test_trusted_org_applies_to_access_points() -> None:
     ap = S3AccessPoint(OWNER, "ap", "us-east-1", "examplebucket", "Internet", None,
-                       ORG_POLICY.replace(BUCKET + "/*", "arn:aws:s3:us-east-1:111122223333:accesspoint/ap/object/*"),
+                       _read(ORG_POLICY_TEXT.replace(BUCKET + "/*",
+                                                     "arn:aws:s3:us-east-1:111122223333:accesspoint/ap/object/*")),
                        None, None)
     assert access_point_exposure(ap).level is Level.CROSS_ACCOUNT
     assert access_point_exposure(replace(ap, trusted_orgs=frozenset({"o-abcdef1234"}))).level is Level.PRIVATE

@@ -10,8 +10,10 @@ import pytest
 from cloudwatchdog.model import ReadError
 from cloudwatchdog.providers.aws.model import ALL_USERS_URI, Acl, Grant, GranteeType, PublicAccessBlock
 from cloudwatchdog.providers.aws.normalize import normalize_account
+from cloudwatchdog.providers.aws.policy.document import parse_policy
 
 OWNER = "a" * 64
+POLICY = '{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b"}}'
 PAB_OK = {
     "ok": {
         "PublicAccessBlockConfiguration": {
@@ -39,7 +41,7 @@ def bucket(name: str = "b", **calls: Any) -> dict[str, Any]:
                 "Permission": "READ",
             },
         ),
-        "GetBucketPolicy": {"ok": {"Policy": '{"Statement": []}'}},
+        "GetBucketPolicy": {"ok": {"Policy": POLICY}},
         "GetBucketPolicyStatus": {"ok": {"PolicyStatus": {"IsPublic": False}}},
         "GetPublicAccessBlock": {"absent": "NoSuchPublicAccessBlockConfiguration"},
         "GetBucketOwnershipControls": {
@@ -90,7 +92,7 @@ def test_well_formed_bucket() -> None:
             Grant(GranteeType.EMAIL, "x@example.com", "READ"),
         ),
     )
-    assert b.policy == '{"Statement": []}' and b.policy_status_public is False
+    assert b.policy == parse_policy(POLICY) and b.policy_status_public is False
     assert b.bucket_pab is None and b.account_pab == inv.account_pab
     assert b.object_ownership == "ObjectWriter" and b.tags == {"team": "web"}
     assert [(o.key, o.acl) for o in b.object_acls] == [("k1", Acl(OWNER, ()))]
@@ -142,6 +144,25 @@ def test_unexpected_shape_is_an_invalid_response_read_error(
     assert (value.operation, value.code) == (operation, "InvalidResponse")
     assert any("odd-bucket" in e and "InvalidResponse" in e for e in inv.errors)
     assert any("odd-bucket" in r.getMessage() and operation in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"Statement": []}', '{"Statement": [{"Sid": "B", "Effect": "Maybe"}]}'])
+def test_policy_the_parser_cannot_take_is_a_malformed_policy_read_error(text: str) -> None:
+    inv = normalize_account(snapshot(bucket("odd-bucket", GetBucketPolicy={"ok": {"Policy": text}})))
+    policy = inv.buckets[0].policy
+    assert isinstance(policy, ReadError)
+    assert (policy.operation, policy.code) == ("GetBucketPolicy", "MalformedPolicy")
+    assert policy.message and inv.errors == (f"bucket odd-bucket: {policy.describe()}",)
+
+
+def test_access_point_policy_is_parsed_once_too() -> None:
+    point = {"name": "ap", "calls": {
+        "GetAccessPoint": {"ok": {"NetworkOrigin": "Internet", "Bucket": "b"}},
+        "GetAccessPointPolicy": {"ok": {"Policy": "[]"}},
+    }}
+    ap = normalize_account(snapshot(access_points=[point])).access_points[0]
+    assert isinstance(ap.policy, ReadError)
+    assert (ap.policy.operation, ap.policy.code) == ("GetAccessPointPolicy", "MalformedPolicy")
 
 
 def test_object_acl_of_unexpected_shape() -> None:
