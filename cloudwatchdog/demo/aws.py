@@ -82,10 +82,11 @@ class DemoEstate:
         return next(b for b in self.buckets if b.name == name)
 
     def aws_provider(self, **overrides: Any) -> AwsProvider:
-        """The scan config for this estate: prod through the default chain (``session()``), analytics by
-        assuming the audit role from it."""
+        """The scan config for this estate: the emulator credential (prod is its default chain's account),
+        analytics by assuming the audit role from it."""
         values: dict[str, Any] = {
             "endpoint_url": self.endpoint_url,
+            "credential": "emulator",
             "regions": list(REGIONS),
             "accounts": [
                 AwsAccount(id=PROD, name="prod"),
@@ -99,7 +100,7 @@ class DemoEstate:
         return AwsProvider(**values)
 
     def session(self) -> Any:
-        """The default-chain session for scanning the estate (static emulator credentials)."""
+        """The default-chain session for scanning the estate (the emulator's fixed keys)."""
         return account_session(self.endpoint_url, PROD)
 
 

@@ -3,11 +3,14 @@ and Azure Blob (Azurite + the demo ARM emulator), all on 127.0.0.1, seeded with 
 
 AWS and GCS always run (their emulators are Python packages of the `demo` extra). Azure needs Node.js for Azurite:
 without it the demo runs without Azure and says why (``skipped``).
+
+The demo never reaches a real account, whatever the user's environment holds: its scan config uses each cloud's
+emulator credential (AWS ``credential: emulator``, GCP ``credential: anonymous``, Azure ``credential: emulator``),
+with explicit loopback endpoints, and none of them reads credentials, profiles or endpoints from the environment.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -16,20 +19,6 @@ from typing import Any
 from cloudwatchdog.config import Config, Providers
 
 Status = Callable[[str], None]
-
-_CREDENTIAL_VARS = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                    "AWS_ENDPOINT_URL", "GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST")
-
-
-def isolate_from_real_credentials() -> None:
-    """The demo must never reach a real account, whatever the user's environment holds."""
-    for var in _CREDENTIAL_VARS:
-        os.environ.pop(var, None)
-    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
-    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
-    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
 @dataclass(frozen=True)
@@ -51,7 +40,6 @@ def demo_world(status: Status | None = None, *, azure: bool = True, install_azur
     from cloudwatchdog.emulators.moto import MotoServer
 
     say = status or (lambda _message: None)
-    isolate_from_real_credentials()
     with ExitStack() as stack:
         say("starting the AWS emulator (moto server) on 127.0.0.1 ...")
         moto = MotoServer().start()

@@ -48,6 +48,7 @@ from cloudwatchdog.providers.aws.session import (
     AccountTarget,
     CallCounter,
     ClientFactory,
+    base_session,
     describe_exception,
     discover_accounts,
     jsonable,
@@ -380,12 +381,12 @@ def collect_aws(
 ) -> list[AccountSnapshot]:
     """Raw snapshots of every configured or discovered account; never raises for a cloud-side failure.
 
-    ``session`` is the default credential chain (``boto3.Session()`` when not given); roles are assumed
-    from it.
+    ``session`` is the session accounts are entered from (when not given: the default credential chain, or the
+    emulator's fixed keys with ``credential: emulator``); roles are assumed from it.
     ``progress(label, advance)`` is called with ``(account_id, 0)`` when an account starts, then with
     ``("<account>/<bucket>", 1)`` and ``("<account>/accesspoint/<name>", 1)`` as each resource is read.
     """
-    base = session if session is not None else boto3.Session()
+    base = session if session is not None else base_session(cfg)
     snapshots: list[AccountSnapshot] = []
     for target in discover_accounts(cfg, base):
         try:

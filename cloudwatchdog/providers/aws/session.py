@@ -7,6 +7,7 @@ either a boto3 session acting as that account, or the reason it could not be ent
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,15 +18,79 @@ import boto3
 import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.configprovider import ConfigValueStore, ConstantProvider
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError
 
-from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider
+from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider, is_loopback_url
 
 log = logging.getLogger("cloudwatchdog.providers.aws.collect")
 
 DEFAULT_REGION = "us-east-1"
 SESSION_NAME = "cloudwatchdog"
+# The keys of ``credential: emulator``: moto and LocalStack accept any; these are moto's documented test keys.
+EMULATOR_ACCESS_KEY = "testing"
+EMULATOR_SECRET_KEY = "testing"
+
+
+# --- Sessions -----------------------------------------------------------------------------------------------
+
+
+def _isolated_core(region: str) -> botocore.session.Session:
+    """A botocore session whose settings come from nowhere but here: every configuration variable is botocore's
+    default (no AWS_* environment variable, no ~/.aws/config or credentials file, no profile), the region is
+    ``region``. It has no credentials until they are set."""
+    core = botocore.session.Session()
+    values: dict[str, Any] = {
+        name: default for name, (_key, _env, default, _cast) in botocore.session.Session.SESSION_VARIABLES.items()
+    }
+    values.update(profile=None, region=region, config_file=os.devnull, credentials_file=os.devnull)
+    providers = {name: ConstantProvider(value) for name, value in values.items()}
+    # Sections botocore would read from the config file and the environment (AWS_S3_*, proxy settings).
+    providers.update(s3=ConstantProvider(None), proxies_config=ConstantProvider(None))
+    core.register_component("config_store", ConfigValueStore(mapping=providers))
+    return core
+
+
+def isolated_session(
+    region: str = DEFAULT_REGION,
+    *,
+    access_key: str = EMULATOR_ACCESS_KEY,
+    secret_key: str = EMULATOR_SECRET_KEY,
+    token: str | None = None,
+) -> boto3.Session:
+    """A boto3 session with exactly these keys and region, which reads nothing of the process environment and no
+    file: AWS_PROFILE, AWS_CONFIG_FILE, AWS_ACCESS_KEY_ID, ... of the user cannot leak in (``credential:
+    emulator``, the demo, the emulator harness)."""
+    core = _isolated_core(region)
+    core.set_credentials(access_key, secret_key, token)
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+def base_session(cfg: AwsProvider) -> boto3.Session:
+    """The session accounts are entered from: the emulator's fixed keys (``credential: emulator``), or the
+    default credential chain."""
+    if cfg.credential == "emulator":
+        return isolated_session()
+    return boto3.Session()
+
+
+def _new_core(cfg: AwsProvider, region: str) -> botocore.session.Session:
+    """A fresh botocore session for credentials set later (an assumed role)."""
+    return _isolated_core(region) if cfg.credential == "emulator" else botocore.session.get_session()
+
+
+def refuse_non_loopback(request: Any, **_: Any) -> None:
+    """``before-send`` handler of ``credential: emulator`` clients: the test keys go to a loopback address only
+    (a redirect or a misconfigured client must not carry them anywhere else)."""
+    if not is_loopback_url(request.url):
+        raise EmulatorOnlyError(
+            f"refused to send the emulator credential to {str(request.url).split('?')[0]}: not a loopback address"
+        )
+
+
+class EmulatorOnlyError(RuntimeError):
+    """A request with the emulator credential to an address that is not loopback."""
 
 
 # --- Per-account client factory -----------------------------------------------------------------------------
@@ -75,6 +140,8 @@ def botocore_config(cfg: AwsProvider) -> Config:
         user_agent_extra="cloudwatchdog",
         # Emulators (moto, LocalStack) serve buckets path-style on one host.
         s3={"addressing_style": "path"} if cfg.effective_endpoint() else None,
+        # The emulator credential: no proxy from the environment (HTTPS_PROXY, ...) between us and 127.0.0.1.
+        proxies={} if cfg.credential == "emulator" else None,
     )
 
 
@@ -97,6 +164,8 @@ def make_client(
         endpoint_url=endpoint,
         config=botocore_config(cfg),
     )
+    if cfg.credential == "emulator":
+        client.meta.events.register("before-send", refuse_non_loopback)
     if counter is not None:
         client.meta.events.register("before-send", counter.hook)
     if endpoint and service == "s3control":
@@ -203,10 +272,11 @@ def assume_role_session(
     credentials = RefreshableCredentials.create_from_metadata(
         metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
     )
-    core = botocore.session.get_session()
+    region = base.region_name or DEFAULT_REGION
+    core = _new_core(cfg, region)
     # botocore has no public setter for refreshable credentials; this is the documented-by-usage way.
     core._credentials = credentials  # type: ignore[attr-defined]
-    session = boto3.Session(botocore_session=core, region_name=base.region_name or DEFAULT_REGION)
+    session = boto3.Session(botocore_session=core, region_name=region)
     return session, assumed_account[0] if assumed_account else ""
 
 
@@ -392,9 +462,12 @@ __all__ = [
     "AccountTarget",
     "CallCounter",
     "ClientFactory",
+    "EmulatorOnlyError",
+    "base_session",
     "botocore_config",
     "describe_exception",
     "discover_accounts",
+    "isolated_session",
     "jsonable",
     "make_client",
     "strip_account_host_prefix",
