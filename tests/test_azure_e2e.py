@@ -19,7 +19,7 @@ from support.azure import AzureEmulators
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.demo.azure import (
+from cloudwatchdog.demo.seed_azure import (
     SUB_CONNECTED_CAR,
     SUB_PRODUCTION,
     AzureDemoEstate,

@@ -20,7 +20,7 @@ from support.gcs_fault_proxy import FaultProxy
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.demo.gcp import ANALYTICS, PROD, PROJECT_NUMBERS, GcpDemoEstate, seed_gcp_estate
+from cloudwatchdog.demo.seed_gcp import ANALYTICS, PROD, PROJECT_NUMBERS, GcpDemoEstate, seed_gcp_estate
 from cloudwatchdog.emulators.gcs import GcsEmulator
 from cloudwatchdog.model import CoverageStatus, Level, ScanResult
 from cloudwatchdog.providers.gcp.settings import GcpProject

@@ -35,8 +35,8 @@ def demo_world(status: Status | None = None, *, azure: bool = True, install_azur
                ) -> Iterator[DemoWorld]:
     """Start every emulator, seed the estate, yield the scan config; stop everything on exit."""
     # Imported here: each part pulls in its emulator and SDK.
-    from cloudwatchdog.demo.aws import seed_demo_estate
-    from cloudwatchdog.demo.gcp import seed_gcp_estate, start_demo_emulators
+    from cloudwatchdog.demo.seed_aws import seed_demo_estate
+    from cloudwatchdog.demo.seed_gcp import seed_gcp_estate, start_demo_emulators
     from cloudwatchdog.emulators.moto import MotoServer
 
     say = status or (lambda _message: None)
@@ -64,7 +64,7 @@ def demo_world(status: Status | None = None, *, azure: bool = True, install_azur
         skipped: list[str] = []
         providers = Providers.model_validate({"aws": aws.aws_provider(), "gcp": gcp.provider_config()})
         if azure:
-            from cloudwatchdog.demo.azure import AzureDemoUnavailable, start_azure_demo
+            from cloudwatchdog.demo.seed_azure import AzureDemoUnavailable, start_azure_demo
 
             say("starting Azurite and the demo ARM emulator on 127.0.0.1 (the first run installs Azurite "
                 "with npm) ...")

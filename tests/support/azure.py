@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cloudwatchdog.demo.azure import DEMO_ACCOUNT_NAMES
+from cloudwatchdog.demo.seed_azure import DEMO_ACCOUNT_NAMES
 from cloudwatchdog.emulators.arm import ArmEmulator
 from cloudwatchdog.emulators.azurite import AzuriteServer, AzuriteUnavailable, find_azurite
 from cloudwatchdog.emulators.tls import TlsFiles, make_tls_files

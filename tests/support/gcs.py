@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from cloudwatchdog.demo.gcp import ANALYTICS, PROD, PROJECT_NUMBERS
+from cloudwatchdog.demo.seed_gcp import ANALYTICS, PROD, PROJECT_NUMBERS
 from cloudwatchdog.emulators.gcs import GcsEmulator
 from support.gcp_resource_manager import ResourceManagerServer
 from support.gcs_fault_proxy import FaultProxy

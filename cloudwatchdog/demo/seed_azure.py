@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cloudwatchdog.demo.aws import customer_csv
+from cloudwatchdog.demo.seed_aws import customer_csv
 from cloudwatchdog.emulators.arm import ArmEmulator
 from cloudwatchdog.emulators.azurite import (
     AzuriteError,

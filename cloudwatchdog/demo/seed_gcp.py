@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloudwatchdog.demo.aws import customer_csv
+from cloudwatchdog.demo.seed_aws import customer_csv
 from cloudwatchdog.emulators.gcs import GcsEmulator
 from cloudwatchdog.providers.gcp.settings import GcpProject, GcpProvider
 
