@@ -1,31 +1,165 @@
-"""The demo estate: a fictional car maker, Velora Motors, seeded into a moto server.
+"""Seeds the AWS part of the demo estate (``estate/aws.yaml``) into a moto server, and describes what it seeded.
 
-Two accounts, ``prod`` (123456789012) and ``analytics`` (210987654321), about thirty buckets with realistic
-names, tags and objects, a few EBS snapshots, an AMI and RDS snapshots, and a handful of classic mistakes among
-many boring private resources. Deterministic:
-the same estate every time. All data is fake (names, VINs, e-mail addresses on example.com).
-
-``expected`` on each resource is the verdict shared/EXPOSURE.md prescribes (what a correct scan reports), so
-the demo doubles as an end-to-end fixture.
+The estate file says what exists; this module knows how each kind of resource is made through the AWS APIs (in
+which order, with which calls), so that every resource is built the way a real account would have reached that
+state. Deterministic: the same estate every time (the emulator generates snapshot and image ids; the estate names
+them by their ``Name`` tag).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
+from pydantic import Field, model_validator
+
+from cloudwatchdog.demo.content import Content, render
+from cloudwatchdog.demo.estate_file import ESTATE_DIR, duplicates, load_estate
 from cloudwatchdog.emulators.moto import account_session, emulator_client
 from cloudwatchdog.providers.aws.model import ALL_USERS_URI, AUTHENTICATED_USERS_URI, LOG_DELIVERY_URI
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
+from cloudwatchdog.settings.base import StrictModel
+from cloudwatchdog.yamlsource import KeyPath
 
-PROD = "123456789012"
-ANALYTICS = "210987654321"
-PARTNER_DEALER_ACCOUNT = "444455556666"  # an external dealer network, not ours
-AGENCY_ACCOUNT = "777788889999"  # an external marketing agency
-ORG_ID = "o-velora7x2k"
-AUDIT_ROLE = "CloudWatchdogAudit"
-REGIONS = ("us-east-1", "eu-central-1", "eu-west-1")
+ESTATE_FILE = ESTATE_DIR / "aws.yaml"
+
+# --- The estate file ----------------------------------------------------------------------------------------
+
+Expected = Literal["public", "cross-account", "private"]
+Statement = dict[str, Any]  # an IAM policy statement, as AWS documents it
+AccountId = Annotated[str, Field(pattern=r"^\d{12}$")]
+_GROUPS = {"AllUsers": ALL_USERS_URI, "AuthenticatedUsers": AUTHENTICATED_USERS_URI, "LogDelivery": LOG_DELIVERY_URI}
+
+
+class BlockPublicAccess(StrictModel):
+    BlockPublicAcls: bool
+    IgnorePublicAcls: bool
+    BlockPublicPolicy: bool
+    RestrictPublicBuckets: bool
+
+
+class AclGrant(StrictModel):
+    group: Literal["AllUsers", "AuthenticatedUsers", "LogDelivery"]
+    permission: Literal["READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL"]
+
+
+class Bucket(StrictModel):
+    name: str
+    region: str = "us-east-1"
+    expected: Expected = "private"
+    latent: bool = False
+    issue: str | None = None
+    tags: dict[str, str] = {}
+    objects: dict[str, Content] = {}
+    object_acl: Literal["private", "public-read", "public-read-write", "authenticated-read"] | None = None
+    acl_grants: list[AclGrant] = []  # besides the owner's FULL_CONTROL
+    policy: list[Statement] | None = None
+    ownership: Literal["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"] | None = None
+    block_public_access: BlockPublicAccess | None = None
+
+
+class AccessPoint(StrictModel):
+    name: str
+    bucket: str
+    region: str
+    expected: Expected = "private"
+    issue: str | None = None
+    vpc_id: str | None = None  # None: an Internet-origin access point
+    policy: list[Statement] | None = None
+    block_public_access: BlockPublicAccess | None = None  # None: the service's default (all on)
+
+
+class CreateVolumePermission(StrictModel):
+    groups: list[Literal["all"]] = []
+    accounts: list[AccountId] = []
+
+
+class EbsSnapshot(StrictModel):
+    name: str  # its Name tag
+    region: str = "us-east-1"
+    description: str
+    size_gib: Annotated[int, Field(ge=1)] = 50
+    create_volume_permission: CreateVolumePermission = CreateVolumePermission()
+    expected: Expected = "private"
+    issue: str | None = None
+    tags: dict[str, str] = {}
+
+
+class Image(StrictModel):
+    name: str  # its name and Name tag; its root volume snapshot is <name>-root
+    region: str = "us-east-1"
+    description: str
+    root_volume_gib: Annotated[int, Field(ge=1)] = 16
+    launch_permission: list[dict[str, str]] = []  # LaunchPermission entries: {UserId | Group | OrganizationArn ...}
+    expected: Expected = "private"
+    issue: str | None = None
+    tags: dict[str, str] = {}
+
+
+class DbSnapshot(StrictModel):
+    identifier: str  # its identifier and Name tag
+    region: str = "us-east-1"
+    db_instance: str | None = None  # a snapshot of a (new) DB instance ...
+    db_cluster: str | None = None  # ... or of an Aurora cluster
+    engine: str
+    instance_class: str = "db.t3.medium"
+    allocated_storage_gib: Annotated[int, Field(ge=20)] = 100
+    restore: list[str] = []  # the restore attribute: "all" or account ids
+    expected: Expected = "private"
+    issue: str | None = None
+    tags: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DbSnapshot:
+        if (self.db_instance is None) == (self.db_cluster is None):
+            raise ValueError("give exactly one of db_instance and db_cluster")
+        return self
+
+
+class Account(StrictModel):
+    id: AccountId
+    name: str
+    audit_role: str | None = None  # scanned by assuming this role; None: through the default chain
+    block_public_access: BlockPublicAccess | None = None  # None: no account-level Block Public Access at all
+    buckets: list[Bucket] = []
+    access_points: list[AccessPoint] = []
+    ebs_snapshots: list[EbsSnapshot] = []
+    images: list[Image] = []
+    db_snapshots: list[DbSnapshot] = []
+
+
+class AwsEstateSpec(StrictModel):
+    regions: list[str]
+    trusted_organizations: list[str] = []
+    accounts: list[Account]
+
+
+def _check(spec: AwsEstateSpec) -> list[tuple[KeyPath, str]]:
+    problems = duplicates(((("accounts", i, "id"), a.id) for i, a in enumerate(spec.accounts)), "account")
+    problems += duplicates(
+        ((("accounts", i, "buckets", j, "name"), b.name) for i, a in enumerate(spec.accounts)
+         for j, b in enumerate(a.buckets)), "bucket")
+    for i, account in enumerate(spec.accounts):
+        names = {b.name for b in account.buckets}
+        problems += [(("accounts", i, "access_points", j, "bucket"), f"no bucket {p.bucket!r} in this account")
+                     for j, p in enumerate(account.access_points) if p.bucket not in names]
+    roles = [a.audit_role for a in spec.accounts]
+    if roles and (roles[0] is not None or None in roles[1:]):
+        problems.append((("accounts",), "the first account is scanned through the default chain (no audit_role), "
+                                        "every other one through its audit_role"))
+    return problems
+
+
+@cache
+def aws_estate_spec(path: Path = ESTATE_FILE) -> AwsEstateSpec:
+    """The AWS estate file, validated."""
+    return load_estate(AwsEstateSpec, path, _check)
+
+
+# --- What was seeded ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -77,105 +211,48 @@ class DemoEstate:
     buckets: tuple[DemoBucket, ...]
     access_points: tuple[DemoAccessPoint, ...]
     shared: tuple[DemoShared, ...] = ()  # snapshots and images
+    spec: AwsEstateSpec | None = field(default=None, repr=False, compare=False)
 
     def bucket(self, name: str) -> DemoBucket:
         return next(b for b in self.buckets if b.name == name)
 
     def aws_provider(self, **overrides: Any) -> AwsProvider:
-        """The scan config for this estate: the emulator credential (prod is its default chain's account),
-        analytics by assuming the audit role from it."""
+        """The scan config for this estate: the emulator credential (the first account is the default chain's),
+        every other account by assuming its audit role."""
+        spec = self.spec or aws_estate_spec()
         values: dict[str, Any] = {
             "endpoint_url": self.endpoint_url,
             "credential": "emulator",
-            "regions": list(REGIONS),
+            "regions": list(spec.regions),
             "accounts": [
-                AwsAccount(id=PROD, name="prod"),
-                AwsAccount(
-                    id=ANALYTICS, name="analytics", role_arn=f"arn:aws:iam::{ANALYTICS}:role/{AUDIT_ROLE}"
-                ),
+                AwsAccount(id=a.id, name=a.name, role_arn=f"arn:aws:iam::{a.id}:role/{a.audit_role}")
+                if a.audit_role else AwsAccount(id=a.id, name=a.name)
+                for a in spec.accounts
             ],
-            "trusted_organizations": [ORG_ID],
+            "trusted_organizations": list(spec.trusted_organizations),
         }
         values.update(overrides)
         return AwsProvider(**values)
 
     def session(self) -> Any:
         """The default-chain session for scanning the estate (the emulator's fixed keys)."""
-        return account_session(self.endpoint_url, PROD)
-
-
-# --- Fake content -------------------------------------------------------------------------------------------
-
-_FIRST = (
-    "Anna",
-    "Jonas",
-    "Lea",
-    "Mehmet",
-    "Sofia",
-    "Lukas",
-    "Emma",
-    "Piotr",
-    "Chloe",
-    "Marco",
-    "Ines",
-    "Tomas",
-)
-_LAST = (
-    "Berger",
-    "Novak",
-    "Schmidt",
-    "Rossi",
-    "Dubois",
-    "Yilmaz",
-    "Lindqvist",
-    "Kowalski",
-    "Moreau",
-    "Garcia",
-)
-_CITIES = ("Munich", "Lyon", "Turin", "Gdansk", "Malmo", "Porto", "Graz", "Leipzig", "Ghent", "Brno")
-_MODELS = ("Velora C3", "Velora Estate", "Velora EV-S", "Velora Crossline")
-
-
-def customer_csv(batch: int, rows: int = 25) -> bytes:
-    """Fake customer telematics rows (deterministic): what a leaked export of this kind typically holds."""
-    lines = ["vin,first_name,last_name,email,phone,city,model,odometer_km,last_gps_lat,last_gps_lon"]
-    for i in range(rows):
-        n = batch * 1000 + i
-        first, last = _FIRST[n % len(_FIRST)], _LAST[(n * 7) % len(_LAST)]
-        vin = f"WVL{(n * 7919) % 10**14:014d}"
-        lines.append(
-            f"{vin},{first},{last},{first.lower()}.{last.lower()}{n % 97}@example.com,"
-            f"+49 555 {(n * 104729) % 10**7:07d},{_CITIES[n % len(_CITIES)]},{_MODELS[n % len(_MODELS)]},"
-            f"{(n * 3571) % 240000},{48 + (n % 500) / 1000:.3f},{11 + (n % 700) / 1000:.3f}"
-        )
-    return ("\n".join(lines) + "\n").encode()
-
-
-def _policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=2)
-
-
-def _grants_acl(owner_id: str, *extra: tuple[str, str]) -> dict[str, Any]:
-    """An explicit ACL (moto reads canned public-read-write back as READ only, so grants are spelled out)."""
-    grants: list[dict[str, Any]] = [
-        {"Grantee": {"Type": "CanonicalUser", "ID": owner_id}, "Permission": "FULL_CONTROL"}
-    ]
-    grants += [{"Grantee": {"Type": "Group", "URI": uri}, "Permission": perm} for uri, perm in extra]
-    return {"Owner": {"ID": owner_id}, "Grants": grants}
-
-
-_PAB_ALL = {
-    "BlockPublicAcls": True,
-    "IgnorePublicAcls": True,
-    "BlockPublicPolicy": True,
-    "RestrictPublicBuckets": True,
-}
+        return account_session(self.endpoint_url, self.accounts[0].id)
 
 
 # --- Seeding ------------------------------------------------------------------------------------------------
 
 
+def _policy(statements: list[Statement]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
+
+
+def _tag_list(name: str, tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted({"Name": name, **tags}.items())]
+
+
 class _Seeder:
+    """Seeds one account; remembers what it made."""
+
     def __init__(self, endpoint: str, account: str) -> None:
         self.endpoint = endpoint
         self.account = account
@@ -191,575 +268,168 @@ class _Seeder:
             self._clients[key] = emulator_client(self.session, service, self.endpoint, region=region)
         return self._clients[key]
 
-    def bucket(
-        self,
-        name: str,
-        *,
-        region: str = "us-east-1",
-        expected: str = "private",
-        latent: bool = False,
-        issue: str | None = None,
-        tags: dict[str, str] | None = None,
-        objects: dict[str, bytes] | None = None,
-        object_acl: str | None = None,
-        acl_groups: tuple[tuple[str, str], ...] = (),
-        policy: str | None = None,
-        pab: dict[str, bool] | None = None,
-        ownership: str | None = None,
-    ) -> None:
-        s3 = self.client("s3", region)
-        kwargs: dict[str, Any] = {"Bucket": name}
-        if region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    def bucket(self, b: Bucket) -> None:
+        s3 = self.client("s3", b.region)
+        kwargs: dict[str, Any] = {"Bucket": b.name}
+        if b.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": b.region}
         s3.create_bucket(**kwargs)
-        tags = tags or {}
-        if tags:
+        if b.tags:
             s3.put_bucket_tagging(
-                Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+                Bucket=b.name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(b.tags.items())]}
             )
-        for key, body in sorted((objects or {}).items()):
-            extra = {"ACL": object_acl} if object_acl else {}
-            s3.put_object(Bucket=name, Key=key, Body=body, **extra)
-        if acl_groups:
-            owner = s3.get_bucket_acl(Bucket=name)["Owner"]["ID"]
-            s3.put_bucket_acl(Bucket=name, AccessControlPolicy=_grants_acl(owner, *acl_groups))
-        if policy:
-            s3.put_bucket_policy(Bucket=name, Policy=policy)
+        for key, content in sorted(b.objects.items()):
+            extra = {"ACL": b.object_acl} if b.object_acl else {}
+            s3.put_object(Bucket=b.name, Key=key, Body=render(content), **extra)
+        if b.acl_grants:
+            # An explicit ACL (moto reads canned public-read-write back as READ only, so grants are spelled out).
+            owner = s3.get_bucket_acl(Bucket=b.name)["Owner"]["ID"]
+            grants: list[dict[str, Any]] = [
+                {"Grantee": {"Type": "CanonicalUser", "ID": owner}, "Permission": "FULL_CONTROL"}
+            ]
+            grants += [{"Grantee": {"Type": "Group", "URI": _GROUPS[g.group]}, "Permission": g.permission}
+                       for g in b.acl_grants]
+            s3.put_bucket_acl(Bucket=b.name, AccessControlPolicy={"Owner": {"ID": owner}, "Grants": grants})
+        if b.policy:
+            s3.put_bucket_policy(Bucket=b.name, Policy=_policy(b.policy))
         # Guardrails last: on AWS they would refuse the public ACL/policy above, which is exactly the point of
         # a latent exposure (set before the guardrail, neutralised by it).
-        if ownership:
+        if b.ownership:
             s3.put_bucket_ownership_controls(
-                Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]}
+                Bucket=b.name, OwnershipControls={"Rules": [{"ObjectOwnership": b.ownership}]}
             )
-        if pab:
-            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=pab)
-        self.buckets.append(DemoBucket(self.account, name, region, expected, latent, issue, tags))
+        if b.block_public_access:
+            s3.put_public_access_block(Bucket=b.name, PublicAccessBlockConfiguration=b.block_public_access.model_dump())
+        self.buckets.append(DemoBucket(self.account, b.name, b.region, b.expected, b.latent, b.issue, dict(b.tags)))
 
-    def access_point(
-        self,
-        name: str,
-        bucket: str,
-        *,
-        region: str,
-        expected: str,
-        issue: str | None = None,
-        vpc_id: str | None = None,
-        policy: dict[str, Any] | None = None,
-        pab: dict[str, bool] | None = None,
-    ) -> None:
-        control = self.client("s3control", region)
-        kwargs: dict[str, Any] = {"AccountId": self.account, "Name": name, "Bucket": bucket}
-        if vpc_id:
-            kwargs["VpcConfiguration"] = {"VpcId": vpc_id}
-        if pab is not None:
-            kwargs["PublicAccessBlockConfiguration"] = pab
+    def access_point(self, p: AccessPoint) -> None:
+        control = self.client("s3control", p.region)
+        kwargs: dict[str, Any] = {"AccountId": self.account, "Name": p.name, "Bucket": p.bucket}
+        if p.vpc_id:
+            kwargs["VpcConfiguration"] = {"VpcId": p.vpc_id}
+        if p.block_public_access is not None:
+            kwargs["PublicAccessBlockConfiguration"] = p.block_public_access.model_dump()
         control.create_access_point(**kwargs)
-        if policy is not None:
-            control.put_access_point_policy(AccountId=self.account, Name=name, Policy=_policy(policy))
-        self.access_points.append(DemoAccessPoint(self.account, name, bucket, region, expected, issue))
+        if p.policy is not None:
+            control.put_access_point_policy(AccountId=self.account, Name=p.name, Policy=_policy(p.policy))
+        self.access_points.append(DemoAccessPoint(self.account, p.name, p.bucket, p.region, p.expected, p.issue))
 
-    def ebs_snapshot(
-        self,
-        name: str,
-        *,
-        region: str,
-        description: str,
-        expected: str = "private",
-        issue: str | None = None,
-        size_gib: int = 50,
-        groups: tuple[str, ...] = (),
-        accounts: tuple[str, ...] = (),
-        tags: dict[str, str] | None = None,
-    ) -> None:
-        ec2 = self.client("ec2", region)
-        volume = ec2.create_volume(AvailabilityZone=f"{region}a", Size=size_gib)
-        tag_set = [{"Key": k, "Value": v} for k, v in sorted({"Name": name, **(tags or {})}.items())]
+    def ebs_snapshot(self, s: EbsSnapshot) -> None:
+        ec2 = self.client("ec2", s.region)
+        volume = ec2.create_volume(AvailabilityZone=f"{s.region}a", Size=s.size_gib)
         snapshot = ec2.create_snapshot(
             VolumeId=volume["VolumeId"],
-            Description=description,
-            TagSpecifications=[{"ResourceType": "snapshot", "Tags": tag_set}],
+            Description=s.description,
+            TagSpecifications=[{"ResourceType": "snapshot", "Tags": _tag_list(s.name, s.tags)}],
         )
-        if groups or accounts:
+        permission = s.create_volume_permission
+        if permission.groups or permission.accounts:
             ec2.modify_snapshot_attribute(
                 SnapshotId=snapshot["SnapshotId"],
                 Attribute="createVolumePermission",
                 OperationType="add",
-                GroupNames=list(groups),
-                UserIds=list(accounts),
+                GroupNames=list(permission.groups),
+                UserIds=list(permission.accounts),
             )
-        self.shared.append(DemoShared(self.account, "aws.ec2.snapshot", name, region, expected, issue=issue))
+        self.shared.append(DemoShared(self.account, "aws.ec2.snapshot", s.name, s.region, s.expected, issue=s.issue))
 
-    def image(
-        self,
-        name: str,
-        *,
-        region: str,
-        description: str,
-        expected: str = "private",
-        issue: str | None = None,
-        launch_permissions: tuple[dict[str, str], ...] = (),
-        tags: dict[str, str] | None = None,
-    ) -> None:
-        """An AMI (registered from a root volume snapshot, which the emulator creates and which is declared here
-        too, private: its own permission is empty)."""
-        ec2 = self.client("ec2", region)
+    def image(self, i: Image) -> None:
+        """An AMI, registered from a root volume snapshot the emulator creates (declared too, private: its own
+        permission is empty)."""
+        ec2 = self.client("ec2", i.region)
         image_id = ec2.register_image(
-            Name=name,
-            Description=description,
+            Name=i.name,
+            Description=i.description,
             RootDeviceName="/dev/xvda",
-            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 16}}],
+            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": i.root_volume_gib}}],
         )["ImageId"]
-        ec2.create_tags(
-            Resources=[image_id],
-            Tags=[{"Key": k, "Value": v} for k, v in sorted({"Name": name, **(tags or {})}.items())],
-        )
-        if launch_permissions:
-            ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": list(launch_permissions)})
-        self.shared.append(DemoShared(self.account, "aws.ec2.image", name, region, expected, issue=issue))
+        ec2.create_tags(Resources=[image_id], Tags=_tag_list(i.name, i.tags))
+        if i.launch_permission:
+            ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": list(i.launch_permission)})
+        self.shared.append(DemoShared(self.account, "aws.ec2.image", i.name, i.region, i.expected, issue=i.issue))
         image = ec2.describe_images(ImageIds=[image_id])["Images"][0]
         for mapping in image.get("BlockDeviceMappings", []):
             snapshot_id = mapping.get("Ebs", {}).get("SnapshotId")
             if snapshot_id:
-                root = f"{name}-root"
+                root = f"{i.name}-root"
                 ec2.create_tags(Resources=[snapshot_id], Tags=[{"Key": "Name", "Value": root}])
-                self.shared.append(DemoShared(self.account, "aws.ec2.snapshot", root, region, "private"))
+                self.shared.append(DemoShared(self.account, "aws.ec2.snapshot", root, i.region, "private"))
 
-    def db_snapshot(
-        self,
-        identifier: str,
-        *,
-        region: str,
-        instance: str,
-        expected: str = "private",
-        issue: str | None = None,
-        restore: tuple[str, ...] = (),
-        cluster: bool = False,
-        tags: dict[str, str] | None = None,
-    ) -> None:
-        """A manual RDS snapshot of a (new) DB instance, or of an Aurora cluster with ``cluster``; its Name tag
-        is its identifier."""
-        rds = self.client("rds", region)
-        tag_list = [{"Key": k, "Value": v} for k, v in sorted({"Name": identifier, **(tags or {})}.items())]
+    def db_snapshot(self, d: DbSnapshot) -> None:
+        """A manual RDS snapshot of a new DB instance, or of a new Aurora cluster."""
+        rds = self.client("rds", d.region)
+        tags = _tag_list(d.identifier, d.tags)
         login = {"MasterUsername": "velora_admin", "MasterUserPassword": "not-a-real-password-1"}
-        if cluster:
-            rds.create_db_cluster(DBClusterIdentifier=instance, Engine="aurora-postgresql", **login)
+        if d.db_cluster:
+            rds.create_db_cluster(DBClusterIdentifier=d.db_cluster, Engine=d.engine, **login)
             rds.create_db_cluster_snapshot(
-                DBClusterSnapshotIdentifier=identifier, DBClusterIdentifier=instance, Tags=tag_list
+                DBClusterSnapshotIdentifier=d.identifier, DBClusterIdentifier=d.db_cluster, Tags=tags
             )
-            if restore:
+            if d.restore:
                 rds.modify_db_cluster_snapshot_attribute(
-                    DBClusterSnapshotIdentifier=identifier, AttributeName="restore", ValuesToAdd=list(restore)
+                    DBClusterSnapshotIdentifier=d.identifier, AttributeName="restore", ValuesToAdd=list(d.restore)
                 )
         else:
             rds.create_db_instance(
-                DBInstanceIdentifier=instance,
-                Engine="postgres",
-                DBInstanceClass="db.t3.medium",
-                AllocatedStorage=100,
+                DBInstanceIdentifier=d.db_instance,
+                Engine=d.engine,
+                DBInstanceClass=d.instance_class,
+                AllocatedStorage=d.allocated_storage_gib,
                 **login,
             )
-            rds.create_db_snapshot(DBSnapshotIdentifier=identifier, DBInstanceIdentifier=instance, Tags=tag_list)
-            if restore:
+            rds.create_db_snapshot(DBSnapshotIdentifier=d.identifier, DBInstanceIdentifier=d.db_instance, Tags=tags)
+            if d.restore:
                 rds.modify_db_snapshot_attribute(
-                    DBSnapshotIdentifier=identifier, AttributeName="restore", ValuesToAdd=list(restore)
+                    DBSnapshotIdentifier=d.identifier, AttributeName="restore", ValuesToAdd=list(d.restore)
                 )
-        self.shared.append(DemoShared(self.account, "aws.rds.snapshot", identifier, region, expected, issue=issue))
+        self.shared.append(
+            DemoShared(self.account, "aws.rds.snapshot", d.identifier, d.region, d.expected, issue=d.issue)
+        )
 
-    def account_pab(self, pab: dict[str, bool] | None) -> None:
+    def seed(self, a: Account) -> DemoAccount:
+        for bucket in a.buckets:
+            self.bucket(bucket)
+        for point in a.access_points:
+            self.access_point(point)
+        for snapshot in a.ebs_snapshots:
+            self.ebs_snapshot(snapshot)
+        for image in a.images:
+            self.image(image)
+        for db in a.db_snapshots:
+            self.db_snapshot(db)
+        pab = a.block_public_access.model_dump() if a.block_public_access else None
         if pab is not None:
-            self.client("s3control").put_public_access_block(
-                AccountId=self.account, PublicAccessBlockConfiguration=pab
-            )
+            self.client("s3control").put_public_access_block(AccountId=self.account, PublicAccessBlockConfiguration=pab)
+        return DemoAccount(a.id, a.name, pab)
 
 
-def _tags(team: str, env: str = "prod", classification: str = "internal", **more: str) -> dict[str, str]:
-    return {
-        "team": team,
-        "env": env,
-        "data-classification": classification,
-        "cost-center": f"cc-{team}",
-        **more,
-    }
-
-
-def _seed_prod(s: _Seeder) -> dict[str, bool]:
-    a = PROD
-    s.bucket(
-        "velora-telematics-export-2015",
-        region="eu-central-1",
-        expected="public",
-        issue="public-read bucket ACL and public-read objects: a 2015 data export with customer names, "
-        "e-mail addresses, VINs and GPS positions, forgotten since",
-        tags=_tags("connected-car", classification="confidential", project="dealer-portal-2015"),
-        objects={f"exports/2015/customers_part{n:02d}.csv": customer_csv(n) for n in range(1, 4)},
-        object_acl="public-read",
-        acl_groups=((ALL_USERS_URI, "READ"),),
-    )
-    s.bucket(
-        "velora-web-assets",
-        expected="public",
-        issue="bucket policy grants s3:GetObject to Principal * (website assets: intended, but public)",
-        tags=_tags("web", classification="public", **{"public-by-design": "true"}),
-        objects={
-            "css/site.css": b"body{font-family:sans-serif}\n",
-            "js/app.js": b"console.log('velora');\n",
-            "img/logo.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>\n",
-        },
-        policy=_policy(
-            {
-                "Sid": "PublicReadAssets",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::velora-web-assets/*",
-            }
-        ),
-        ownership="BucketOwnerEnforced",
-    )
-    s.bucket(
-        "velora-partner-dealer-feed",
-        region="eu-west-1",
-        expected="cross-account",
-        issue=f"bucket policy shares read and list with the dealer network account {PARTNER_DEALER_ACCOUNT}",
-        tags=_tags("sales", classification="confidential", partner="dealer-network"),
-        objects={"feeds/inventory-2024-06-01.json": b'{"vehicles": []}\n'},
-        policy=_policy(
-            {
-                "Sid": "DealerNetworkRead",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{PARTNER_DEALER_ACCOUNT}:root"},
-                "Action": ["s3:GetObject", "s3:ListBucket"],
-                "Resource": [
-                    "arn:aws:s3:::velora-partner-dealer-feed",
-                    "arn:aws:s3:::velora-partner-dealer-feed/*",
-                ],
-            }
-        ),
-        ownership="BucketOwnerEnforced",
-    )
-    s.bucket(
-        "velora-vpc-only-data",
-        expected="private",
-        tags=_tags("platform", classification="restricted"),
-        policy=_policy(
-            {
-                "Sid": "AllowFromVpce",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::velora-vpc-only-data/*",
-                "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}},
-            },
-            {
-                "Sid": "DenyOutsideVpce",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": ["arn:aws:s3:::velora-vpc-only-data", "arn:aws:s3:::velora-vpc-only-data/*"],
-                "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}},
-            },
-        ),
-    )
-    s.bucket(
-        "velora-legacy-press-kit",
-        expected="private",
-        latent=True,
-        issue="public-read bucket ACL, neutralised by bucket-level Block Public Access (one change away)",
-        tags=_tags("communications", classification="public"),
-        objects={"press/2012/launch.pdf": b"%PDF-1.4 fake\n"},
-        acl_groups=((ALL_USERS_URI, "READ"),),
-        pab=dict(_PAB_ALL),
-    )
-    s.bucket(
-        "velora-dealer-upload-inbox",
-        region="eu-central-1",
-        expected="public",
-        issue="bucket ACL grants WRITE to AllUsers: anyone can upload (and be billed to us)",
-        tags=_tags("sales", classification="internal"),
-        acl_groups=((ALL_USERS_URI, "WRITE"),),
-    )
-    s.bucket(
-        "velora-prod-access-logs",
-        expected="private",
-        tags=_tags("security", classification="internal"),
-        objects={"s3/2024-06-01-00-00-00-0A1B2C3D": b"fake access log line\n"},
-        acl_groups=((LOG_DELIVERY_URI, "WRITE"), (LOG_DELIVERY_URI, "READ_ACP")),
-    )
-    s.bucket(
-        "velora-marketing-campaign-2019",
-        expected="public",
-        issue="policy allows Principal * on a condition that restricts nothing (aws:Referer is client-set)",
-        tags=_tags("marketing", classification="public"),
-        objects={"campaign/teaser.mp4": b"fake video\n"},
-        policy=_policy(
-            {
-                "Sid": "RefererOnly",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::velora-marketing-campaign-2019/*",
-                "Condition": {"StringLike": {"aws:Referer": ["https://www.velora.example/*"]}},
-            }
-        ),
-    )
-    s.bucket(
-        "velora-ota-update-packages",
-        region="eu-central-1",
-        expected="private",
-        tags=_tags("connected-car", classification="restricted"),
-        objects={"packages/ecu-gw/4.2.1/manifest.json": b'{"version": "4.2.1"}\n'},
-        policy=_policy(
-            {
-                "Sid": "OrgOnly",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::velora-ota-update-packages/*",
-                "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORG_ID}},
-            }
-        ),
-        ownership="BucketOwnerEnforced",
-        pab=dict(_PAB_ALL),
-    )
-    s.bucket(
-        "velora-telematics-data-lake",
-        region="eu-central-1",
-        expected="private",
-        tags=_tags("connected-car", classification="confidential"),
-        objects={"raw/2024/06/01/part-0000.parquet": b"PAR1 fake\n"},
-        ownership="BucketOwnerEnforced",
-    )
-    s.access_point(
-        "telematics-public-ap",
-        "velora-telematics-data-lake",
-        region="eu-central-1",
-        expected="public",
-        issue="Internet-origin access point, Block Public Access off, policy granting GetObject to *",
-        pab={k: False for k in _PAB_ALL},
-        policy={
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:eu-central-1:{a}:accesspoint/telematics-public-ap/object/*",
-        },
-    )
-    s.access_point(
-        "telematics-vpc-ap",
-        "velora-telematics-data-lake",
-        region="eu-central-1",
-        expected="private",
-        vpc_id="vpc-0c0ffee0ddba11000",
-        policy={
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:eu-central-1:{a}:accesspoint/telematics-vpc-ap/object/*",
-        },
-    )
-    boring = [
-        ("velora-firmware-builds", "us-east-1", "embedded", "restricted"),
-        ("velora-ci-artifacts", "us-east-1", "devops", "internal"),
-        ("velora-terraform-state-prod", "eu-central-1", "platform", "restricted"),
-        ("velora-hr-payroll-exports", "eu-central-1", "hr", "restricted"),
-        ("velora-finance-reports", "eu-west-1", "finance", "confidential"),
-        ("velora-ecu-calibration-data", "eu-central-1", "powertrain", "confidential"),
-        ("velora-crash-test-videos", "eu-central-1", "safety", "confidential"),
-        ("velora-supplier-contracts", "eu-west-1", "procurement", "confidential"),
-    ]
-    for i, (name, region, team, classification) in enumerate(boring):
-        s.bucket(
-            name,
-            region=region,
-            tags=_tags(team, classification=classification),
-            objects={f"{team}/README.txt": f"{name}: internal only\n".encode()},
-            ownership="BucketOwnerEnforced" if i % 2 == 0 else None,
-            pab=dict(_PAB_ALL) if i % 3 != 2 else None,
-        )
-    # Snapshots and images.
-    s.ebs_snapshot(
-        "velora-dealer-crm-db-2021",
-        region="eu-central-1",
-        description="dealer CRM PostgreSQL data volume before the 2021 migration",
-        size_gib=200,
-        groups=("all",),
-        expected="public",
-        issue="EBS snapshot of the dealer CRM database volume is public (createVolumePermission: all): any AWS "
-        "account can create a volume from it and read dealer and customer records",
-        tags=_tags("sales", classification="confidential", project="dealer-crm"),
-    )
-    s.ebs_snapshot(
-        "velora-firmware-build-cache",
-        region="us-east-1",
-        description="CI build cache volume, nightly",
-        size_gib=100,
-        tags=_tags("embedded", classification="internal"),
-    )
-    s.db_snapshot(
-        "velora-customers-final-2022",
-        region="eu-west-1",
-        instance="velora-customers-db",
-        restore=("all",),
-        expected="public",
-        issue="manual RDS snapshot of the customer database is public (restore attribute: all): any AWS "
-        "account can restore it and read every customer",
-        tags=_tags("customer-platform", classification="restricted"),
-    )
-    # Partially off: new public ACLs are refused, existing ones still count; policies are not restricted.
-    return {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": False,
-        "BlockPublicPolicy": False,
-        "RestrictPublicBuckets": False,
-    }
-
-
-def _seed_analytics(s: _Seeder) -> None:
-    a = ANALYTICS
-    s.bucket(
-        "velora-bi-dashboard-exports",
-        expected="public",
-        issue="bucket ACL grants READ to AuthenticatedUsers: any AWS account in the world, not just ours",
-        tags=_tags("bi", env="prod", classification="confidential"),
-        objects={"exports/q2-sales-by-dealer.csv": b"dealer,units\nMunich-01,412\n"},
-        acl_groups=((AUTHENTICATED_USERS_URI, "READ"),),
-    )
-    s.bucket(
-        "velora-survey-responses-2018",
-        region="eu-west-1",
-        expected="public",
-        issue="bucket ACL private but its objects are public-read (a customer survey with contacts)",
-        tags=_tags("customer-insights", env="prod", classification="confidential"),
-        objects={"responses/2018/wave1.csv": customer_csv(18, rows=12)},
-        object_acl="public-read",
-    )
-    s.bucket(
-        "velora-ml-training-sets",
-        expected="public",
-        issue="policy allows Principal * from aws:SourceIp 0.0.0.0/0: a condition that admits the internet",
-        tags=_tags("data-science", env="prod", classification="internal"),
-        objects={"datasets/driving-style/v3/train.csv": b"speed,brake\n52,0.1\n"},
-        policy=_policy(
-            {
-                "Sid": "OfficeAndVpn",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": ["s3:GetObject", "s3:ListBucket"],
-                "Resource": [
-                    "arn:aws:s3:::velora-ml-training-sets",
-                    "arn:aws:s3:::velora-ml-training-sets/*",
-                ],
-                "Condition": {"IpAddress": {"aws:SourceIp": ["0.0.0.0/0"]}},
-            }
-        ),
-    )
-    s.bucket(
-        "velora-analytics-agency-share",
-        region="eu-west-1",
-        expected="cross-account",
-        issue=f"policy gives the marketing agency's account {AGENCY_ACCOUNT} read and write",
-        tags=_tags("marketing-analytics", env="prod", classification="confidential", partner="agency"),
-        policy=_policy(
-            {
-                "Sid": "AgencyReadWrite",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{AGENCY_ACCOUNT}:role/analytics-uploader"},
-                "Action": ["s3:GetObject", "s3:PutObject"],
-                "Resource": "arn:aws:s3:::velora-analytics-agency-share/*",
-            }
-        ),
-    )
-    s.bucket(
-        "velora-analytics-emr-logs",
-        tags=_tags("data-platform", env="prod", classification="internal"),
-        objects={"j-2AB3CD4EFGAPLF/steps/s-1/stderr.gz": b"fake\n"},
-        ownership="BucketOwnerEnforced",
-    )
-    s.bucket(
-        "velora-analytics-raw-events",
-        region="eu-central-1",
-        expected="private",
-        tags=_tags("data-platform", env="prod", classification="confidential"),
-        ownership="BucketOwnerEnforced",
-    )
-    s.access_point(
-        "raw-events-partner-ap",
-        "velora-analytics-raw-events",
-        region="eu-central-1",
-        expected="cross-account",
-        issue=f"Internet-origin access point whose policy lets the agency account {AGENCY_ACCOUNT} read",
-        policy={
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{AGENCY_ACCOUNT}:root"},
-            "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:eu-central-1:{a}:accesspoint/raw-events-partner-ap/object/*",
-        },
-    )
-    s.access_point(
-        "raw-events-vpc-ap",
-        "velora-analytics-raw-events",
-        region="eu-central-1",
-        expected="private",
-        vpc_id="vpc-0ana1yt1c5000000",
-    )
-    s.image(
-        "velora-dealer-portal-base",
-        region="us-east-1",
-        description="dealer portal kiosk image with the portal service preinstalled",
-        launch_permissions=({"UserId": PARTNER_DEALER_ACCOUNT},),
-        expected="cross-account",
-        issue=f"AMI shared with the dealer network account {PARTNER_DEALER_ACCOUNT}: it can launch the image and "
-        "read everything baked into it",
-        tags=_tags("sales", env="prod", classification="confidential", partner="dealer-network"),
-    )
-    s.db_snapshot(
-        "velora-analytics-aurora-pre-upgrade",
-        region="eu-central-1",
-        instance="velora-analytics-aurora",
-        cluster=True,
-        tags=_tags("data-platform", env="prod", classification="confidential"),
-    )
-    boring = [
-        ("velora-analytics-athena-results", "us-east-1", "bi", "internal"),
-        ("velora-analytics-glue-scripts", "us-east-1", "data-platform", "internal"),
-        ("velora-analytics-sandbox-dev", "eu-west-1", "data-science", "internal"),
-        ("velora-analytics-warehouse-unload", "eu-central-1", "bi", "confidential"),
-        ("velora-analytics-feature-store", "eu-central-1", "data-science", "confidential"),
-        ("velora-analytics-backup-snapshots", "eu-west-1", "data-platform", "restricted"),
-    ]
-    for i, (name, region, team, classification) in enumerate(boring):
-        s.bucket(
-            name,
-            region=region,
-            tags=_tags(team, env="dev" if "sandbox" in name else "prod", classification=classification),
-            objects={"_SUCCESS": b""} if i % 2 else None,
-            ownership="BucketOwnerEnforced" if i % 2 == 0 else "BucketOwnerPreferred",
-            pab=dict(_PAB_ALL) if i % 2 == 0 else None,
-        )
-
-
-def seed_demo_estate(endpoint_url: str) -> DemoEstate:
-    """Seed the Velora Motors estate into the (empty) moto server at ``endpoint_url`` and describe it."""
-    prod = _Seeder(endpoint_url, PROD)
-    prod_pab = _seed_prod(prod)
-    prod.account_pab(prod_pab)
-    analytics = _Seeder(endpoint_url, ANALYTICS)
-    _seed_analytics(analytics)  # analytics: no account-level Block Public Access at all
+def seed_demo_estate(endpoint_url: str, spec: AwsEstateSpec | None = None) -> DemoEstate:
+    """Seed the AWS estate (``estate/aws.yaml`` unless ``spec`` is given) into the (empty) moto server at
+    ``endpoint_url`` and describe it."""
+    spec = spec or aws_estate_spec()
+    accounts: list[DemoAccount] = []
+    seeders: list[_Seeder] = []
+    for account in spec.accounts:
+        seeder = _Seeder(endpoint_url, account.id)
+        accounts.append(seeder.seed(account))
+        seeders.append(seeder)
     return DemoEstate(
         endpoint_url=endpoint_url,
-        accounts=(DemoAccount(PROD, "prod", prod_pab), DemoAccount(ANALYTICS, "analytics", None)),
-        buckets=tuple(prod.buckets + analytics.buckets),
-        access_points=tuple(prod.access_points + analytics.access_points),
-        shared=tuple(prod.shared + analytics.shared),
+        accounts=tuple(accounts),
+        buckets=tuple(b for s in seeders for b in s.buckets),
+        access_points=tuple(p for s in seeders for p in s.access_points),
+        shared=tuple(x for s in seeders for x in s.shared),
+        spec=spec,
     )
 
 
 __all__ = [
-    "ANALYTICS",
-    "PROD",
+    "AwsEstateSpec",
     "DemoAccessPoint",
     "DemoAccount",
     "DemoBucket",
     "DemoEstate",
     "DemoShared",
+    "aws_estate_spec",
     "seed_demo_estate",
 ]

@@ -1,5 +1,6 @@
 """The whole demo estate: Velora Motors on emulated AWS (moto server), Google Cloud Storage (gcp-storage-emulator)
-and Azure Blob (Azurite + the demo ARM emulator), all on 127.0.0.1, seeded with realistic mistakes.
+and Azure Blob (Azurite + the demo ARM emulator), all on 127.0.0.1, seeded with realistic mistakes. The estate is
+data (``estate/*.yaml``); ``seed_aws``, ``seed_gcp`` and ``seed_azure`` build it.
 
 AWS and GCS always run (their emulators are Python packages of the `demo` extra). Azure needs Node.js for Azurite:
 without it the demo runs without Azure and says why (``skipped``).
