@@ -129,7 +129,7 @@ def account_session(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region:
     """A boto3 session acting as ``account_id`` in the moto server at ``endpoint`` (typed ``Any`` so importing
     this module needs no boto3: the harness itself only starts a process). Built from the fixed test keys alone:
     nothing of the process environment (AWS_PROFILE, AWS_CONFIG_FILE, ...) is read."""
-    from cloudwatchdog.providers.aws.session import isolated_session
+    from cloudwatchdog.providers.aws.credentials import isolated_session
 
     base = isolated_session(
         region,

@@ -1,13 +1,14 @@
-"""AWS credentials and account discovery: which accounts to scan and how to enter each one.
+"""AWS account discovery: which accounts to scan and how to enter each one (where credentials come from is
+``credentials``).
 
-Nothing here reads a resource; ``aws.py`` does. Every way into an account ends in an ``AccountTarget``:
-either a boto3 session acting as that account, or the reason it could not be entered. Never logs credentials.
+Nothing here reads a resource; ``collect`` does. Every way into an account ends in an ``AccountTarget``:
+either a boto3 session acting as that account, or the reason it could not be entered, in one line. Never logs
+credentials.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,82 +16,33 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
-import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
-from botocore.configprovider import ConfigValueStore, ConstantProvider
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import ClientError
 
-from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider, is_loopback_url
+from cloudwatchdog.providers.aws.credentials import (
+    DEFAULT_REGION,
+    default_source,
+    describe_exception,
+    entry_failure,
+    new_core,
+    refuse_non_loopback,
+    source_of,
+)
+from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider
 
 log = logging.getLogger("cloudwatchdog.providers.aws.collect")
 
-DEFAULT_REGION = "us-east-1"
 SESSION_NAME = "cloudwatchdog"
-# The keys of ``credential: emulator``: moto and LocalStack accept any; these are moto's documented test keys.
-EMULATOR_ACCESS_KEY = "testing"
-EMULATOR_SECRET_KEY = "testing"
+# The session accounts are entered from, or why there is none (a missing or broken AWS_PROFILE, say): then every
+# account that needs it is an error saying so, and the others are still scanned.
+Base = boto3.Session | Exception
 
 
-# --- Sessions -----------------------------------------------------------------------------------------------
-
-
-def _isolated_core(region: str) -> botocore.session.Session:
-    """A botocore session whose settings come from nowhere but here: every configuration variable is botocore's
-    default (no AWS_* environment variable, no ~/.aws/config or credentials file, no profile), the region is
-    ``region``. It has no credentials until they are set."""
-    core = botocore.session.Session()
-    values: dict[str, Any] = {
-        name: default for name, (_key, _env, default, _cast) in botocore.session.Session.SESSION_VARIABLES.items()
-    }
-    values.update(profile=None, region=region, config_file=os.devnull, credentials_file=os.devnull)
-    providers = {name: ConstantProvider(value) for name, value in values.items()}
-    # Sections botocore would read from the config file and the environment (AWS_S3_*, proxy settings).
-    providers.update(s3=ConstantProvider(None), proxies_config=ConstantProvider(None))
-    core.register_component("config_store", ConfigValueStore(mapping=providers))
-    return core
-
-
-def isolated_session(
-    region: str = DEFAULT_REGION,
-    *,
-    access_key: str = EMULATOR_ACCESS_KEY,
-    secret_key: str = EMULATOR_SECRET_KEY,
-    token: str | None = None,
-) -> boto3.Session:
-    """A boto3 session with exactly these keys and region, which reads nothing of the process environment and no
-    file: AWS_PROFILE, AWS_CONFIG_FILE, AWS_ACCESS_KEY_ID, ... of the user cannot leak in (``credential:
-    emulator``, the demo, the emulator harness)."""
-    core = _isolated_core(region)
-    core.set_credentials(access_key, secret_key, token)
-    return boto3.Session(botocore_session=core, region_name=region)
-
-
-def base_session(cfg: AwsProvider) -> boto3.Session:
-    """The session accounts are entered from: the emulator's fixed keys (``credential: emulator``), or the
-    default credential chain."""
-    if cfg.credential == "emulator":
-        return isolated_session()
-    return boto3.Session()
-
-
-def _new_core(cfg: AwsProvider, region: str) -> botocore.session.Session:
-    """A fresh botocore session for credentials set later (an assumed role)."""
-    return _isolated_core(region) if cfg.credential == "emulator" else botocore.session.get_session()
-
-
-def refuse_non_loopback(request: Any, **_: Any) -> None:
-    """``before-send`` handler of ``credential: emulator`` clients: the test keys go to a loopback address only
-    (a redirect or a misconfigured client must not carry them anywhere else)."""
-    if not is_loopback_url(request.url):
-        raise EmulatorOnlyError(
-            f"refused to send the emulator credential to {str(request.url).split('?')[0]}: not a loopback address"
-        )
-
-
-class EmulatorOnlyError(RuntimeError):
-    """A request with the emulator credential to an address that is not loopback."""
+def _usable(base: Base) -> boto3.Session:
+    if isinstance(base, Exception):
+        raise base
+    return base
 
 
 # --- Per-account client factory -----------------------------------------------------------------------------
@@ -222,14 +174,6 @@ class EnterError(Exception):
     """An account could not be entered; the message is safe to log and report."""
 
 
-def describe_exception(exc: BaseException) -> tuple[str, str]:
-    """(code, message) of any SDK error, without request internals."""
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return str(err.get("Code") or "Unknown"), str(err.get("Message") or exc)
-    return type(exc).__name__, str(exc)
-
-
 def _caller_account(session: boto3.Session, cfg: AwsProvider, counter: CallCounter) -> tuple[str, str]:
     """(account id, caller ARN) of a session."""
     ident = make_client(session, "sts", cfg, counter=counter).get_caller_identity()
@@ -273,14 +217,14 @@ def assume_role_session(
         metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
     )
     region = base.region_name or DEFAULT_REGION
-    core = _new_core(cfg, region)
+    core = new_core(cfg, region)
     # botocore has no public setter for refreshable credentials; this is the documented-by-usage way.
     core._credentials = credentials  # type: ignore[attr-defined]
     session = boto3.Session(botocore_session=core, region_name=region)
     return session, assumed_account[0] if assumed_account else ""
 
 
-def enter_explicit(account: AwsAccount, base: boto3.Session, cfg: AwsProvider) -> AccountTarget:
+def enter_explicit(account: AwsAccount, base: Base, cfg: AwsProvider) -> AccountTarget:
     """Enter one configured account: by profile, by assuming role_arn from the default chain, or the default
     chain itself. The account id is verified; a mismatch is an error (we must not scan the wrong account)."""
     if account.profile:
@@ -296,10 +240,10 @@ def enter_explicit(account: AwsAccount, base: boto3.Session, cfg: AwsProvider) -
             actual, _ = _caller_account(session, cfg, target.counter)
         elif account.role_arn:
             session, actual = assume_role_session(
-                base, account.role_arn, cfg, external_id=account.external_id, counter=target.counter
+                _usable(base), account.role_arn, cfg, external_id=account.external_id, counter=target.counter
             )
         else:
-            session = base
+            session = _usable(base)
             actual, _ = _caller_account(session, cfg, target.counter)
         if actual != account.id:
             raise EnterError(f"credentials ({via}) act as account {actual or '?'}, not {account.id}")
@@ -307,8 +251,7 @@ def enter_explicit(account: AwsAccount, base: boto3.Session, cfg: AwsProvider) -
     except EnterError as exc:
         target.error = str(exc)
     except Exception as exc:  # any SDK, config or network failure: the account is reported, never raised
-        code, message = describe_exception(exc)
-        target.error = f"cannot enter account ({via}): {code}: {message}"
+        target.error = entry_failure(exc, source_of(via, cfg), cfg.effective_endpoint())
     if target.error:
         log.warning("aws account %s: %s", account.id, target.error)
     return target
@@ -325,17 +268,17 @@ def _list_org_accounts(
 
 
 def enter_organization(
-    org: AwsOrganization, base: boto3.Session, cfg: AwsProvider, *, skip: set[str]
+    org: AwsOrganization, base: Base, cfg: AwsProvider, *, skip: set[str]
 ) -> list[AccountTarget]:
     """Every ACTIVE member account (minus ``org.exclude`` and ``skip``), entered through
     ``org.role_name``; the management account itself through its own credentials."""
     counter = CallCounter()
+    source = f"profile {org.profile!r}" if org.profile else default_source(cfg)
     try:
-        manager = boto3.Session(profile_name=org.profile) if org.profile else base
+        manager = boto3.Session(profile_name=org.profile) if org.profile else _usable(base)
         manager_id, manager_arn = _caller_account(manager, cfg, counter)
     except Exception as exc:
-        code, message = describe_exception(exc)
-        error = f"cannot use the organization management credentials: {code}: {message}"
+        error = entry_failure(exc, source, cfg.effective_endpoint(), "enter the organization's management account")
         log.warning("aws organization: %s", error)
         return [
             AccountTarget(
@@ -381,8 +324,7 @@ def enter_organization(
         except EnterError as exc:
             target.error = str(exc)
         except Exception as exc:
-            code, message = describe_exception(exc)
-            target.error = f"cannot assume {role_arn}: {code}: {message}"
+            target.error = entry_failure(exc, f"role {role_arn} (assumed with {source})", cfg.effective_endpoint())
         if target.error:
             log.warning("aws account %s: %s", account_id, target.error)
         targets.append(target)
@@ -439,20 +381,20 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def discover_accounts(cfg: AwsProvider, base: boto3.Session) -> list[AccountTarget]:
+def discover_accounts(cfg: AwsProvider, base: Base) -> list[AccountTarget]:
     """The accounts to scan: explicit ones, then organization members not already listed; with neither, the
-    default chain's own account."""
+    default chain's own account. ``base`` is the session accounts are entered from, or why there is none."""
     targets = [enter_explicit(a, base, cfg) for a in cfg.accounts]
     if cfg.organization is not None:
         targets.extend(enter_organization(cfg.organization, base, cfg, skip={a.id for a in cfg.accounts}))
     if not cfg.accounts and cfg.organization is None:
         target = AccountTarget(account="unknown", name=None, via="default")
         try:
-            target.account, _ = _caller_account(base, cfg, target.counter)
-            target.session = base
+            session = _usable(base)
+            target.account, _ = _caller_account(session, cfg, target.counter)
+            target.session = session
         except Exception as exc:
-            code, message = describe_exception(exc)
-            target.error = f"cannot use the default credentials: {code}: {message}"
+            target.error = entry_failure(exc, default_source(cfg), cfg.effective_endpoint())
             log.warning("aws default account: %s", target.error)
         targets.append(target)
     return targets
@@ -460,14 +402,11 @@ def discover_accounts(cfg: AwsProvider, base: boto3.Session) -> list[AccountTarg
 
 __all__ = [
     "AccountTarget",
+    "Base",
     "CallCounter",
     "ClientFactory",
-    "EmulatorOnlyError",
-    "base_session",
     "botocore_config",
-    "describe_exception",
     "discover_accounts",
-    "isolated_session",
     "jsonable",
     "make_client",
     "strip_account_host_prefix",
