@@ -1,6 +1,7 @@
 """AWS collector: reads the S3 settings exposure analysis needs, one raw snapshot per account.
 
-The snapshot keeps every API answer as returned (minus ``ResponseMetadata``), so a scan can be replayed offline by
+The snapshot keeps every API answer as returned (minus ``ResponseMetadata``; snapshot and image listings minus
+entries another account owns, see ``collect_sharing``), so a scan can be replayed offline by
 ``cloudwatchdog.providers.aws.normalize``. Each call's result is one of::
 
     {"ok": <response payload>}                               the call succeeded
