@@ -15,18 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.azure import AzureEmulators
+from support.azure import SUB_CONNECTED_CAR, SUB_PRODUCTION, AzureEmulators
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.demo.azure import (
-    SUB_CONNECTED_CAR,
-    SUB_PRODUCTION,
-    AzureDemoEstate,
-    AzureDemoUnavailable,
-    seed_azure_estate,
-    start_azure_demo,
-)
+from cloudwatchdog.demo.seed_azure import AzureDemoEstate, AzureDemoUnavailable, seed_azure_estate, start_azure_demo
 from cloudwatchdog.model import CoverageStatus, Level, Resource, ScanResult
 from cloudwatchdog.rules import load_rules
 from cloudwatchdog.services.scan import run_scan

@@ -127,3 +127,27 @@ def test_validator_messages_read_without_pydantic_prefix(tmp_path: Path) -> None
     errors = _errors(_write(tmp_path, "providers:\n  azure: {credential: emulator, arm_endpoint: 'https://10.0.0.1'}\n"))
     assert len(errors) == 1 and "providers.azure.credential: credential: emulator" in errors[0]
     assert "Value error" not in errors[0]
+
+
+def test_aws_emulator_credential_needs_a_loopback_endpoint(tmp_path: Path) -> None:
+    ok = load_config(_write(tmp_path, "providers:\n  aws: {credential: emulator, endpoint_url: 'http://127.0.0.1:5000'}\n"))
+    assert ok.providers.aws is not None and ok.providers.aws.credential == "emulator"
+    for endpoint, shown in (("", "not set"), ("endpoint_url: 'https://s3.amazonaws.com', ", "https://s3.amazonaws.com"),
+                            ("endpoint_url: 'http://10.0.0.5:5000', ", "http://10.0.0.5:5000")):
+        p = _write(tmp_path, f"providers:\n  aws:\n    {{{endpoint}credential: emulator}}\n")
+        errors = _errors(p)
+        assert len(errors) == 1 and errors[0].startswith(f"{p}:3: providers.aws.credential: credential: emulator")
+        assert "loopback" in errors[0] and shown in errors[0]
+
+
+def test_aws_emulator_credential_reads_no_profile(tmp_path: Path) -> None:
+    p = _write(tmp_path, "providers:\n  aws:\n    endpoint_url: http://127.0.0.1:5000\n    credential: emulator\n"
+                         '    accounts:\n      - {id: "123456789012"}\n      - {id: "210987654321", profile: dev}\n'
+                         "    organization: {profile: mgmt}\n")
+    errors = _errors(p)
+    assert errors == [
+        f"{p}:5: providers.aws.accounts: accounts[1].profile is 'dev', but credential: emulator uses fixed test keys "
+        "and reads no profile (remove the profile, or use credential: default)",
+        f"{p}:8: providers.aws.organization: organization.profile is 'mgmt', but credential: emulator uses fixed test "
+        "keys and reads no profile (remove the profile, or use credential: default)",
+    ]

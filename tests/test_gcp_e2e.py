@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 from support.gcp_resource_manager import FakeFolder, FakeProject, ResourceManagerServer
+from support.gcs import ANALYTICS, PROD, PROJECT_NUMBERS
 from support.gcs_fault_proxy import FaultProxy
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.demo.gcp import ANALYTICS, PROD, PROJECT_NUMBERS, GcpDemoEstate, seed_gcp_estate
+from cloudwatchdog.demo.seed_gcp import GcpDemoEstate, seed_gcp_estate
 from cloudwatchdog.emulators.gcs import GcsEmulator
 from cloudwatchdog.model import CoverageStatus, Level, ScanResult
 from cloudwatchdog.providers.gcp.settings import GcpProject

@@ -14,7 +14,7 @@ import pytest
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.demo.aws import DemoEstate, seed_demo_estate
+from cloudwatchdog.demo.seed_aws import DemoEstate, seed_demo_estate
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer
 from cloudwatchdog.model import ScanResult
 from cloudwatchdog.rules import load_rules

@@ -1,13 +1,17 @@
 """The whole demo estate: Velora Motors on emulated AWS (moto server), Google Cloud Storage (gcp-storage-emulator)
-and Azure Blob (Azurite + the demo ARM emulator), all on 127.0.0.1, seeded with realistic mistakes.
+and Azure Blob (Azurite + the demo ARM emulator), all on 127.0.0.1, seeded with realistic mistakes. The estate is
+data (``estate/*.yaml``); ``seed_aws``, ``seed_gcp`` and ``seed_azure`` build it.
 
 AWS and GCS always run (their emulators are Python packages of the `demo` extra). Azure needs Node.js for Azurite:
 without it the demo runs without Azure and says why (``skipped``).
+
+The demo never reaches a real account, whatever the user's environment holds: its scan config uses each cloud's
+emulator credential (AWS ``credential: emulator``, GCP ``credential: anonymous``, Azure ``credential: emulator``),
+with explicit loopback endpoints, and none of them reads credentials, profiles or endpoints from the environment.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -16,20 +20,6 @@ from typing import Any
 from cloudwatchdog.config import Config, Providers
 
 Status = Callable[[str], None]
-
-_CREDENTIAL_VARS = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                    "AWS_ENDPOINT_URL", "GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST")
-
-
-def isolate_from_real_credentials() -> None:
-    """The demo must never reach a real account, whatever the user's environment holds."""
-    for var in _CREDENTIAL_VARS:
-        os.environ.pop(var, None)
-    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
-    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
-    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
 @dataclass(frozen=True)
@@ -46,12 +36,11 @@ def demo_world(status: Status | None = None, *, azure: bool = True, install_azur
                ) -> Iterator[DemoWorld]:
     """Start every emulator, seed the estate, yield the scan config; stop everything on exit."""
     # Imported here: each part pulls in its emulator and SDK.
-    from cloudwatchdog.demo.aws import seed_demo_estate
-    from cloudwatchdog.demo.gcp import seed_gcp_estate, start_demo_emulators
+    from cloudwatchdog.demo.seed_aws import seed_demo_estate
+    from cloudwatchdog.demo.seed_gcp import seed_gcp_estate, start_demo_emulators
     from cloudwatchdog.emulators.moto import MotoServer
 
     say = status or (lambda _message: None)
-    isolate_from_real_credentials()
     with ExitStack() as stack:
         say("starting the AWS emulator (moto server) on 127.0.0.1 ...")
         moto = MotoServer().start()
@@ -76,7 +65,7 @@ def demo_world(status: Status | None = None, *, azure: bool = True, install_azur
         skipped: list[str] = []
         providers = Providers.model_validate({"aws": aws.aws_provider(), "gcp": gcp.provider_config()})
         if azure:
-            from cloudwatchdog.demo.azure import AzureDemoUnavailable, start_azure_demo
+            from cloudwatchdog.demo.seed_azure import AzureDemoUnavailable, start_azure_demo
 
             say("starting Azurite and the demo ARM emulator on 127.0.0.1 (the first run installs Azurite "
                 "with npm) ...")

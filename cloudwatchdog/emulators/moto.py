@@ -50,11 +50,16 @@ def _port_in_use(port: int) -> bool:
 
 
 class MotoServer:
-    """``with MotoServer() as moto: ... moto.endpoint ...``; ``reset()`` forgets every resource."""
+    """``with MotoServer() as moto: ... moto.endpoint ...``; ``reset()`` forgets every resource.
 
-    def __init__(self, *, port: int | None = None, startup_timeout: float = 30.0) -> None:
+    ``plain=True`` runs moto's server exactly as a user would (``moto_server``): its ~1,300 built-in public AMIs
+    (and their snapshots) loaded, and an action moto does not implement answered with its HTML "500 Internal Server
+    Error" page. For tests of what a user trying cloudwatchdog against moto meets."""
+
+    def __init__(self, *, port: int | None = None, startup_timeout: float = 30.0, plain: bool = False) -> None:
         self._port = port
         self._startup_timeout = startup_timeout
+        self._plain = plain
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -71,16 +76,21 @@ class MotoServer:
         if _port_in_use(self._port):
             # Otherwise the readiness probe would be answered by whatever already listens there.
             raise MotoServerError(f"port {self._port} on 127.0.0.1 is already in use")
-        env = dict(os.environ)
-        env["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+        # The server's own environment: none of the user's AWS settings (moto reads them through boto3, and a
+        # missing AWS_PROFILE or a broken AWS_CONFIG_FILE would fail its requests), the fixed test keys.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        if not self._plain:
+            env["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
         env["MOTO_PORT"] = str(self._port)  # moto writes it into the URLs it returns (SQS queue URLs, ...)
-        env.setdefault("AWS_ACCESS_KEY_ID", "testing")
-        env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        env["AWS_ACCESS_KEY_ID"] = STATIC_CREDENTIALS["aws_access_key_id"]
+        env["AWS_SECRET_ACCESS_KEY"] = STATIC_CREDENTIALS["aws_secret_access_key"]
+        env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
         # A file, not a pipe: a chatty server must never block on a full pipe buffer.
         self._log = tempfile.TemporaryFile(prefix="moto-server-")  # noqa: SIM115 (closed in stop)
+        # This module's ``serve``: moto's own server, answering unimplemented EC2/RDS actions as AWS does.
+        server = "moto.server" if self._plain else "cloudwatchdog.emulators.moto"
         self._process = subprocess.Popen(
-            # This module's ``serve``: moto's own server, answering unimplemented EC2/RDS actions as AWS does.
-            [sys.executable, "-m", "cloudwatchdog.emulators.moto", "-H", "127.0.0.1", "-p", str(self._port)],
+            [sys.executable, "-m", server, "-H", "127.0.0.1", "-p", str(self._port)],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -124,13 +134,14 @@ class MotoServer:
 
 def account_session(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region: str = "us-east-1") -> Any:
     """A boto3 session acting as ``account_id`` in the moto server at ``endpoint`` (typed ``Any`` so importing
-    this module needs no boto3: the harness itself only starts a process)."""
-    import boto3
+    this module needs no boto3: the harness itself only starts a process). Built from the fixed test keys alone:
+    nothing of the process environment (AWS_PROFILE, AWS_CONFIG_FILE, ...) is read."""
+    from cloudwatchdog.providers.aws.credentials import isolated_session
 
-    base = boto3.Session(
-        aws_access_key_id=STATIC_CREDENTIALS["aws_access_key_id"],
-        aws_secret_access_key=STATIC_CREDENTIALS["aws_secret_access_key"],
-        region_name=region,
+    base = isolated_session(
+        region,
+        access_key=STATIC_CREDENTIALS["aws_access_key_id"],
+        secret_key=STATIC_CREDENTIALS["aws_secret_access_key"],
     )
     if account_id == DEFAULT_ACCOUNT:
         return base
@@ -138,11 +149,11 @@ def account_session(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region:
     creds = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/cloudwatchdog-emulator", RoleSessionName="cloudwatchdog"
     )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=region,
+    return isolated_session(
+        region,
+        access_key=creds["AccessKeyId"],
+        secret_key=creds["SecretAccessKey"],
+        token=creds["SessionToken"],
     )
 
 

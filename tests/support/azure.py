@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cloudwatchdog.demo.azure import DEMO_ACCOUNT_NAMES
+from cloudwatchdog.demo.seed_azure import azure_estate_spec
 from cloudwatchdog.emulators.arm import ArmEmulator
 from cloudwatchdog.emulators.azurite import AzuriteServer, AzuriteUnavailable, find_azurite
 from cloudwatchdog.emulators.tls import TlsFiles, make_tls_files
@@ -23,6 +23,9 @@ from cloudwatchdog.providers.azure.settings import AzureProvider
 
 # Storage accounts tests may create (Azurite's accounts are fixed when it starts), besides the demo estate's.
 TEST_ACCOUNTS = tuple(f"cwdtest{i}" for i in range(1, 9))
+# The demo estate's subscriptions with storage (cloudwatchdog/demo/estate/azure.yaml).
+SUB_PRODUCTION = "7d1e4c2a-5b3f-4e8d-9a61-0c2b8f4e3d15"
+SUB_CONNECTED_CAR = "3f9a6b1c-2e4d-4a7b-8c5e-9d0f1a2b3c4d"
 SUB_A = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 SUB_B = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 
@@ -59,7 +62,7 @@ def azurite_server(azure_tls: TlsFiles) -> Iterator[AzuriteServer]:
         binary = find_azurite()
     except AzuriteUnavailable as exc:
         pytest.fail(f"{exc} The test suite does not install it: run scripts/install-test-deps.", pytrace=False)
-    with AzuriteServer((*DEMO_ACCOUNT_NAMES, *TEST_ACCOUNTS), azure_tls, binary=binary) as server:
+    with AzuriteServer((*azure_estate_spec().account_names, *TEST_ACCOUNTS), azure_tls, binary=binary) as server:
         yield server
 
 

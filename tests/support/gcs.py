@@ -21,10 +21,14 @@ from typing import Any
 
 import pytest
 
-from cloudwatchdog.demo.gcp import ANALYTICS, PROD, PROJECT_NUMBERS
 from cloudwatchdog.emulators.gcs import GcsEmulator
 from support.gcp_resource_manager import ResourceManagerServer
 from support.gcs_fault_proxy import FaultProxy
+
+# The demo estate's projects (cloudwatchdog/demo/estate/gcp.yaml), by id, and their numbers.
+PROD = "velora-prod-7421"
+ANALYTICS = "velora-analytics-3317"
+PROJECT_NUMBERS = {PROD: "731204558310", ANALYTICS: "318845120947"}
 
 
 @pytest.fixture(autouse=True)

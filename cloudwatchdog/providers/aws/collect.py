@@ -1,15 +1,17 @@
 """AWS collector: reads the S3 settings exposure analysis needs, one raw snapshot per account.
 
-The snapshot keeps every API answer as returned (minus ``ResponseMetadata``), so a scan can be replayed
-offline by ``cloudwatchdog.providers.aws.normalize``. Each call's result is one of::
+The snapshot keeps every API answer as returned (minus ``ResponseMetadata``; snapshot and image listings minus
+entries another account owns, see ``collect_sharing``), so a scan can be replayed offline by
+``cloudwatchdog.providers.aws.normalize``. Each call's result is one of::
 
     {"ok": <response payload>}                               the call succeeded
     {"absent": "<code>"}                                     a documented "not configured" answer
     {"error": {"operation": ..., "code": ..., "message": ...}}  anything else: AccessDenied, throttling after
                                                                retries, NoSuchBucket, connection error, ...
 
-Nothing here raises for a cloud-side problem: a failed call is recorded, a failed account is a snapshot with
-``status: error``. One bucket's failure never stops the others.
+An error is its code and a short one-line message (an endpoint's HTML page reduced to its title). Nothing here raises
+for a cloud-side problem: a failed call is recorded, a failed account is a snapshot with ``status: error`` and one
+line saying why (``credentials.entry_failure``). One bucket's failure never stops the others.
 
 Snapshot (``AccountSnapshot``) shape, schema_version 1::
 
@@ -43,12 +45,13 @@ from botocore import xform_name
 from botocore.exceptions import PaginationError
 
 from cloudwatchdog.providers.aws.collect_sharing import SHARING_ABSENT_CODES, collect_sharing
+from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
 from cloudwatchdog.providers.aws.normalize import arn_region
 from cloudwatchdog.providers.aws.session import (
     AccountTarget,
+    Base,
     CallCounter,
     ClientFactory,
-    describe_exception,
     discover_accounts,
     jsonable,
 )
@@ -380,12 +383,16 @@ def collect_aws(
 ) -> list[AccountSnapshot]:
     """Raw snapshots of every configured or discovered account; never raises for a cloud-side failure.
 
-    ``session`` is the default credential chain (``boto3.Session()`` when not given); roles are assumed
-    from it.
+    ``session`` is the session accounts are entered from (when not given: the default credential chain, or the
+    emulator's fixed keys with ``credential: emulator``); roles are assumed from it.
     ``progress(label, advance)`` is called with ``(account_id, 0)`` when an account starts, then with
     ``("<account>/<bucket>", 1)`` and ``("<account>/accesspoint/<name>", 1)`` as each resource is read.
     """
-    base = session if session is not None else boto3.Session()
+    base: Base
+    try:
+        base = session if session is not None else base_session(cfg)
+    except Exception as exc:  # a missing or broken profile: an error of every account that needs the session
+        base = exc
     snapshots: list[AccountSnapshot] = []
     for target in discover_accounts(cfg, base):
         try:

@@ -1,7 +1,9 @@
-"""AWS credentials and account discovery: which accounts to scan and how to enter each one.
+"""AWS account discovery: which accounts to scan and how to enter each one (where credentials come from is
+``credentials``).
 
-Nothing here reads a resource; ``aws.py`` does. Every way into an account ends in an ``AccountTarget``:
-either a boto3 session acting as that account, or the reason it could not be entered. Never logs credentials.
+Nothing here reads a resource; ``collect`` does. Every way into an account ends in an ``AccountTarget``:
+either a boto3 session acting as that account, or the reason it could not be entered, in one line. Never logs
+credentials.
 """
 
 from __future__ import annotations
@@ -14,18 +16,33 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
-import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import ClientError
 
+from cloudwatchdog.providers.aws.credentials import (
+    DEFAULT_REGION,
+    default_source,
+    describe_exception,
+    entry_failure,
+    new_core,
+    refuse_non_loopback,
+    source_of,
+)
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider
 
 log = logging.getLogger("cloudwatchdog.providers.aws.collect")
 
-DEFAULT_REGION = "us-east-1"
 SESSION_NAME = "cloudwatchdog"
+# The session accounts are entered from, or why there is none (a missing or broken AWS_PROFILE, say): then every
+# account that needs it is an error saying so, and the others are still scanned.
+Base = boto3.Session | Exception
+
+
+def _usable(base: Base) -> boto3.Session:
+    if isinstance(base, Exception):
+        raise base
+    return base
 
 
 # --- Per-account client factory -----------------------------------------------------------------------------
@@ -75,6 +92,8 @@ def botocore_config(cfg: AwsProvider) -> Config:
         user_agent_extra="cloudwatchdog",
         # Emulators (moto, LocalStack) serve buckets path-style on one host.
         s3={"addressing_style": "path"} if cfg.effective_endpoint() else None,
+        # The emulator credential: no proxy from the environment (HTTPS_PROXY, ...) between us and 127.0.0.1.
+        proxies={} if cfg.credential == "emulator" else None,
     )
 
 
@@ -97,6 +116,8 @@ def make_client(
         endpoint_url=endpoint,
         config=botocore_config(cfg),
     )
+    if cfg.credential == "emulator":
+        client.meta.events.register("before-send", refuse_non_loopback)
     if counter is not None:
         client.meta.events.register("before-send", counter.hook)
     if endpoint and service == "s3control":
@@ -153,14 +174,6 @@ class EnterError(Exception):
     """An account could not be entered; the message is safe to log and report."""
 
 
-def describe_exception(exc: BaseException) -> tuple[str, str]:
-    """(code, message) of any SDK error, without request internals."""
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return str(err.get("Code") or "Unknown"), str(err.get("Message") or exc)
-    return type(exc).__name__, str(exc)
-
-
 def _caller_account(session: boto3.Session, cfg: AwsProvider, counter: CallCounter) -> tuple[str, str]:
     """(account id, caller ARN) of a session."""
     ident = make_client(session, "sts", cfg, counter=counter).get_caller_identity()
@@ -203,14 +216,15 @@ def assume_role_session(
     credentials = RefreshableCredentials.create_from_metadata(
         metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
     )
-    core = botocore.session.get_session()
+    region = base.region_name or DEFAULT_REGION
+    core = new_core(cfg, region)
     # botocore has no public setter for refreshable credentials; this is the documented-by-usage way.
     core._credentials = credentials  # type: ignore[attr-defined]
-    session = boto3.Session(botocore_session=core, region_name=base.region_name or DEFAULT_REGION)
+    session = boto3.Session(botocore_session=core, region_name=region)
     return session, assumed_account[0] if assumed_account else ""
 
 
-def enter_explicit(account: AwsAccount, base: boto3.Session, cfg: AwsProvider) -> AccountTarget:
+def enter_explicit(account: AwsAccount, base: Base, cfg: AwsProvider) -> AccountTarget:
     """Enter one configured account: by profile, by assuming role_arn from the default chain, or the default
     chain itself. The account id is verified; a mismatch is an error (we must not scan the wrong account)."""
     if account.profile:
@@ -226,10 +240,10 @@ def enter_explicit(account: AwsAccount, base: boto3.Session, cfg: AwsProvider) -
             actual, _ = _caller_account(session, cfg, target.counter)
         elif account.role_arn:
             session, actual = assume_role_session(
-                base, account.role_arn, cfg, external_id=account.external_id, counter=target.counter
+                _usable(base), account.role_arn, cfg, external_id=account.external_id, counter=target.counter
             )
         else:
-            session = base
+            session = _usable(base)
             actual, _ = _caller_account(session, cfg, target.counter)
         if actual != account.id:
             raise EnterError(f"credentials ({via}) act as account {actual or '?'}, not {account.id}")
@@ -237,8 +251,7 @@ def enter_explicit(account: AwsAccount, base: boto3.Session, cfg: AwsProvider) -
     except EnterError as exc:
         target.error = str(exc)
     except Exception as exc:  # any SDK, config or network failure: the account is reported, never raised
-        code, message = describe_exception(exc)
-        target.error = f"cannot enter account ({via}): {code}: {message}"
+        target.error = entry_failure(exc, source_of(via, cfg), cfg.effective_endpoint())
     if target.error:
         log.warning("aws account %s: %s", account.id, target.error)
     return target
@@ -255,17 +268,17 @@ def _list_org_accounts(
 
 
 def enter_organization(
-    org: AwsOrganization, base: boto3.Session, cfg: AwsProvider, *, skip: set[str]
+    org: AwsOrganization, base: Base, cfg: AwsProvider, *, skip: set[str]
 ) -> list[AccountTarget]:
     """Every ACTIVE member account (minus ``org.exclude`` and ``skip``), entered through
     ``org.role_name``; the management account itself through its own credentials."""
     counter = CallCounter()
+    source = f"profile {org.profile!r}" if org.profile else default_source(cfg)
     try:
-        manager = boto3.Session(profile_name=org.profile) if org.profile else base
+        manager = boto3.Session(profile_name=org.profile) if org.profile else _usable(base)
         manager_id, manager_arn = _caller_account(manager, cfg, counter)
     except Exception as exc:
-        code, message = describe_exception(exc)
-        error = f"cannot use the organization management credentials: {code}: {message}"
+        error = entry_failure(exc, source, cfg.effective_endpoint(), "enter the organization's management account")
         log.warning("aws organization: %s", error)
         return [
             AccountTarget(
@@ -311,8 +324,7 @@ def enter_organization(
         except EnterError as exc:
             target.error = str(exc)
         except Exception as exc:
-            code, message = describe_exception(exc)
-            target.error = f"cannot assume {role_arn}: {code}: {message}"
+            target.error = entry_failure(exc, f"role {role_arn} (assumed with {source})", cfg.effective_endpoint())
         if target.error:
             log.warning("aws account %s: %s", account_id, target.error)
         targets.append(target)
@@ -369,20 +381,20 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def discover_accounts(cfg: AwsProvider, base: boto3.Session) -> list[AccountTarget]:
+def discover_accounts(cfg: AwsProvider, base: Base) -> list[AccountTarget]:
     """The accounts to scan: explicit ones, then organization members not already listed; with neither, the
-    default chain's own account."""
+    default chain's own account. ``base`` is the session accounts are entered from, or why there is none."""
     targets = [enter_explicit(a, base, cfg) for a in cfg.accounts]
     if cfg.organization is not None:
         targets.extend(enter_organization(cfg.organization, base, cfg, skip={a.id for a in cfg.accounts}))
     if not cfg.accounts and cfg.organization is None:
         target = AccountTarget(account="unknown", name=None, via="default")
         try:
-            target.account, _ = _caller_account(base, cfg, target.counter)
-            target.session = base
+            session = _usable(base)
+            target.account, _ = _caller_account(session, cfg, target.counter)
+            target.session = session
         except Exception as exc:
-            code, message = describe_exception(exc)
-            target.error = f"cannot use the default credentials: {code}: {message}"
+            target.error = entry_failure(exc, default_source(cfg), cfg.effective_endpoint())
             log.warning("aws default account: %s", target.error)
         targets.append(target)
     return targets
@@ -390,10 +402,10 @@ def discover_accounts(cfg: AwsProvider, base: boto3.Session) -> list[AccountTarg
 
 __all__ = [
     "AccountTarget",
+    "Base",
     "CallCounter",
     "ClientFactory",
     "botocore_config",
-    "describe_exception",
     "discover_accounts",
     "jsonable",
     "make_client",

@@ -1,12 +1,20 @@
 """`providers.aws`: S3 buckets and access points, EBS snapshots, AMIs and RDS snapshots, in accounts listed or
-discovered through AWS Organizations."""
+discovered through AWS Organizations.
+
+Credentials: ``default`` is the AWS default credential chain (environment, ``AWS_PROFILE``, the shared config and
+credentials files, SSO, container and instance roles) plus each account's ``profile`` or ``role_arn``. ``emulator``
+is a fixed pair of test keys for a local emulator (moto server, LocalStack): nothing of the environment and no file
+is read, and it is accepted only with a loopback ``endpoint_url``.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cloudwatchdog.settings.base import ProviderSettings, StrictModel, check_http_url
 
@@ -34,8 +42,28 @@ class AwsOrganization(_Strict):
     exclude: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
 
 
+def is_loopback_url(url: str | None) -> bool:
+    """Whether ``url`` names a loopback host: 127.0.0.0/8, ::1 or localhost."""
+    try:
+        host = urlsplit(url or "").hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class AwsProvider(ProviderSettings):
     endpoint_url: str | None = None
+    # default: the AWS default credential chain and each account's profile or role_arn. emulator: fixed test keys
+    # for a local emulator; no profile, no environment credentials, no config file; only with a loopback
+    # endpoint_url.
+    credential: Literal["default", "emulator"] = "default"
     regions: list[str] | Literal["all"] = ["us-east-1"]
     accounts: list[AwsAccount] = []
     organization: AwsOrganization | None = None
@@ -53,5 +81,43 @@ class AwsProvider(ProviderSettings):
     def _endpoint(cls, v: str | None) -> str | None:
         return check_http_url(v)
 
+    @field_validator("credential")
+    @classmethod
+    def _emulator_only_on_loopback(cls, v: str, info: ValidationInfo) -> str:
+        if v == "emulator":
+            endpoint = info.data.get("endpoint_url")
+            if not is_loopback_url(endpoint):
+                raise ValueError(
+                    "credential: emulator sends fixed test keys and is accepted only with an endpoint_url on a "
+                    f"loopback address (http://127.0.0.1:PORT, ::1 or localhost); endpoint_url is "
+                    f"{endpoint or 'not set'}"
+                )
+        return v
+
+    @field_validator("accounts")
+    @classmethod
+    def _no_profile_with_emulator(cls, v: list[AwsAccount], info: ValidationInfo) -> list[AwsAccount]:
+        for i, account in enumerate(v):
+            _refuse_profile(info, f"accounts[{i}].profile", account.profile)
+        return v
+
+    @field_validator("organization")
+    @classmethod
+    def _no_org_profile_with_emulator(
+        cls, v: AwsOrganization | None, info: ValidationInfo
+    ) -> AwsOrganization | None:
+        _refuse_profile(info, "organization.profile", v.profile if v else None)
+        return v
+
     def effective_endpoint(self) -> str | None:
+        if self.credential == "emulator":
+            return self.endpoint_url  # nothing of the environment
         return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def _refuse_profile(info: ValidationInfo, key: str, profile: str | None) -> None:
+    if profile and info.data.get("credential") == "emulator":
+        raise ValueError(
+            f"{key} is {profile!r}, but credential: emulator uses fixed test keys and reads no profile (remove the "
+            "profile, or use credential: default)"
+        )

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from cloudwatchdog.providers.azure.settings import AzureProvider, is_loopback_url
+from cloudwatchdog.providers.error_text import error_line, unreachable
 
 EMULATOR_TENANT = "00000000-0000-0000-0000-00000000e1a7"
 CONNECTION_TIMEOUT = 10
@@ -143,8 +144,9 @@ def blob_service_client(cfg: AzureProvider, credential: Any, account_url: str, c
 
 
 def describe_exception(exc: BaseException) -> tuple[str, str]:
-    """(code, message) of an Azure SDK or network error, short and without request internals or tokens."""
-    from azure.core.exceptions import HttpResponseError
+    """(code, message) of an Azure SDK or network error: short, on one line (an HTML page an endpoint or a proxy
+    answered with is reduced to its title), without request internals or tokens."""
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
     if isinstance(exc, HttpResponseError):
         error = getattr(exc, "error", None)
@@ -155,10 +157,17 @@ def describe_exception(exc: BaseException) -> tuple[str, str]:
             code = f"HTTP{status}" if status else type(exc).__name__
         if not message:
             message = str(exc).splitlines()[0] if str(exc) else ""
-        text = str(message).splitlines()[0] if message else ""
-        return str(code), (f"HTTP {status}: {text}" if status else text)[:500]
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return type(exc).__name__, text[:500]
+        text = _first_line(message)
+        return error_line(code, 100), error_line(f"HTTP {status}: {text}" if status else text)
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        return type(exc).__name__, unreachable(exc) or error_line(_first_line(exc))
+    return type(exc).__name__, error_line(_first_line(exc))
+
+
+def _first_line(text: object) -> str:
+    """The SDK's own line: what follows is a dump of the body or of every credential tried."""
+    lines = str(text).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 __all__ = [

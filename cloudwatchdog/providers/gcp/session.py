@@ -17,6 +17,7 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
+from cloudwatchdog.providers.error_text import error_line, unreachable
 from cloudwatchdog.providers.gcp.settings import GcpProvider
 
 # Read-only is enough for everything the collector calls (buckets.list, getIamPolicy, ACL listings, projects.list
@@ -49,7 +50,9 @@ def load_credentials(cfg: GcpProvider) -> tuple[Credentials, str | None]:
         raise
     except (auth_exceptions.GoogleAuthError, ValueError, OSError) as exc:
         # Never echo a key file's content: name the source and the error class and text only.
-        raise CredentialsError(f"cannot load {cfg.credential} credentials: {type(exc).__name__}: {exc}") from None
+        raise CredentialsError(
+            f"cannot load {cfg.credential} credentials: {type(exc).__name__}: {error_line(exc)}"
+        ) from None
 
 
 class CallCounter:
@@ -126,7 +129,13 @@ def _api_reason(exc: api_exceptions.GoogleAPICallError) -> str | None:
 
 
 def describe_exception(exc: BaseException) -> tuple[str, str]:
-    """(code, message) of any SDK, auth or transport failure, without request internals or credentials."""
+    """(code, message) of any SDK, auth or transport failure, without request internals or credentials: short and
+    on one line (an HTML page an endpoint or a proxy answered with is reduced to its title)."""
+    code, message = _describe(exc)
+    return error_line(code, 100), error_line(message)
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, api_exceptions.RetryError) and exc.cause is not None:
         code, message = describe_exception(exc.cause)
         return code, f"{message} (gave up after retrying)"
@@ -144,6 +153,8 @@ def describe_exception(exc: BaseException) -> tuple[str, str]:
         return "CredentialsError", f"{type(exc).__name__}: {exc}"
     if isinstance(exc, requests.exceptions.JSONDecodeError):
         return INVALID, f"the answer is not JSON: {exc}"
+    if isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return type(exc).__name__, unreachable(exc) or str(exc)
     if isinstance(exc, requests.RequestException):
         return type(exc).__name__, str(exc)
     if isinstance(exc, ValueError | KeyError | TypeError | AttributeError):

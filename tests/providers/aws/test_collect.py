@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from cloudwatchdog.demo.aws import seed_demo_estate
+from cloudwatchdog.demo.seed_aws import seed_demo_estate
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
 from cloudwatchdog.model import ReadError
 from cloudwatchdog.providers.aws.collect import collect_aws, scan_account

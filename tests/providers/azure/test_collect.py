@@ -233,3 +233,14 @@ def test_a_credential_that_sees_no_subscription_says_so(azure: AzureEmulators) -
     (snapshot,) = collect_azure(azure.provider())
     assert (snapshot["account"], snapshot["status"]) == ("unknown", "error")
     assert "can list no subscription" in snapshot["error"] and snapshot["api_calls"] == 1
+
+
+def test_an_html_error_page_and_an_unreachable_endpoint_are_one_short_line(azure: AzureEmulators) -> None:
+    azure.arm.add_subscription(SUB_A, "Production")
+    page = "<html><head><title>502 Bad Gateway</title></head><body>" + "<p>upstream</p>\n" * 2000 + "</body></html>"
+    azure.arm.respond(rf"/subscriptions/{SUB_A}/providers/Microsoft.Storage/storageAccounts", page, status=502)
+    (snapshot,) = collect_azure(azure.provider(subscriptions=[SUB_A], max_attempts=1))
+    assert snapshot["status"] == "error" and "<" not in snapshot["error"] and len(snapshot["error"]) < 200
+    (snapshot,) = collect_azure(azure.provider(arm_endpoint="https://127.0.0.1:9", subscriptions=[SUB_A]))
+    assert snapshot["error"] == ("cannot list storage accounts: ServiceRequestError: cannot reach 127.0.0.1:9: "
+                                 "Connection refused (a network problem, not a credentials one)")

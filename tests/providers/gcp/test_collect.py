@@ -290,3 +290,20 @@ def test_broken_key_file_never_echoes_its_content(tmp_path: Path) -> None:
 def test_default_credentials_missing_is_an_error_entry() -> None:
     (snapshot,) = collect_gcp(GcpProvider(projects=[GcpProject(id=PROD)], project_iam=False))
     assert snapshot["status"] == "error" and "default credentials" in snapshot["error"]
+
+
+def test_an_html_error_page_is_recorded_as_one_short_line(gcs_fault_proxy: FaultProxy) -> None:
+    """A proxy in the way (or an emulator) answering with a page, not a Cloud Storage error: its title is kept."""
+    page = (b"<!doctype html><html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>Blocked by "
+            b"the corporate proxy policy.</p>" + b"<p>reference 18.f2a1</p>" * 1000 + b"</body></html>")
+    gcs_fault_proxy.replace("GET", r"/storage/v1/b\?", page, status=403)
+    (snapshot,) = collect_gcp(config(gcs_fault_proxy.endpoint))
+    assert snapshot["status"] == "error"
+    assert snapshot["error"].startswith("cannot list buckets: Forbidden: HTTP 403: GET http://127.0.0.1:")
+    assert snapshot["error"].endswith(": 403 Forbidden") and "<" not in snapshot["error"]
+
+
+def test_an_unreachable_endpoint_says_it_is_the_network() -> None:
+    (snapshot,) = collect_gcp(config("http://127.0.0.1:9", retry_timeout=0.5, timeout=2.0))
+    assert snapshot["error"].startswith("cannot list buckets: ConnectionError: cannot reach 127.0.0.1:9: Connection "
+                                        "refused (a network problem, not a credentials one)")

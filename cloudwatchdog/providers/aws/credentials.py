@@ -1,0 +1,199 @@
+"""Where AWS credentials come from, and what to say when they fail.
+
+``credential: default`` is boto3's default chain (environment keys, ``AWS_PROFILE``, the shared config and credentials
+files, SSO, container and instance roles) and each account's ``profile``. ``credential: emulator`` is a fixed pair
+of test keys in a session that reads nothing of the environment and no file, whose requests only go to loopback.
+
+A credential that cannot be used is never a traceback: ``entry_failure`` turns the exception into one line that
+says which kind of problem it is (a profile that does not exist or is broken, no credentials at all, expired or
+invalid credentials, an endpoint that cannot be reached), for the account's coverage and the log.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.configprovider import ConfigValueStore, ConstantProvider
+from botocore.exceptions import (
+    ClientError,
+    ConfigParseError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    InvalidConfigError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    RefreshWithMFAUnsupportedError,
+    SSOError,
+    TokenRetrievalError,
+)
+from botocore.exceptions import ConnectionError as NetworkError
+from botocore.parsers import ResponseParserError
+
+from cloudwatchdog.providers.aws.settings import AwsProvider, is_loopback_url
+from cloudwatchdog.providers.error_text import error_line, html_title
+
+DEFAULT_REGION = "us-east-1"
+# The keys of ``credential: emulator``: moto and LocalStack accept any; these are moto's documented test keys.
+EMULATOR_ACCESS_KEY = "testing"
+EMULATOR_SECRET_KEY = "testing"
+
+# How AWS says that credentials were valid once and are no longer, and that they never were.
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
+INVALID_CODES = frozenset({"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
+                           "AuthFailure", "InvalidAccessKeyId", "IncompleteSignature"})
+
+
+# --- Sessions -----------------------------------------------------------------------------------------------
+
+
+def _isolated_core(region: str) -> botocore.session.Session:
+    """A botocore session whose settings come from nowhere but here: every configuration variable is botocore's
+    default (no AWS_* environment variable, no ~/.aws/config or credentials file, no profile), the region is
+    ``region``. It has no credentials until they are set."""
+    core = botocore.session.Session()
+    values: dict[str, Any] = {
+        name: default for name, (_key, _env, default, _cast) in botocore.session.Session.SESSION_VARIABLES.items()
+    }
+    values.update(profile=None, region=region, config_file=os.devnull, credentials_file=os.devnull)
+    providers = {name: ConstantProvider(value) for name, value in values.items()}
+    # Sections botocore would read from the config file and the environment (AWS_S3_*, proxy settings).
+    providers.update(s3=ConstantProvider(None), proxies_config=ConstantProvider(None))
+    core.register_component("config_store", ConfigValueStore(mapping=providers))
+    return core
+
+
+def isolated_session(
+    region: str = DEFAULT_REGION,
+    *,
+    access_key: str = EMULATOR_ACCESS_KEY,
+    secret_key: str = EMULATOR_SECRET_KEY,
+    token: str | None = None,
+) -> boto3.Session:
+    """A boto3 session with exactly these keys and region, which reads nothing of the process environment and no
+    file: AWS_PROFILE, AWS_CONFIG_FILE, AWS_ACCESS_KEY_ID, ... of the user cannot leak in (``credential:
+    emulator``, the demo, the emulator harness)."""
+    core = _isolated_core(region)
+    core.set_credentials(access_key, secret_key, token)
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+def base_session(cfg: AwsProvider) -> boto3.Session:
+    """The session accounts are entered from: the emulator's fixed keys (``credential: emulator``), or the
+    default credential chain. Raises what boto3 raises for a missing or broken profile (``entry_failure`` says
+    it in one line)."""
+    if cfg.credential == "emulator":
+        return isolated_session()
+    return boto3.Session()
+
+
+def new_core(cfg: AwsProvider, region: str) -> botocore.session.Session:
+    """A fresh botocore session for credentials set later (an assumed role)."""
+    return _isolated_core(region) if cfg.credential == "emulator" else botocore.session.get_session()
+
+
+class EmulatorOnlyError(RuntimeError):
+    """A request with the emulator credential to an address that is not loopback."""
+
+
+def refuse_non_loopback(request: Any, **_: Any) -> None:
+    """``before-send`` handler of ``credential: emulator`` clients: the test keys go to a loopback address only
+    (a redirect or a misconfigured client must not carry them anywhere else)."""
+    if not is_loopback_url(request.url):
+        raise EmulatorOnlyError(
+            f"refused to send the emulator credential to {str(request.url).split('?')[0]}: not a loopback address"
+        )
+
+
+# --- Describing failures ------------------------------------------------------------------------------------
+
+
+def describe_exception(exc: BaseException) -> tuple[str, str]:
+    """(code, message) of any SDK error: short, on one line, without request internals or a page an endpoint
+    answered with (an emulator's or a proxy's HTML)."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = error_line(err.get("Code") or "Unknown", 100)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        message = err.get("Message") or (f"HTTP {status}" if status else "") or code
+        return code, error_line(message)
+    if isinstance(exc, ResponseParserError):
+        title = html_title(str(exc))
+        what = f"an HTML page, {error_line(title, 100)}" if title else error_line(str(exc).split(":\n")[0], 150)
+        return "InvalidResponse", f"the endpoint's answer is not an AWS response ({what})"
+    return type(exc).__name__, error_line(str(exc))
+
+
+def default_source(cfg: AwsProvider) -> str:
+    """The credentials accounts are entered from, named the way the user set them up."""
+    if cfg.credential == "emulator":
+        return "the emulator credential"
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        if os.environ.get(name):
+            return f"the default credentials (profile {os.environ[name]!r} from {name})"
+    return "the default credentials"
+
+
+def source_of(via: str, cfg: AwsProvider) -> str:
+    """Which credentials ``via`` (an ``AccountTarget.via``) used, in words."""
+    kind, _, detail = via.partition(":")
+    if kind == "profile":
+        return f"profile {detail!r}"
+    if kind in ("role", "organization-role"):
+        return f"role {detail} (assumed with {default_source(cfg)})"
+    return default_source(cfg)
+
+
+def _config_files() -> str:
+    if os.environ.get("AWS_CONFIG_FILE") or os.environ.get("AWS_SHARED_CREDENTIALS_FILE"):
+        return "the files AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name"
+    return "~/.aws/config or ~/.aws/credentials"
+
+
+# Refused, timed out, DNS, TLS, a proxy: the network, not the keys.
+_CONNECTION = (NetworkError, HTTPClientError)
+# A profile (or the chain) that exists but cannot give credentials: bad config, a failing credential_process, an
+# SSO session to renew, an MFA prompt a scanner cannot answer.
+_BROKEN_PROFILE = (InvalidConfigError, ConfigParseError, PartialCredentialsError, CredentialRetrievalError,
+                   SSOError, TokenRetrievalError, RefreshWithMFAUnsupportedError)
+
+
+def entry_failure(exc: BaseException, source: str, endpoint: str | None, action: str = "enter the account") -> str:
+    """Why ``action`` with ``source`` (the credentials tried, in words) failed: one line that says which kind of
+    problem it is, for the account's coverage and the log."""
+    if isinstance(exc, _CONNECTION):
+        where = endpoint or "the AWS endpoint"
+        return (f"cannot reach {where} to {action} ({type(exc).__name__}: {error_line(exc, 200)}): a network "
+                "problem, not a credentials one")
+    if isinstance(exc, ProfileNotFound):
+        problem = f"no profile {exc.kwargs.get('profile', '?')!r} in {_config_files()}"
+    elif isinstance(exc, NoCredentialsError):
+        problem = f"no AWS credentials found (environment keys, AWS_PROFILE, {_config_files()}, SSO, instance role)"
+    else:
+        # "message (code)": a credentials error's code before a colon reads like a secret to the log redaction.
+        code, message = describe_exception(exc)
+        if isinstance(exc, _BROKEN_PROFILE):
+            problem = f"its credentials cannot be loaded: {message} ({code})"
+        elif code in EXPIRED_CODES:
+            problem = f"the credentials have expired: {message} ({code}); renew them and scan again"
+        elif code in INVALID_CODES:
+            problem = f"the credentials are not valid: {message} ({code})"
+        else:
+            problem = f"{code}: {message}"
+    return f"cannot {action} with {source}: {problem}"
+
+
+__all__ = [
+    "EmulatorOnlyError",
+    "base_session",
+    "default_source",
+    "describe_exception",
+    "entry_failure",
+    "isolated_session",
+    "new_core",
+    "refuse_non_loopback",
+    "source_of",
+]
