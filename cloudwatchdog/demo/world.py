@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudwatchdog.config import Config, Providers
+from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 Status = Callable[[str], None]
 
@@ -84,5 +85,7 @@ def demo_world(status: Status | None = None, *, azure: bool = True, install_azur
             skipped.append("Azure: left out on request")
         from cloudwatchdog.emulators.moto import emulator_client
 
-        yield DemoWorld(Config(providers=providers), tuple(parts), mistakes, tuple(skipped),
+        # Data sampling on: the demo shows what its public storage holds (fictional customers).
+        config = Config(providers=providers, data_sampling=DataSamplingConfig(enabled=True))
+        yield DemoWorld(config, tuple(parts), mistakes, tuple(skipped),
                         aws_s3=emulator_client(aws.session(), "s3", moto.endpoint))

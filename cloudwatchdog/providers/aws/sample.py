@@ -11,8 +11,9 @@ import boto3
 
 from cloudwatchdog.data.sampling import Budget, ObjectInfo, ReadFailure, sample_resource
 from cloudwatchdog.model import DataSample, DataStatus, Resource
+from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
 from cloudwatchdog.providers.aws.model import ACCESS_POINT_TYPE, BUCKET_TYPE
-from cloudwatchdog.providers.aws.session import AccountTarget, describe_exception, discover_accounts, make_client
+from cloudwatchdog.providers.aws.session import AccountTarget, Base, discover_accounts, make_client
 from cloudwatchdog.providers.aws.settings import AwsProvider
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
@@ -75,7 +76,12 @@ def sample_aws(cfg: AwsProvider, resources: Sequence[Resource], sampling: DataSa
     wanted = {r.account for r in resources if r.type in (BUCKET_TYPE, ACCESS_POINT_TYPE)}
     targets: dict[str, AccountTarget] = {}
     if wanted:
-        for target in discover_accounts(cfg, session if session is not None else boto3.Session()):
+        base: Base
+        try:
+            base = session if session is not None else base_session(cfg)
+        except Exception as exc:  # a missing or broken profile: every account that needs it is unknown
+            base = exc
+        for target in discover_accounts(cfg, base):
             targets.setdefault(target.account, target)
     for r in resources:
         if r.type not in (BUCKET_TYPE, ACCESS_POINT_TYPE):
