@@ -47,3 +47,15 @@ def test_a_lone_surrogate_in_a_raw_snapshot_reaches_every_output_as_a_replacemen
         assert "velora-\ufffddata" in written or "velora-\\ufffddata" in written, p.name
     assert main(["findings", "list", "--state-url", f"sqlite:///{tmp_path / 'state.db'}", "--json"]) == 0
     assert "velora-\ufffddata" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("body", [
+    '{"format": "cloudwatchdog-raw-snapshots", "snapshots": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    '{"format": "cloudwatchdog-raw-snapshots", "n": ' + "9" * 50_000 + ', "snapshots": []}',
+])
+def test_a_hostile_raw_file_is_a_usage_error(tmp_path: Path, body: str, capsys: pytest.CaptureFixture[str]) -> None:
+    raw = tmp_path / "raw.json"
+    raw.write_text(body)
+    assert main(["scan", "--from-raw", str(raw), "--no-state", "--output", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --from-raw {raw}: ") and "Traceback" not in err

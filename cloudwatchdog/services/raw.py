@@ -30,6 +30,10 @@ def load_raw(path: str) -> list[Snapshot]:
         raise UsageError(f"--from-raw {path}: not JSON: line {exc.lineno}: {exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise UsageError(f"--from-raw {path}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise UsageError(f"--from-raw {path}: nested too deeply to be a file written by --save-raw") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise UsageError(f"--from-raw {path}: not a file written by --save-raw: {str(exc)[:200]}") from None
     if not (isinstance(doc, dict) and doc.get("format") == RAW_FORMAT and isinstance(doc.get("snapshots"), list)
             and all(isinstance(s, dict) for s in doc["snapshots"])):
         raise UsageError(f"--from-raw {path}: not a file written by `cloudwatchdog scan --save-raw`")

@@ -75,8 +75,7 @@ def build_report(s: Session, *, generated_at: datetime, period_start: datetime, 
     end, start = utc(generated_at), utc(period_start)
     findings = _findings(s, end, start)
     new = tuple(f for f, arrived, _ in findings if f.finding.state in ACTIVE_STATES and arrived)
-    open_ = sorted((f for f, arrived, _ in findings if f.finding.state in ACTIVE_STATES and not arrived),
-                   key=lambda f: (-f.window.total_seconds, -f.finding.severity.rank, f.finding.resource_uid))
+    open_ = tuple(f for f, arrived, _ in findings if f.finding.state in ACTIVE_STATES and not arrived)
     resolved = tuple(f for f, _, closed in findings if f.finding.state is FindingState.RESOLVED and closed)
     suppressed = tuple(f for f, _, _ in findings if f.finding.state is FindingState.SUPPRESSED)
 
@@ -93,7 +92,7 @@ def build_report(s: Session, *, generated_at: datetime, period_start: datetime, 
         headline=Headline(public_now=public_now, became_public=became_public, closed=closed),
         new=_by_severity(new),
         resolved=_by_severity(resolved),
-        open=tuple(open_),
+        open=_by_severity(open_),
         suppressed=_by_severity(suppressed),
         coverage=_coverage(s, end),
         trend=_trend(spans, end),
@@ -101,8 +100,15 @@ def build_report(s: Session, *, generated_at: datetime, period_start: datetime, 
 
 
 def _by_severity(items: tuple[ReportFinding, ...]) -> tuple[ReportFinding, ...]:
-    return tuple(sorted(items, key=lambda f: (-f.finding.severity.rank, f.finding.account, f.finding.resource_name,
-                                              f.finding.rule_id)))
+    """A resource's findings together (one exposed bucket may raise several: the exposure and its hygiene
+    findings), most severe first; resources by their most severe finding, then the longest exposed first."""
+    groups: dict[str, list[ReportFinding]] = {}
+    for f in items:
+        groups.setdefault(f.finding.resource_uid, []).append(f)
+    ordered = sorted(groups.values(), key=lambda g: (
+        -max(f.finding.severity.rank for f in g), -max(f.window.total_seconds for f in g), g[0].finding.account,
+        g[0].finding.resource_name))
+    return tuple(f for g in ordered for f in sorted(g, key=lambda f: (-f.finding.severity.rank, f.finding.rule_id)))
 
 
 def _findings(s: Session, end: datetime, start: datetime) -> list[tuple[ReportFinding, bool, bool]]:

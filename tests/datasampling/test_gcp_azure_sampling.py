@@ -4,8 +4,8 @@ the demo estate's public bucket or container, given customer files, is reported 
 from __future__ import annotations
 
 import pytest
-from cloudwatchdog.demo.azure import seed_azure_estate
-from cloudwatchdog.demo.gcp import seed_gcp_estate
+from cloudwatchdog.demo.seed_azure import seed_azure_estate
+from cloudwatchdog.demo.seed_gcp import seed_gcp_estate
 from data_corpus import build_corpus
 from support.azure import AzureEmulators
 from support.gcs import make_gcs_client

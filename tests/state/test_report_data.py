@@ -127,3 +127,17 @@ def test_reports_are_recorded(state_url: str) -> None:
         assert s.last_report_time() == at(29)
         assert s.last_report_time(at=at(28)) == at(5)
         assert s.last_report_time(at=at(29)) == at(29)
+
+
+def test_still_open_is_by_severity_then_age_with_a_resources_findings_together(state_url: str) -> None:
+    old, writable = bucket("old-medium"), bucket("world-writable", write=True)
+    findings = [public_finding(old, Severity.MEDIUM)]
+    with Store.open(state_url) as s:
+        s.record_scan(scan([old], findings, when=at(0)))
+        later = [*findings, public_finding(writable, Severity.CRITICAL),
+                 public_finding(writable, Severity.LOW, rule="aws-s3-bucket-acl-hygiene")]
+        s.record_scan(scan([old, writable], later, when=at(5)))
+        s.record_scan(scan([old, writable], later, when=at(30)))
+        data = s.report_data(at=at(31))
+    assert [(f.finding.resource_name, f.finding.severity.value) for f in data.open] == [
+        ("world-writable", "critical"), ("world-writable", "low"), ("old-medium", "medium")]
