@@ -4,13 +4,13 @@ the demo estate's public bucket or container, given customer files, is reported 
 from __future__ import annotations
 
 import pytest
-from cloudwatchdog.demo.seed_azure import seed_azure_estate
-from cloudwatchdog.demo.seed_gcp import seed_gcp_estate
 from data_corpus import build_corpus
 from support.azure import AzureEmulators
 from support.gcs import make_gcs_client
 
 from cloudwatchdog.config import Config, Providers
+from cloudwatchdog.demo.seed_azure import seed_azure_estate
+from cloudwatchdog.demo.seed_gcp import seed_gcp_estate
 from cloudwatchdog.emulators.gcs import GcsEmulator
 from cloudwatchdog.model import DataStatus, Severity
 from cloudwatchdog.rules import load_rules
