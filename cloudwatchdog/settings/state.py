@@ -29,7 +29,8 @@ class StateConfig(StrictModel):
 
 class SuppressionConfig(StrictModel):
     """Mutes one finding (``fingerprint``) or every finding of ``rule`` on resources whose uid matches
-    ``resource`` (shell-style glob, e.g. ``arn:aws:s3:::public-site-*``). Until ``expires`` (a date, inclusive, UTC)."""
+    ``resource`` (a glob: ``*`` any run of characters, ``?`` one; e.g. ``arn:aws:s3:::public-site-*``). Until
+    ``expires`` (a date, inclusive, UTC)."""
 
     fingerprint: Annotated[str | None, Field(pattern=_FINGERPRINT)] = None
     rule: Annotated[str | None, Field(min_length=1)] = None

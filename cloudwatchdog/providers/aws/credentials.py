@@ -33,8 +33,9 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as NetworkError
 from botocore.parsers import ResponseParserError
 
-from cloudwatchdog.providers.aws.settings import AwsProvider, is_loopback_url
+from cloudwatchdog.providers.aws.settings import AwsProvider
 from cloudwatchdog.providers.error_text import error_line, html_title
+from cloudwatchdog.settings.base import is_loopback_url
 
 DEFAULT_REGION = "us-east-1"
 # The keys of ``credential: emulator``: moto and LocalStack accept any; these are moto's documented test keys.

@@ -9,14 +9,12 @@ is read, and it is accepted only with a loopback ``endpoint_url``.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from cloudwatchdog.settings.base import ProviderSettings, StrictModel, check_http_url
+from cloudwatchdog.settings.base import ProviderSettings, StrictModel, check_http_url, is_loopback_url
 
 _Strict = StrictModel
 
@@ -42,20 +40,6 @@ class AwsOrganization(_Strict):
     exclude: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
 
 
-def is_loopback_url(url: str | None) -> bool:
-    """Whether ``url`` names a loopback host: 127.0.0.0/8, ::1 or localhost."""
-    try:
-        host = urlsplit(url or "").hostname
-    except ValueError:
-        return False
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class AwsProvider(ProviderSettings):

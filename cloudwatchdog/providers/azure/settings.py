@@ -8,15 +8,13 @@ the local emulators only, ``emulator``: a fixed unsigned token that is accepted 
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from cloudwatchdog.settings.base import ProviderSettings
+from cloudwatchdog.settings.base import ProviderSettings, is_loopback_url
 
 SUBSCRIPTION_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _HTTPS_URL = re.compile(r"^https://[^/\s]+")
@@ -34,22 +32,6 @@ def _subscription_id(value: str) -> str:
 SubscriptionId = Annotated[str, AfterValidator(_subscription_id)]
 
 
-def is_loopback_url(url: str | None) -> bool:
-    """Whether ``url`` names a loopback host: 127.0.0.0/8, ::1 or localhost."""
-    if not url:
-        return False
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class AzureProvider(ProviderSettings):
