@@ -237,6 +237,8 @@ class Resource:
     aggregate: bool = False
     # What sampling its objects found (data sampling on, verdict qualifies); None: not part of this scan.
     data: DataSample | None = None
+    # The account's name as configured or discovered (AWS account name, GCP project name, Azure subscription name).
+    account_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract shape (DESIGN.md), plus ``tags`` and ``properties``, and ``data`` when sampled."""
@@ -318,6 +320,7 @@ class Finding:
     resolved_at: str | None = None
     previous_severity: Severity | None = None
     suppression: SuppressionInfo | None = None
+    account_name: str | None = None  # the account's configured or discovered name, when it has one
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -341,6 +344,7 @@ class Finding:
             "resolved_at": self.resolved_at,
             "previous_severity": self.previous_severity.value if self.previous_severity else None,
             "suppression": self.suppression.to_dict() if self.suppression else None,
+            "account_name": self.account_name,
         }
 
 
@@ -362,6 +366,7 @@ class Coverage:
     # resource absent from a complete scan is gone only if its type (and region) was in scope: turning a feature
     # off or dropping a region from the config must not look like a fix. None: not stated (everything).
     scope: tuple[str, ...] | None = None
+    name: str | None = None  # the account's configured or discovered name
 
     def covers(self, resource_type: str, region: str) -> bool:
         return self.scope is None or resource_type in self.scope or f"{resource_type}@{region}" in self.scope
@@ -375,6 +380,7 @@ class Coverage:
             "errors": list(self.errors),
             "api_calls": self.api_calls,
             "scope": list(self.scope) if self.scope is not None else None,
+            "name": self.name,
         }
 
 

@@ -107,7 +107,8 @@ def _print_table(views: Sequence[ReportFinding], console: Console) -> None:
             state += f"\n[dim]{f.resolved_at}[/]"
         exposed = duration(v.window.total_seconds) + (" (open)" if v.window.open_since else "")
         # Names come from the cloud: escaped, they may hold markup.
-        table.add_row(f.id, state, severity_style(f.severity.value), safe(f.account),
+        table.add_row(f.id, state, severity_style(f.severity.value),
+                      safe(f.account) + (f" ({safe(f.account_name)})" if f.account_name else ""),
                       safe(f.resource_name), safe(f.rule_id), f.first_seen or "", exposed)
     console.print(table)
 

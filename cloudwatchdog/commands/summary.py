@@ -99,14 +99,15 @@ def _coverage(result: ScanResult, console: Console, details: bool) -> None:
     for c in rows:
         first = safe(c.errors[0]) if c.errors else ""
         more = f" (+{len(c.errors) - 1} more)" if len(c.errors) > 1 else ""
-        cov.add_row(safe(c.provider), safe(c.account), f"[{_STATUS_STYLE[c.status]}]{c.status.value}[/]",
+        account = safe(c.account) + (f" ({safe(c.name)})" if c.name else "")
+        cov.add_row(safe(c.provider), account, f"[{_STATUS_STYLE[c.status]}]{c.status.value}[/]",
                     str(c.resources), str(c.api_calls), first + more)
     console.print(cov)
 
 
 def _short(group: ResourceFindings, console: Console, tracked: bool) -> None:
     f = group.top
-    where = f"{safe(f.provider)} {safe(f.account)} {safe(f.resource_name)}"
+    where = f"{safe(f.provider)} {_account(f)} {safe(f.resource_name)}"
     lifecycle = f" {state(f.state.value)}" if tracked else ""
     was = f" [dim](was {f.previous_severity.value})[/]" if f.previous_severity is not None else ""
     console.print(f"  {severity(f.severity.value)}{was}{lifecycle}  {where}", highlight=False, soft_wrap=True)
@@ -132,9 +133,14 @@ def _table(groups: Sequence[ResourceFindings], console: Console, tracked: bool) 
             # Each finding with its own evidence: a hygiene finding shows what it is about, not the exposure's.
             what = safe(f.title) + (f"\n[dim]{safe(_shorten(f.evidence[0].detail))}[/]" if f.evidence else "")
             first = i == 0
-            table.add_row(sev, *states, safe(f.account) if first else "", safe(f.resource_name) if first else "",
+            table.add_row(sev, *states, _account(f) if first else "", safe(f.resource_name) if first else "",
                           what, end_section=i == len(g.findings) - 1)
     console.print(table)
+
+
+def _account(f: Finding) -> str:
+    """The account id, and its name when it has one: ``123456789012 (prod)``."""
+    return safe(f.account) + (f" ({safe(f.account_name)})" if f.account_name else "")
 
 
 def _shorten(text: str, limit: int = 140) -> str:

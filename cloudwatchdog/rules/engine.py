@@ -71,4 +71,5 @@ def _evaluate(rule: Rule, resource: Resource, doc: Mapping[str, Any]) -> Finding
             cli=rule.remediation_cli.render(doc, quote=shell_quote) if rule.remediation_cli is not None else None,
         ),
         compliance=rule.compliance,
+        account_name=resource.account_name,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from cloudwatchdog.config import Config
@@ -59,6 +60,8 @@ def analyse_snapshots(snapshots: Sequence[Snapshot]) -> tuple[list[Resource], li
                                      (f"snapshot of unsupported provider {snapshot.get('provider')!r}",)))
             continue
         found, cov = PROVIDERS.get(name).analyse(snapshot)
+        if cov.name:  # every resource says whose it is, by name too
+            found = [replace(r, account_name=cov.name) for r in found]
         resources.extend(found)
         coverage.append(cov)
     return resources, coverage

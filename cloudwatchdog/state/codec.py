@@ -34,4 +34,5 @@ def finding_from_dict(d: Mapping[str, Any]) -> Finding:
         previous_severity=Severity(prev) if prev else None,
         suppression=SuppressionInfo(str(sup["reason"]), str(sup["owner"]), sup.get("expires"), str(sup["source"]))
         if sup else None,
+        account_name=d.get("account_name"),
     )

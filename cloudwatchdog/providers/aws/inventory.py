@@ -159,7 +159,8 @@ def account_coverage(
     """``extra_errors``: failures of the account's other readers (snapshot and image sharing), listed once."""
     if inv.status == "error":
         failed = (inv.error or "account could not be scanned", *extra_errors)
-        return Coverage(PROVIDER, inv.account, CoverageStatus.ERROR, len(resources), failed, inv.api_calls)
+        return Coverage(PROVIDER, inv.account, CoverageStatus.ERROR, len(resources), failed, inv.api_calls,
+                        name=inv.name)
     errors = list(dict.fromkeys([*inv.errors, *extra_errors]))
     already = "\n".join(errors)  # the normalizers list each failed call once; don't repeat those
     for r in resources:
@@ -176,7 +177,7 @@ def account_coverage(
             errors.append(f"{r.type} {r.name}: exposure could not be determined" + (f": {why}" if why else ""))
     status = CoverageStatus.PARTIAL if errors else CoverageStatus.OK
     scope = (ACCOUNT_TYPE, BUCKET_TYPE, ACCESS_POINT_TYPE, *extra_scope)
-    return Coverage(PROVIDER, inv.account, status, len(resources), tuple(errors), inv.api_calls, scope)
+    return Coverage(PROVIDER, inv.account, status, len(resources), tuple(errors), inv.api_calls, scope, name=inv.name)
 
 
 def analyse_snapshot(snapshot: Mapping[str, Any]) -> tuple[list[Resource], Coverage]:

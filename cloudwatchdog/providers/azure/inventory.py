@@ -152,7 +152,7 @@ def subscription_resources(inv: AzureSubscriptionInventory) -> list[Resource]:
 def subscription_coverage(inv: AzureSubscriptionInventory, resources: list[Resource]) -> Coverage:
     if inv.status == "error":
         return Coverage(PROVIDER, inv.subscription, CoverageStatus.ERROR, 0,
-                        (inv.error or "subscription could not be scanned",), inv.api_calls)
+                        (inv.error or "subscription could not be scanned",), inv.api_calls, name=inv.name)
     errors = list(inv.errors)
     already = "\n".join(inv.errors)  # the normalizer lists each failed call once; don't repeat those
     for r in resources:
@@ -163,7 +163,7 @@ def subscription_coverage(inv: AzureSubscriptionInventory, resources: list[Resou
             errors.append(f"{r.type} {r.name}: exposure could not be determined: {why}")
     status = CoverageStatus.PARTIAL if errors else CoverageStatus.OK
     return Coverage(PROVIDER, inv.subscription, status, len(resources), tuple(dict.fromkeys(errors)), inv.api_calls,
-                    (ACCOUNT_TYPE, CONTAINER_TYPE))
+                    (ACCOUNT_TYPE, CONTAINER_TYPE), name=inv.name)
 
 
 def analyse_snapshot(snapshot: Mapping[str, Any]) -> tuple[list[Resource], Coverage]:

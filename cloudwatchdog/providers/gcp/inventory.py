@@ -61,7 +61,7 @@ def project_resources(inv: GcpProjectInventory) -> list[Resource]:
 def project_coverage(inv: GcpProjectInventory, resources: list[Resource]) -> Coverage:
     if inv.status == "error":
         return Coverage(PROVIDER, inv.project, CoverageStatus.ERROR, 0,
-                        (inv.error or "project could not be scanned",), inv.api_calls)
+                        (inv.error or "project could not be scanned",), inv.api_calls, name=inv.name)
     errors = list(inv.errors)
     already = "\n".join(inv.errors)  # the normalizer lists each failed call once; don't repeat those
     for r in resources:
@@ -70,7 +70,8 @@ def project_coverage(inv: GcpProjectInventory, resources: list[Resource]) -> Cov
         if r.exposure.level is Level.UNKNOWN and not read_errors:
             errors.append(f"{r.type} {r.name}: exposure could not be determined")
     status = CoverageStatus.PARTIAL if errors else CoverageStatus.OK
-    return Coverage(PROVIDER, inv.project, status, len(resources), tuple(errors), inv.api_calls, (BUCKET_TYPE,))
+    return Coverage(PROVIDER, inv.project, status, len(resources), tuple(errors), inv.api_calls, (BUCKET_TYPE,),
+                    name=inv.name)
 
 
 def analyse_snapshot(snapshot: Mapping[str, Any]) -> tuple[list[Resource], Coverage]:
