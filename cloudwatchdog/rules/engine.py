@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from cloudwatchdog.model import Finding, Remediation, Resource, Severity
+from cloudwatchdog.model import Evidence, Finding, Remediation, Resource, Severity
 from cloudwatchdog.rules.loader import Escalation, Rule
 from cloudwatchdog.rules.match import matches
 from cloudwatchdog.rules.templates import shell_quote
@@ -65,7 +65,8 @@ def _evaluate(rule: Rule, resource: Resource, doc: Mapping[str, Any]) -> Finding
         resource_type=resource.type,
         resource_name=resource.name,
         message=message,
-        evidence=resource.exposure.evidence,
+        evidence=(tuple(Evidence(source, detail.render(doc)) for source, detail in rule.evidence)
+                  or resource.exposure.evidence),
         remediation=Remediation(
             summary=rule.remediation_summary.render(doc),
             cli=rule.remediation_cli.render(doc, quote=shell_quote) if rule.remediation_cli is not None else None,

@@ -71,6 +71,7 @@ class Rule:
     false_positives: tuple[str, ...]
     source: str  # the file, as shown in errors
     path: Path  # the file, resolved
+    evidence: tuple[tuple[str, Template], ...] = ()  # (source, detail template); empty: the exposure's evidence
 
     def applies_to(self, resource_type: str) -> bool:
         return self.resource_types == (ANY_TYPE,) or resource_type in self.resource_types
@@ -97,6 +98,11 @@ class EscalationSpec(_Strict):
     reason: NonEmpty
 
 
+class EvidenceSpec(_Strict):
+    source: NonEmpty  # e.g. uniform-bucket-level-access
+    detail: NonEmpty  # a template, like message
+
+
 class RuleSpec(_Strict):
     id: Annotated[str, Field(pattern=_ID)]
     title: NonEmpty
@@ -109,6 +115,9 @@ class RuleSpec(_Strict):
     match: Any
     escalate: list[EscalationSpec] = []
     message: NonEmpty
+    # The finding's own evidence (a hygiene finding says what it is about); without it, the resource's exposure
+    # evidence.
+    evidence: list[EvidenceSpec] = []
     false_positives: list[NonEmpty] = []
 
     @field_validator("resource", mode="before")
@@ -123,6 +132,7 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "": tuple(RuleSpec.model_fields),
     "remediation": tuple(RemediationSpec.model_fields),
     "escalate": tuple(EscalationSpec.model_fields),
+    "evidence": tuple(EvidenceSpec.model_fields),
 }
 
 
@@ -286,6 +296,7 @@ def parse_rule(doc: YamlDocument, path: Path) -> Rule:
         false_positives=tuple(spec.false_positives),
         source=doc.file,
         path=path.resolve(),
+        evidence=tuple((e.source, templates[("evidence", i, "detail")]) for i, e in enumerate(spec.evidence)),
     )
 
 
@@ -346,6 +357,9 @@ def _template_paths(data: dict[str, Any]) -> list[KeyPath]:
     escalations = data.get("escalate")
     if isinstance(escalations, list):
         paths += [("escalate", i, "reason") for i, e in enumerate(escalations) if isinstance(e, dict)]
+    evidence = data.get("evidence")
+    if isinstance(evidence, list):
+        paths += [("evidence", i, "detail") for i, e in enumerate(evidence) if isinstance(e, dict)]
     return paths
 
 

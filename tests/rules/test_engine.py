@@ -259,3 +259,39 @@ def test_remediation_commands_quote_what_they_interpolate() -> None:
     assert "--resource-group 'rg; rm -rf ~'" in cli
     # Messages are for people, not shells: unquoted.
     assert "Blob container $web in subscription s" in finding.message
+
+
+def test_a_hygiene_finding_shows_its_own_evidence_not_the_exposures() -> None:
+    public = Evidence("bucket-iam", "allUsers holds roles/storage.objectViewer")
+    bucket_ = Resource(
+        uid="//storage.googleapis.com/projects/_/buckets/velora-public", provider="gcp", account="velora-prod",
+        region="EU", type="gcp.storage.bucket", name="velora-public",
+        exposure=Exposure(Level.PUBLIC, read=True, evidence=(public,)),
+        properties={"uniform_bucket_level_access": False, "public_settings": True,
+                    "public_access_prevention": "inherited", "read_errors": []},
+    )
+    found = {f.rule_id: f for f in evaluate(load_rules(), [bucket_])}
+    assert found["gcp-storage-bucket-public"].evidence == (public,)
+    [uniform] = found["gcp-storage-uniform-access-off"].evidence
+    assert uniform.source == "uniform-bucket-level-access" and "velora-public" in uniform.detail
+    [pap] = found["gcp-storage-public-access-prevention-off"].evidence
+    assert pap.source == "public-access-prevention" and "publicAccessPrevention is inherited" in pap.detail
+
+
+def test_rule_evidence_entries_are_checked(tmp_path: Path) -> None:
+    from cloudwatchdog.yamlsource import SourceErrors
+
+    rule = tmp_path / "x-rule.yaml"
+    rule.write_text("""id: x-rule
+title: T
+severity: low
+resource: aws.s3.bucket
+description: d
+remediation: {summary: s}
+match: {all: [{path: exposure.level, equals: public}]}
+message: m
+evidence:
+  - {source: s, detale: "{resource.name}"}
+""")
+    with pytest.raises(SourceErrors, match="evidence"):
+        load_rule_files([rule])
