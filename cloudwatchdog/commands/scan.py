@@ -25,6 +25,7 @@ from cloudwatchdog.services.record import Recording, config_suppressions, expire
 from cloudwatchdog.services.rules import configured_rules
 from cloudwatchdog.services.scan import run_scan
 from cloudwatchdog.services.store import open_store
+from cloudwatchdog.state.sample_cache import StoreResultCache
 
 if TYPE_CHECKING:
     from cloudwatchdog.state.diff import Suppression
@@ -83,7 +84,10 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
     console = Console(stderr=output == "-")
     err_console = Console(stderr=True)
     with progress_display(show_progress and replay is None, err_console) as progress:
-        result = run_scan(cfg, rules, progress, replay=replay)
+        cache = StoreResultCache(store) if store is not None and cfg.data_sampling.enabled else None
+        result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache)
+    if cache is not None:
+        cache.flush()  # before recording: the store's answer to recording is about the scan, not this
     recording = apply_state(result, store, suppressions, raw_path)
     result = recording.result
     written = write_scan(result, formats, output)

@@ -157,7 +157,13 @@ class DaemonJobs:
         job = self.scan_jobs[job_id]
         log.info("scan started (%s)", ", ".join(job.providers), extra={"job": job_id, "event": "scan_started"})
         try:
-            result = run_scan(self._scan_configs[job_id], self.rules)
+            from cloudwatchdog.state.sample_cache import StoreResultCache
+
+            cfg = self._scan_configs[job_id]
+            cache = StoreResultCache(self.store) if cfg.data_sampling.enabled else None
+            result = run_scan(cfg, self.rules, sample_cache=cache)
+            if cache is not None:
+                cache.flush()
             recorded = self._record(job_id, result)
             if recorded is None:
                 outcome = "abandoned"

@@ -3,7 +3,9 @@ budget. The Provider protocol names them, so importing them must stay cheap."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,22 @@ class ReadFailure(Exception):
         self.message = message
 
 
-class Budget:
-    """Bytes the whole scan may still read from objects (shared by every provider and resource)."""
+class ResultCache(Protocol):
+    """Earlier results by object version (the state store keeps them): JSON-able, counts and masked examples."""
 
-    def __init__(self, total: int) -> None:
+    def get(self, key: str) -> Mapping[str, Any] | None: ...
+
+    def put(self, key: str, result: Mapping[str, Any]) -> None: ...
+
+
+class Budget:
+    """The scan's sampling state: the bytes it may still read from objects (shared by every provider and
+    resource) and, when the scan has a state store, what earlier scans found per object version (``cache``)."""
+
+    def __init__(self, total: int, cache: ResultCache | None = None) -> None:
         self.total = total
         self.used = 0
+        self.cache = cache
 
     @property
     def remaining(self) -> int:

@@ -3,12 +3,14 @@ objects and reads ranges through the callables it passes in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from cloudwatchdog.data.budget import Budget, ObjectInfo, ReadFailure
 from cloudwatchdog.data.classify import ObjectFindings, classify_object, summarise
 from cloudwatchdog.data.readers import INFLATE_FACTOR, listed_only
-from cloudwatchdog.model import DataSample, DataStatus
+from cloudwatchdog.model import DataClass, DataSample, DataStatus
 
 LIST_LIMIT = 5000  # keys listed per resource to choose from
 
@@ -44,9 +46,31 @@ Lister = Callable[[int], list[ObjectInfo]]  # limit -> listed objects (raises Re
 Reader = Callable[[ObjectInfo, int], bytes]  # (object, bytes from the start) -> bytes (raises ReadFailure)
 
 
+def cache_key(scope: str, o: ObjectInfo, max_bytes: int) -> str | None:
+    """Where an object version's result is kept: None when the cloud gave no version or ETag (then it is read)."""
+    if not o.etag or not scope:
+        return None
+    key = f"{scope}\x00{o.key}\x00{o.etag}\x00{max_bytes}"
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def findings_to_json(f: ObjectFindings) -> dict[str, Any]:
+    return {"key": f.key, "read": f.read, "counts": {c.value: n for c, n in f.counts.items()},
+            "examples": {c.value: list(v) for c, v in f.examples.items()}}
+
+
+def findings_from_json(doc: Mapping[str, Any], key: str) -> ObjectFindings | None:
+    try:
+        return ObjectFindings(key, bool(doc["read"]), {DataClass(c): int(n) for c, n in doc["counts"].items()},
+                              {DataClass(c): tuple(str(x) for x in v) for c, v in doc["examples"].items()})
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # an entry of another version or shape: read the object again
+
+
 def sample_resource(list_objects: Lister, read: Reader, *, max_objects: int, max_bytes: int,
-                    budget: Budget) -> DataSample:
-    """List, choose, read a bounded prefix of each chosen object, classify, sum up."""
+                    budget: Budget, scope: str = "") -> DataSample:
+    """List, choose, read a bounded prefix of each chosen object, classify, sum up. An object version classified by
+    an earlier scan (same ``scope``, key, version or ETag and byte limit, in ``budget.cache``) is not read again."""
     try:
         objects = list_objects(LIST_LIMIT)
     except ReadFailure as exc:
@@ -57,6 +81,12 @@ def sample_resource(list_objects: Lister, read: Reader, *, max_objects: int, max
     bytes_read = 0
     exhausted = False
     for o in chosen:
+        ck = cache_key(scope, o, max_bytes) if budget.cache is not None else None
+        cached = budget.cache.get(ck) if budget.cache is not None and ck is not None else None
+        earlier = findings_from_json(cached, o.key) if cached is not None else None
+        if earlier is not None:
+            findings.append(earlier)
+            continue
         wanted = min(max_bytes, o.size)
         granted = budget.take(wanted)
         if granted <= 0:
@@ -70,8 +100,10 @@ def sample_resource(list_objects: Lister, read: Reader, *, max_objects: int, max
             continue
         budget.give_back(granted - len(data))
         bytes_read += len(data)
-        findings.append(classify_object(o.key, data, truncated=len(data) < o.size,
-                                        max_text=max_bytes * INFLATE_FACTOR))
+        found = classify_object(o.key, data, truncated=len(data) < o.size, max_text=max_bytes * INFLATE_FACTOR)
+        findings.append(found)
+        if budget.cache is not None and ck is not None:
+            budget.cache.put(ck, findings_to_json(found))
     if exhausted and not findings and not errors:
         return DataSample(DataStatus.NOT_SAMPLED, "the scan's byte budget (data_sampling.scan_byte_budget) is spent",
                           len(objects))

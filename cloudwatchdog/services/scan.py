@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from cloudwatchdog.config import Config
-from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.data.budget import Budget, ResultCache
 from cloudwatchdog.model import Coverage, CoverageStatus, DataSample, Resource, ScanResult, Snapshot
 from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.providers.registry import PROVIDERS
@@ -75,13 +75,13 @@ def qualifies(resource: Resource, sampling: DataSamplingConfig) -> bool:
     return resource.exposure.level.value in sampling.levels or (sampling.latent and resource.exposure.latent)
 
 
-def sample_data(cfg: Config, resources: Sequence[Resource]) -> list[Resource]:
+def sample_data(cfg: Config, resources: Sequence[Resource], cache: ResultCache | None = None) -> list[Resource]:
     """I/O: with data sampling on, each provider samples its qualifying resources; the result rides on the
     resource (``Resource.data``) for the rules and the outputs. One per-scan byte budget for every provider."""
     sampling = cfg.data_sampling
     if not sampling.enabled:
         return list(resources)
-    budget = Budget(sampling.scan_byte_budget)
+    budget = Budget(sampling.scan_byte_budget, cache)
     found: dict[str, DataSample] = {}
     for name, section in cfg.providers.enabled().items():
         mine = [r for r in resources if r.provider == name]
@@ -92,15 +92,16 @@ def sample_data(cfg: Config, resources: Sequence[Resource]) -> list[Resource]:
 
 
 def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = None, *,
-             replay: Sequence[Snapshot] | None = None) -> ScanResult:
-    """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call."""
+             replay: Sequence[Snapshot] | None = None, sample_cache: ResultCache | None = None) -> ScanResult:
+    """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call.
+    ``sample_cache``: data sampling's earlier results per object version (the state store's)."""
     started = _now()
     raw = list(replay) if replay is not None else collect_snapshots(cfg, progress)
     # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.
     snapshots: list[Snapshot] = [scrub_value(s) for s in raw]
     resources, coverage = analyse_snapshots(snapshots)
     if replay is None:  # a replay makes no cloud call: nothing is sampled
-        resources = sample_data(cfg, resources)
+        resources = sample_data(cfg, resources, sample_cache)
     findings = evaluate(rules, resources)
     return ScanResult(
         id=str(uuid.uuid4()),

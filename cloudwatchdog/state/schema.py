@@ -213,3 +213,14 @@ class AlertOutboxRow(Base):
     digest_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class ObjectSampleRow(Base):
+    """What data sampling found in one object version (cloudwatchdog.data): counts per class and masked examples
+    only, never content. ``key`` = resource scope, object key, version or ETag and bytes read; an object whose
+    version is unchanged is not read again."""
+
+    __tablename__ = "object_samples"
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    result: Mapped[dict[str, Any]]
+    seen_at: Mapped[datetime] = mapped_column(index=True)

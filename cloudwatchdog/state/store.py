@@ -58,6 +58,7 @@ from cloudwatchdog.state.windows import Span, exposure_window
 EventHook = Callable[[Session, Sequence[Event]], None]
 
 _CHUNK = 500
+
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
@@ -125,6 +126,10 @@ class Store:
                 yield session
         except SQLAlchemyError as exc:
             raise StateError(f"state.url {self.display_url}: {clean_message(exc, self.url)}") from None
+
+    # Public for the store's companions (state/sample_cache.py): one read, or one serialized write transaction.
+    read_session = _read
+    write_session = _write
 
     def _emit(self, session: Session, events: Sequence[Event], extra: EventHook | None) -> None:
         for e in events:

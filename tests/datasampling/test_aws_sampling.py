@@ -169,3 +169,37 @@ def test_cli_json_and_html_carry_what_was_found(moto: MotoServer, s3: Any, tmp_p
     assert main(["scan", "-c", str(config), "--format", "html", "--output", str(out)]) == 0
     html = next(out.glob("*.html")).read_text()
     assert "holds personal data" in html and "customers/" in html
+
+
+def test_an_unchanged_object_version_is_not_read_again(moto: MotoServer, s3: Any, tmp_path: Path) -> None:
+    """What a scan found per object version is kept in the store (counts and masked examples only): the next scan
+    reads nothing of the unchanged objects, and reads a changed one again."""
+    from cloudwatchdog.state.sample_cache import StoreResultCache
+    from cloudwatchdog.state.store import Store
+
+    corpus = build_corpus(rows=200)[:3]
+    _seed(s3, "customer-exports", {o.key: o.body for o in corpus}, public=True)
+    cfg = Config(providers=Providers(aws=_provider(moto)),
+                 data_sampling=DataSamplingConfig(enabled=True, max_objects=20))
+    with Store.open(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        def scan() -> dict[str, Any]:
+            cache = StoreResultCache(store)
+            result = run_scan(cfg, load_rules(), sample_cache=cache)
+            cache.flush()
+            [bucket] = [r for r in result.resources if r.name == "customer-exports"]
+            data: dict[str, Any] = bucket.to_dict()["data"]
+            return data
+
+        first, second = scan(), scan()
+        assert first["bytes_read"] > 0 and second["bytes_read"] == 0
+        assert second["classes"] == first["classes"] and second["objects_sampled"] == first["objects_sampled"]
+        s3.put_object(Bucket="customer-exports", Key=corpus[0].key, Body=corpus[0].body + b"\n")
+        third = scan()
+        assert 0 < third["bytes_read"] < first["bytes_read"]
+        with store.read_session() as s:
+            from cloudwatchdog.state.schema import ObjectSampleRow
+
+            kept = [row.result for row in s.query(ObjectSampleRow)]
+        assert kept and all(set(r) == {"key", "read", "counts", "examples"} for r in kept)
+        text = json.dumps(kept)
+        assert "@" not in text or "***" in text, "only masked examples are kept"

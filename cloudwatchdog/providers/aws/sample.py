@@ -66,7 +66,7 @@ def sample_s3(client: Any, bucket: str, sampling: DataSamplingConfig, budget: Bu
         return data
 
     return sample_resource(list_objects, read, max_objects=sampling.max_objects, max_bytes=sampling.max_bytes,
-                           budget=budget)
+                           budget=budget, scope=f"aws:{bucket}")
 
 
 def sample_aws(cfg: AwsProvider, resources: Sequence[Resource], sampling: DataSamplingConfig, budget: Budget,

@@ -45,7 +45,7 @@ def sample_container(container: Any, sampling: DataSamplingConfig, budget: Budge
         return data[:length]
 
     return sample_resource(list_objects, read, max_objects=sampling.max_objects, max_bytes=sampling.max_bytes,
-                           budget=budget)
+                           budget=budget, scope=f"azure:{getattr(container, 'url', '')}")
 
 
 def _container_client(cfg: AzureProvider, endpoint: str, name: str, credential: Any) -> Any:

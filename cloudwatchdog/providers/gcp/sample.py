@@ -49,7 +49,7 @@ def sample_gcs(client: Any, bucket_name: str, sampling: DataSamplingConfig, budg
         return data[:length]
 
     return sample_resource(list_objects, read, max_objects=sampling.max_objects, max_bytes=sampling.max_bytes,
-                           budget=budget)
+                           budget=budget, scope=f"gcp:{bucket_name}")
 
 
 def _endpoint(cfg: GcpProvider, project: str) -> str | None:
