@@ -42,3 +42,17 @@ def test_the_configured_name_is_shown_beside_the_id(moto: MotoServer, aws_sessio
     message = slack_message([AlertEvent(EventKind.NEW, finding, "2026-12-01T00:00:00Z")], Templates(None), False,
                             False)
     assert "(velora-prod)" in json.dumps(message)
+
+
+def test_the_report_from_the_store_names_the_accounts_in_its_coverage(moto: MotoServer, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"providers:\n  aws:\n    endpoint_url: {moto.endpoint}\n    sharing: false\n"
+                   f"    accounts:\n      - {{id: \"{DEFAULT_ACCOUNT}\", name: velora-prod}}\n")
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    assert main(["scan", "-c", str(cfg), "--state-url", state, "--output", str(tmp_path / "out")]) == 0
+    assert main(["report", "--state-url", state, "--format", "json,html", "--output", str(tmp_path / "r")]) == 0
+    capsys.readouterr()
+    report = json.loads(next((tmp_path / "r").glob("*.json")).read_text())
+    assert [c["name"] for c in report["coverage"]] == ["velora-prod"]
+    assert f"{DEFAULT_ACCOUNT}</span> (velora-prod)" in next((tmp_path / "r").glob("*.html")).read_text()

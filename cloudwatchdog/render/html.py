@@ -113,6 +113,9 @@ def render_report_html(data: ReportData) -> str:
               if rf.finding.state is not FindingState.SUPPRESSED]
     findings = data.all_findings()
     accounts = sorted({(rf.finding.provider, rf.finding.account) for rf in findings})
+    names = {(r.coverage.provider, r.coverage.account): r.coverage.name for r in data.coverage if r.coverage.name}
+    names.update({(rf.finding.provider, rf.finding.account): rf.finding.account_name for rf in findings
+                  if rf.finding.account_name})
     coverage_rows: list[CoverageRow] = sorted(
         data.coverage, key=lambda r: (_STATUS_ORDER[r.coverage.status], r.coverage.provider, r.coverage.account))
     return _environment().get_template(TEMPLATE).render(
@@ -127,7 +130,7 @@ def render_report_html(data: ReportData) -> str:
         severity_counts=[(s.value, sum(1 for f in active if f.severity is s)) for s in Severity],
         severities=[s.value for s in Severity],
         providers=sorted({f.finding.provider for f in findings}),
-        accounts=[(f"{p}:{a}", f"{p} {a}") for p, a in accounts],
+        accounts=[(f"{p}:{a}", f"{p} {a}" + (f" ({names[(p, a)]})" if (p, a) in names else "")) for p, a in accounts],
         total=len(findings),
         sections=_sections(data),
         coverage_rows=coverage_rows,

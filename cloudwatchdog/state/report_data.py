@@ -28,8 +28,8 @@ from cloudwatchdog.report_model import (
 )
 from cloudwatchdog.state.codec import finding_from_dict
 from cloudwatchdog.state.diff import ACTIVE_STATES, EventType
-from cloudwatchdog.state.schema import CoverageRow as CoverageTable
 from cloudwatchdog.state.schema import (
+    AccountNameRow,
     FindingEventRow,
     FindingIntervalRow,
     FindingRow,
@@ -37,6 +37,7 @@ from cloudwatchdog.state.schema import (
     ResourceIntervalRow,
     ScanRow,
 )
+from cloudwatchdog.state.schema import CoverageRow as CoverageTable
 from cloudwatchdog.state.timefmt import iso, iso_or_none, utc
 from cloudwatchdog.state.windows import Span, active_at, exposure_window
 
@@ -187,12 +188,13 @@ def _coverage(s: Session, end: datetime) -> tuple[CoverageRow, ...]:
     """The latest coverage of every account, failed ones included (with their errors). Latest by when the scan
     started: a stale scan recorded after a newer one (see Store.record_scan) does not replace it."""
     latest: dict[tuple[str, str], CoverageRow] = {}
+    names = {(r.provider, r.account): r.name for r in s.scalars(select(AccountNameRow))}
     q = (select(CoverageTable, ScanRow).join(ScanRow, CoverageTable.scan_id == ScanRow.id)
          .where(ScanRow.recorded_at <= end).order_by(ScanRow.started_at, ScanRow.recorded_at, CoverageTable.id))
     for cov, scan in s.execute(q):
         latest[(cov.provider, cov.account)] = CoverageRow(
             coverage=Coverage(cov.provider, cov.account, CoverageStatus(cov.status), cov.resources,
-                              tuple(cov.errors), cov.api_calls),
+                              tuple(cov.errors), cov.api_calls, name=names.get((cov.provider, cov.account))),
             scan_id=scan.id, scanned_at=iso(scan.finished_at))
     order = {CoverageStatus.ERROR: 0, CoverageStatus.PARTIAL: 1, CoverageStatus.OK: 2}
     return tuple(sorted(latest.values(), key=lambda r: (order[r.coverage.status], r.coverage.provider,

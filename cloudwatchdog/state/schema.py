@@ -79,6 +79,16 @@ class CoverageRow(Base):
     errors: Mapped[list[str]]
 
 
+class AccountNameRow(Base):
+    """The latest configured or discovered name of an account, project or subscription (reports show it beside the
+    id)."""
+
+    __tablename__ = "account_names"
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
 class FindingRow(Base):
     """The current state of one finding (by fingerprint) and its last observed content (``data``)."""
 

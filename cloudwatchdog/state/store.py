@@ -40,6 +40,7 @@ from cloudwatchdog.state.diff import (
 from cloudwatchdog.state.engine import clean_message, mask_url, open_engine
 from cloudwatchdog.state.errors import StateError
 from cloudwatchdog.state.schema import (
+    AccountNameRow,
     CoverageRow,
     FindingEventRow,
     FindingIntervalRow,
@@ -189,6 +190,9 @@ class Store:
                                   resources=c.resources, api_calls=c.api_calls, errors=list(c.errors))
                       for c in result.coverage)
             s.flush()
+            for c in result.coverage:  # names as the config or discovery gives them now
+                if c.name:
+                    s.merge(AccountNameRow(provider=c.provider, account=c.account, name=c.name[:200]))
             self._apply_findings(s, d.findings, when, result.id, finding_rows)
             self._apply_resources(s, d.resources, when, result.id, resource_rows)
             self._emit(s, d.events, on_events)
