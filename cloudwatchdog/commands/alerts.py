@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from cloudwatchdog.commands.terminal import plural
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.exitcodes import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
@@ -153,7 +154,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
             count = retry_dead(store, args.delivery_id)
         except LookupError as exc:
             raise UsageError(str(exc.args[0])) from None
-    print(f"{count} alert(s) queued again; `cloudwatchdog alerts deliver` (or the daemon) sends them")
+    print(f"{plural(count, 'alert')} queued again; `cloudwatchdog alerts deliver` (or the daemon) sends them")
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cloudwatchdog.commands.scan import execute_scan
+from cloudwatchdog.commands.terminal import plural
 from cloudwatchdog.demo.world import demo_world
 from cloudwatchdog.exitcodes import EXIT_OK
 from cloudwatchdog.rules.loader import load_rules
@@ -54,7 +55,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             data = store.report_data(at=at, title="cloudwatchdog demo: Velora Motors")
             written += write_report(data, ["html"], output, "cloudwatchdog-demo-report")
     console.print(f"\nThe estate was seeded with {world.mistakes} deliberate mistakes; "
-                  f"the scan raised {len(result.findings)} findings.")
+                  f"the scan raised {plural(len(result.findings), 'finding')}.")
     for path in written:
         console.print(f"{path.suffix.lstrip('.').upper()}: {path}", soft_wrap=True)
     console.print(f"State store: {db}  (try: cloudwatchdog findings list --state-url sqlite:///{db})",
