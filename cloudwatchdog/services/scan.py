@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from cloudwatchdog.config import Config
@@ -61,7 +60,7 @@ def analyse_snapshots(snapshots: Sequence[Snapshot]) -> tuple[list[Resource], li
             continue
         found, cov = PROVIDERS.get(name).analyse(snapshot)
         if cov.name:  # every resource says whose it is, by name too
-            found = [replace(r, account_name=cov.name) for r in found]
+            found = [dataclasses.replace(r, account_name=cov.name) for r in found]
         resources.extend(found)
         coverage.append(cov)
     return resources, coverage
