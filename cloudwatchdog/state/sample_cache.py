@@ -30,9 +30,13 @@ class StoreResultCache:
     def get(self, key: str) -> Mapping[str, Any] | None:
         if key in self._new:
             return self._new[key]
-        with self._store.read_session() as s:
-            row = s.get(ObjectSampleRow, key)
-            return dict(row.result) if row is not None and isinstance(row.result, dict) else None
+        try:
+            with self._store.read_session() as s:
+                row = s.get(ObjectSampleRow, key)
+                return dict(row.result) if row is not None and isinstance(row.result, dict) else None
+        except StateError as exc:  # only a cache: an unreadable store means the object is read again
+            log.warning("data sampling's earlier results could not be read (the object is read again): %s", exc)
+            return None
 
     def put(self, key: str, result: Mapping[str, Any]) -> None:
         self._new[key] = dict(result)
