@@ -13,6 +13,10 @@ render, daemon, CLI) reaches a cloud only through it and never names one.
   few and classify them (``cloudwatchdog.data``); a resource it cannot read is ``unknown`` with the reason, a type
   it cannot sample ``not_sampled``.
 
+- ``access_evidence`` is I/O (``cloudwatchdog incident``): read the resource's access logs for its exposure windows
+  and count who read it from outside (``cloudwatchdog.forensics``). A provider or resource type whose logs it does
+  not analyse answers ``forensics.evidence.unsupported``: status unknown, with the reason, never "no access".
+
 A plugin module imports nothing heavy at import time: its methods import the SDK-bound modules when called.
 """
 
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import Coverage, DataSample, Level, Resource, Snapshot
 from cloudwatchdog.settings.base import ProviderSettings
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
@@ -97,3 +102,6 @@ class Provider(Protocol):
                scanned: Sequence[Resource]) -> dict[str, DataSample]:
         """I/O: what the objects of each of ``resources`` hold, by resource uid (every resource given gets an
         entry). ``scanned`` is every resource of this provider in the scan (an endpoint may live on a parent)."""
+
+    def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
+        """I/O: what the access logs say of ``target`` during ``windows`` (oldest first, closed at the end)."""

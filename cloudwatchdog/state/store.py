@@ -398,6 +398,12 @@ class Store:
                                 v.finding.rule_id))
         return out
 
+    def find(self, fingerprint: str, at: datetime | None = None) -> ReportFinding:
+        """One stored finding by its id or a unique prefix, with its exposure window. Raises LookupError."""
+        with self._read() as s:
+            return self._view(s, self._resolve_fingerprint(s, fingerprint).fingerprint,
+                              utc(at) if at is not None else now_utc())
+
     def events(self, fingerprint: str | None = None) -> list[Event]:
         """The recorded lifecycle events, oldest first (the ``finding`` field is not stored: None)."""
         q = select(FindingEventRow).order_by(FindingEventRow.id)

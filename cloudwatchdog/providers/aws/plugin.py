@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.aws.settings import AwsProvider
@@ -73,5 +74,10 @@ class Aws:
         kind: ResourceKind = "access-point" if resource == "access-point" else "bucket"
         return analyze_policy(document, account_id=account_id, resource=kind, trusted_orgs=trusted_orgs)
 
+
+    def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
+        from cloudwatchdog.providers.aws.access import aws_access_evidence
+
+        return aws_access_evidence(settings, target, windows)
 
 PROVIDER = Aws()

@@ -42,6 +42,13 @@ class AwsOrganization(_Strict):
 
 
 
+class AwsCloudTrail(_Strict):
+    """Where a CloudTrail trail that records S3 data events delivers its log files (``incident`` reads them)."""
+
+    bucket: Annotated[str, Field(min_length=3, max_length=63)]
+    prefix: str = ""
+
+
 class AwsProvider(ProviderSettings):
     endpoint_url: str | None = None
     # default: the AWS default credential chain and each account's profile or role_arn. emulator: fixed test keys
@@ -59,6 +66,9 @@ class AwsProvider(ProviderSettings):
     object_acl_sample: Annotated[int, Field(ge=0, le=1000)] = 10
     # Also read how EBS snapshots, AMIs and RDS (cluster) snapshots are shared, in every region of `regions`.
     sharing: bool = True
+    # `cloudwatchdog incident`: a trail's bucket (and prefix) whose S3 data events are read besides the server
+    # access logs.
+    cloudtrail: AwsCloudTrail | None = None
 
     @field_validator("endpoint_url")
     @classmethod

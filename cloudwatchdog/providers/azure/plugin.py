@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
@@ -61,5 +62,10 @@ class Azure:
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:
         raise PolicyError("Azure policies are not judged offline")
 
+
+    def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
+        from cloudwatchdog.forensics.evidence import unsupported
+
+        return unsupported(windows, "access logs of Azure are not analysed yet")
 
 PROVIDER = Azure()

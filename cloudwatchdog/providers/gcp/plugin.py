@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
 from cloudwatchdog.providers.gcp.settings import GcpProvider
@@ -62,5 +63,10 @@ class Gcp:
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:
         raise PolicyError("Google Cloud policies are not judged offline")
 
+
+    def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
+        from cloudwatchdog.forensics.evidence import unsupported
+
+        return unsupported(windows, "access logs of Google Cloud are not analysed yet")
 
 PROVIDER = Gcp()

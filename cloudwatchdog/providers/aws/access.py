@@ -1,0 +1,189 @@
+"""`cloudwatchdog incident` on AWS (I/O): who read an S3 bucket during its exposure windows.
+
+Sources: the bucket's server access logs (GetBucketLogging names the target bucket, prefix and key format; only the
+log objects whose key timestamps fall in the span are listed and read, streamed and gunzipped on the fly), and the
+S3 data events of a CloudTrail trail when ``providers.aws.cloudtrail`` names its bucket (read for the days the server
+access logs do not cover, so no request is counted twice). The bucket's CreationDate is evidence of an earlier start
+when the bucket was public the first time a scan saw it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from cloudwatchdog.forensics.aggregate import Aggregator
+from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude
+from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTarget, Gap, StartEvidence, TimeSpan
+from cloudwatchdog.forensics.spans import days, hull
+from cloudwatchdog.forensics.stream import chunks, lines
+from cloudwatchdog.providers.aws.access_logs import CLOUDTRAIL, SERVER_LOG, Principals, ServerLogParser, feed_trail
+from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
+from cloudwatchdog.providers.aws.model import BUCKET_TYPE
+from cloudwatchdog.providers.aws.session import discover_accounts, make_client
+from cloudwatchdog.providers.aws.settings import AwsProvider
+
+log = logging.getLogger(__name__)
+_KEY_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-")
+# A scan that first saw the bucket public within this of its window's start saw it public from the start.
+_FIRST_SIGHT = timedelta(hours=1)
+
+
+def _why(exc: Exception) -> str:
+    code, message = describe_exception(exc)
+    return f"{code}: {message}" if message and message != code else code
+
+
+def _client(cfg: AwsProvider, target: AccessTarget, session: Any) -> Any:
+    base: Any
+    try:
+        base = session if session is not None else base_session(cfg)
+    except Exception as exc:  # a missing or broken profile: reported as the reason
+        base = exc
+    for entered in discover_accounts(cfg, base):
+        if entered.account == target.account:
+            if entered.session is None:
+                raise LookupError(entered.error or "the account could not be entered")
+            return make_client(entered.session, "s3", cfg, region=target.region or None)
+    raise LookupError(f"account {target.account} is not among the configured accounts")
+
+
+def aws_access_evidence(cfg: AwsProvider, target: AccessTarget, windows: Sequence[TimeSpan], *,
+                        session: Any = None) -> AccessEvidence:
+    span = hull(windows)
+    if target.type != BUCKET_TYPE:
+        return AccessEvidence(AccessStatus.UNKNOWN, gaps=(Gap(span.start, span.end, (
+            f"access logs are read for S3 buckets; a {target.type} has none of its own"),),))
+    try:
+        client = _client(cfg, target, session)
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, LookupError) else _why(exc)
+        return AccessEvidence(AccessStatus.UNKNOWN, gaps=(Gap(span.start, span.end, f"logs not read: {reason}"),))
+    starts = _creation_evidence(client, target, span)
+    reading = Reading(analysis_span(windows, starts), Aggregator(windows), start_evidence=starts)
+    principals = Principals(target.account, target.known_accounts)
+    _server_logs(client, target, reading, principals)
+    if cfg.cloudtrail is not None:
+        _cloudtrail(client, cfg.cloudtrail.bucket, cfg.cloudtrail.prefix, target, reading, principals)
+    else:
+        reading.off.append("no CloudTrail trail bucket is configured (providers.aws.cloudtrail)")
+    return conclude(reading)
+
+
+def _creation_evidence(client: Any, target: AccessTarget, span: TimeSpan) -> list[StartEvidence]:
+    try:
+        buckets = client.list_buckets().get("Buckets", [])
+    except Exception as exc:
+        log.info("ListBuckets failed, no creation date for %s: %s", target.name, _why(exc))
+        return []
+    for b in buckets:
+        created = b.get("CreationDate")
+        if b.get("Name") == target.name and isinstance(created, datetime):
+            created = created.astimezone(UTC).replace(microsecond=0)
+            if created < span.start and target.first_seen <= span.start + _FIRST_SIGHT:
+                return [StartEvidence(created, f"the bucket was created {created:%Y-%m-%d %H:%M} UTC (S3 ListBuckets "
+                                      f"CreationDate) and was public the first time a scan saw it "
+                                      f"({target.first_seen:%Y-%m-%d %H:%M} UTC): it may have been public since")]
+    return []
+
+
+def _key_time(key: str, prefix: str) -> datetime | None:
+    m = _KEY_TIME.match(key.rsplit("/", 1)[-1] if "/" in key[len(prefix):] else key[len(prefix):])
+    if not m:
+        return None
+    try:
+        y, mo, d, h, mi, sec = (int(g) for g in m.groups())
+        return datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _list(client: Any, bucket: str, prefix: str, start_after: str = "") -> Iterator[str]:
+    args: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+    if start_after:
+        args["StartAfter"] = start_after
+    while True:
+        page = client.list_objects_v2(**args)
+        for o in page.get("Contents", []):
+            yield str(o["Key"])
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated") or not token:
+            return
+        args = {"Bucket": bucket, "Prefix": prefix, "ContinuationToken": token}
+
+
+def _server_logs(client: Any, target: AccessTarget, reading: Reading, principals: Principals) -> None:
+    try:
+        enabled = client.get_bucket_logging(Bucket=target.name).get("LoggingEnabled")
+    except Exception as exc:
+        reading.unreadable.append(f"the server access logging configuration is unreadable: {_why(exc)}")
+        return
+    if not enabled:
+        reading.off.append("server access logging is off (GetBucketLogging shows no target)")
+        return
+    reading.sources.append(SERVER_LOG)
+    log_bucket, prefix = str(enabled.get("TargetBucket", "")), str(enabled.get("TargetPrefix", ""))
+    partitioned = "PartitionedPrefix" in (enabled.get("TargetObjectKeyFormat") or {})
+    parser = ServerLogParser(target.name, principals, reading.aggregator)
+    want = reading.read_from
+    try:
+        if partitioned:
+            keys: Iterator[str] = (k for day in days(want) for k in _list(
+                client, log_bucket, f"{prefix}{target.account}/{target.region}/{target.name}/{day:%Y/%m/%d}/"))
+        else:
+            keys = _list(client, log_bucket, prefix, prefix + f"{want.start - timedelta(seconds=1):%Y-%m-%d-%H-%M-%S}")
+        for key in keys:
+            when = _key_time(key, prefix)
+            if when is None:
+                continue
+            if when > want.end:
+                if partitioned:
+                    continue
+                break
+            _read_object(client, log_bucket, key, when.date(), reading, lambda body: parser.feed(lines(body)))
+    except Exception as exc:
+        reading.unreadable.append(f"the log bucket {log_bucket} is unreadable: {_why(exc)}")
+
+
+def _read_object(client: Any, bucket: str, key: str, day: date, reading: Reading, feed: Any) -> None:
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            feed(body)
+        finally:
+            body.close()
+    except Exception as exc:
+        reading.failed.setdefault(day, f"log objects unreadable ({_why(exc)})")
+        return
+    reading.covered.add(day)
+
+
+def _cloudtrail(client: Any, bucket: str, prefix: str, target: AccessTarget, reading: Reading,
+                principals: Principals) -> None:
+    reading.sources.append(CLOUDTRAIL)
+    reading.notes.append("CloudTrail files cover a day only when the trail records S3 data events for this bucket")
+    base = f"{prefix.rstrip('/')}/" if prefix else ""
+    try:
+        for day in days(reading.read_from):
+            if day in reading.covered:
+                continue  # the server access logs have this day: the same requests, counted once
+            for key in _list(client, bucket, f"{base}AWSLogs/{target.account}/CloudTrail/{target.region}/"
+                                             f"{day:%Y/%m/%d}/"):
+                _read_object(client, bucket, key, day, reading, lambda body: _feed_trail(body, target, reading,
+                                                                                         principals))
+    except Exception as exc:
+        reading.unreadable.append(f"the CloudTrail bucket {bucket} is unreadable: {_why(exc)}")
+
+
+def _feed_trail(body: Any, target: AccessTarget, reading: Reading, principals: Principals) -> None:
+    try:
+        document = json.loads(b"".join(chunks(body)))
+    except ValueError:
+        reading.aggregator.lines += 1
+        reading.aggregator.skipped += 1
+        return
+    feed_trail(document, target.name, principals, reading.aggregator)

@@ -1,0 +1,186 @@
+"""Pure parsers of AWS access logs: S3 server access log lines and CloudTrail S3 data events -> ``AccessRecord``.
+
+S3 server access log line (space-separated; the time holds a space inside brackets; request-uri, referer and
+user-agent are quoted): 0 bucket owner, 1 bucket, 2 [time], 3 remote IP, 4 requester ("-" anonymous, an ARN or a
+canonical id), 5 request id, 6 operation (REST.GET.OBJECT, REST.GET.BUCKET = list, ...), 7 key (URL-encoded, "-"
+none), 8 "request-uri", 9 HTTP status, 10 error code, 11 bytes sent ("-" = 0), 12 object size, ... then the quoted
+referer and user agent and optional newer fields, which are not needed here. The line is split on ``"`` first, then
+on whitespace: only the fields before the request-uri and the three after it are read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from cloudwatchdog.forensics.aggregate import Aggregator
+from cloudwatchdog.forensics.model import AccessRecord, Operation, Principal
+
+SERVER_LOG = "s3-server-access-log"
+CLOUDTRAIL = "cloudtrail-data-events"
+
+_MONTHS = {m.encode(): i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_OPS: dict[bytes, Operation] = {
+    b"REST.GET.OBJECT": Operation.READ, b"WEBSITE.GET.OBJECT": Operation.READ,
+    b"REST.COPY.OBJECT_GET": Operation.READ, b"REST.GET.BUCKET": Operation.LIST,
+    b"REST.GET.BUCKETVERSIONS": Operation.LIST,
+}
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
+_CANONICAL = re.compile(r"^[0-9a-f]{64}$")
+_CACHE = 10_000
+
+
+def operation_of(op: bytes) -> Operation:
+    found = _OPS.get(op)
+    if found is not None:
+        return found
+    if op.startswith((b"REST.PUT.", b"REST.POST.", b"REST.DELETE.", b"REST.COPY.")):
+        return Operation.WRITE
+    return Operation.OTHER
+
+
+class Principals:
+    """Who a requester is, relative to the resource's account and the organisation's accounts."""
+
+    def __init__(self, owner_account: str, known_accounts: Iterable[str]) -> None:
+        self.owner = owner_account
+        self.known = frozenset(known_accounts) - {owner_account}
+
+    def of_account(self, account: str) -> Principal:
+        if account == self.owner:
+            return Principal.OWNER
+        return Principal.ORGANISATION if account in self.known else Principal.EXTERNAL
+
+    def of_requester(self, requester: str, bucket_owner_id: str) -> Principal:
+        """A server access log requester: "-" (anonymous), an IAM/STS ARN, or a canonical user id."""
+        if requester in ("", "-"):
+            return Principal.ANONYMOUS
+        m = _ACCOUNT_IN_ARN.match(requester)
+        if m:
+            return self.of_account(m.group(1))
+        if _CANONICAL.match(requester):
+            return Principal.OWNER if requester == bucket_owner_id else Principal.UNKNOWN
+        return Principal.UNKNOWN
+
+
+class ServerLogParser:
+    """Feeds S3 server access log lines of one bucket into an aggregator (lines of other buckets that share the
+    log prefix are ignored; a malformed line is counted and skipped)."""
+
+    def __init__(self, bucket: str, principals: Principals, aggregator: Aggregator) -> None:
+        self._bucket = bucket.encode()
+        self._principals = principals
+        self._agg = aggregator
+        self._days: dict[bytes, tuple[int, int, int]] = {}
+        self._who: dict[tuple[bytes, bytes], Principal] = {}
+
+    def feed(self, lines: Iterable[bytes]) -> None:
+        agg = self._agg
+        for line in lines:
+            if not line.strip():
+                continue
+            agg.lines += 1
+            try:
+                record = self.parse(line)
+            except (ValueError, IndexError, KeyError, UnicodeDecodeError):
+                agg.skipped += 1
+                continue
+            if record is not None:
+                agg.add(record)
+
+    def parse(self, line: bytes) -> AccessRecord | None:
+        """One line -> a record; None for another bucket's line; raises ValueError (or IndexError, KeyError)
+        for a malformed one."""
+        parts = line.split(b'"', 3)
+        head = parts[0].split()
+        if len(head) != 9 or len(parts) < 3:
+            raise ValueError("not an S3 server access log line")
+        if head[1] != self._bucket:
+            return None
+        status_fields = parts[2].split(None, 3)
+        status = int(status_fields[0])
+        sent = status_fields[2]
+        nbytes = 0 if sent == b"-" else int(sent)
+        stamp, zone = head[2], head[3]
+        if stamp[:1] != b"[" or zone[-1:] != b"]" or len(stamp) != 21:
+            raise ValueError("bad time")
+        day = self._days.get(stamp[1:12])
+        if day is None:
+            day = (int(stamp[8:12]), _MONTHS[stamp[4:7]], int(stamp[1:3]))
+            if len(self._days) < _CACHE:
+                self._days[stamp[1:12]] = day
+        when = datetime(day[0], day[1], day[2], int(stamp[13:15]), int(stamp[16:18]), int(stamp[19:21]),
+                        tzinfo=UTC)
+        if zone != b"+0000]":
+            when = datetime.strptime(f"{stamp[1:].decode()} {zone[:-1].decode()}",
+                                     "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC)
+        requester = head[5]
+        who = self._who.get((requester, head[0]))
+        if who is None:
+            who = self._principals.of_requester(requester.decode(), head[0].decode())
+            if len(self._who) < _CACHE:
+                self._who[(requester, head[0])] = who
+        key = head[8]
+        return AccessRecord(
+            time=when, ip=head[4].decode("utf-8", "replace"), requester=requester.decode("utf-8", "replace"),
+            principal=who, operation=operation_of(head[7]),
+            key="" if key == b"-" else unquote(key.decode("utf-8", "replace"), errors="replace"),
+            status=status, bytes_sent=nbytes)
+
+
+# --- CloudTrail -------------------------------------------------------------------------------------------------
+
+_TRAIL_OPS = {"GetObject": Operation.READ, "ListObjects": Operation.LIST, "ListObjectsV2": Operation.LIST,
+              "ListObjectVersions": Operation.LIST, "HeadObject": Operation.OTHER}
+
+
+def trail_record(event: Mapping[str, Any], bucket: str, principals: Principals) -> AccessRecord | None:
+    """One CloudTrail record -> a record of an S3 data event on ``bucket``; None for any other event. Raises
+    ValueError (or KeyError, TypeError) when it is not a CloudTrail record."""
+    if event.get("eventSource") != "s3.amazonaws.com":
+        return None
+    params = event.get("requestParameters") or {}
+    if not isinstance(params, Mapping) or params.get("bucketName") != bucket:
+        return None
+    name = str(event["eventName"])
+    op = _TRAIL_OPS.get(name, Operation.WRITE if name.startswith(("Put", "Delete", "Copy", "Create")) else
+                        Operation.OTHER)
+    ident = event.get("userIdentity") or {}
+    account = str(ident.get("accountId", "")) if isinstance(ident, Mapping) else ""
+    if account == "ANONYMOUS_PRINCIPAL":
+        who, requester = Principal.ANONYMOUS, "-"
+    elif account:
+        who, requester = principals.of_account(account), str(ident.get("arn") or account)
+    else:
+        who, requester = Principal.UNKNOWN, str(ident.get("type", "")) if isinstance(ident, Mapping) else ""
+    extra = event.get("additionalEventData") or {}
+    sent = extra.get("bytesTransferredOut", 0) if isinstance(extra, Mapping) else 0
+    when = datetime.fromisoformat(str(event["eventTime"]).replace("Z", "+00:00")).astimezone(UTC)
+    return AccessRecord(
+        time=when, ip=str(event.get("sourceIPAddress", "")), requester=requester, principal=who, operation=op,
+        key=str(params.get("key", "")), status=400 if event.get("errorCode") else 200,
+        bytes_sent=int(sent or 0))
+
+
+def feed_trail(document: Any, bucket: str, principals: Principals, aggregator: Aggregator) -> None:
+    """A CloudTrail log file ({"Records": [...]}) into the aggregator; a malformed record is counted, skipped."""
+    records = document.get("Records") if isinstance(document, Mapping) else None
+    if not isinstance(records, list):
+        aggregator.lines += 1
+        aggregator.skipped += 1
+        return
+    for event in records:
+        aggregator.lines += 1
+        try:
+            record = trail_record(event, bucket, principals) if isinstance(event, Mapping) else None
+            if not isinstance(event, Mapping):
+                raise ValueError("not a record")
+        except (ValueError, KeyError, TypeError):
+            aggregator.skipped += 1
+            continue
+        if record is not None:
+            aggregator.add(record)

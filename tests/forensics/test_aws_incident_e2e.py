@@ -1,0 +1,171 @@
+"""`cloudwatchdog incident` on AWS, end to end: the store holds a public bucket's finding (public for 9 days, then
+fixed); moto holds the bucket, its server access logging configuration and log objects written here in the
+documented format (malformed lines, lines outside the window, the owner's requests, another account's, anonymous
+reads from several IPs, a day-range with no logs, one gzip object, another bucket's lines under the same prefix);
+the CLI's JSON must state every count."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from state.helpers import bucket, public_finding, scan
+
+from cloudwatchdog.cli import main
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session
+from cloudwatchdog.model import Level
+from cloudwatchdog.state.store import Store
+
+OWNER_ID = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+DAY0 = (datetime.now(UTC) - timedelta(days=20)).replace(hour=0, minute=0, second=0, microsecond=0)
+T0 = DAY0 + timedelta(hours=6)  # the first scan that saw it public
+T1 = T0 + timedelta(days=9)  # the scan that saw it fixed
+OTHER_ARN = "arn:aws:iam::999988887777:user/mallory"
+
+
+def _line(when: datetime, ip: str, requester: str, op: str, key: str, status: int, sent: int,
+          bucket_name: str = "leaky") -> str:
+    stamp = when.strftime("[%d/%b/%Y:%H:%M:%S +0000]")
+    uri = f"GET /{bucket_name}/{key} HTTP/1.1" if key != "-" else f"GET /{bucket_name}?list-type=2 HTTP/1.1"
+    return (f"{OWNER_ID} {bucket_name} {stamp} {ip} {requester} 3E57427F3EXAMPLE {op} {key} \"{uri}\" {status} "
+            f"{'-' if status < 300 else 'AccessDenied'} {sent if sent else '-'} {sent} 70 10 \"-\" "
+            f"\"curl/8.5 \"\"quoted\"\"\" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV= "
+            f"SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader {bucket_name}.s3.us-west-1.amazonaws.com TLSv1.2 - -")
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return DAY0 + timedelta(days=day, hours=hour, minutes=minute)
+
+
+def _logs() -> dict[str, bytes]:
+    """Log objects by key (SimplePrefix "leaky/"): named by delivery time, a few minutes after their lines."""
+    objects: dict[str, list[str]] = {}
+
+    def put(when: datetime, *lines: str) -> None:
+        key = f"leaky/{when + timedelta(minutes=5):%Y-%m-%d-%H-%M-%S}-{len(objects):016X}"
+        objects[key] = list(lines)
+
+    owner = f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/admin"
+    put(_at(-2, 10), _line(_at(-2, 10), "203.0.113.9", "-", "REST.GET.OBJECT", "data/customers.csv", 200, 100))
+    put(_at(0, 7), _line(_at(0, 7), "10.0.0.1", owner, "REST.GET.OBJECT", "data/customers.csv", 200, 10))
+    put(_at(1, 9),
+        _line(_at(1, 9), "198.51.100.1", "-", "REST.GET.OBJECT", "data/customers.csv", 200, 1000),
+        _line(_at(1, 9, 1), "198.51.100.2", "-", "REST.GET.OBJECT", "data/customers.csv", 200, 1000),
+        _line(_at(1, 9, 2), "198.51.100.1", "-", "REST.GET.BUCKET", "-", 200, 500),
+        _line(_at(1, 9, 3), "198.51.100.3", "-", "REST.GET.OBJECT", "data/secret.csv", 403, 0),
+        _line(_at(1, 9, 4), "198.51.100.3", "-", "REST.HEAD.OBJECT", "data/secret.csv", 200, 0),
+        _line(_at(1, 9, 5), "192.0.2.50", OTHER_ARN, "REST.GET.OBJECT", "data/x.csv", 200, 50),
+        _line(_at(1, 9, 6), "10.0.0.1", OWNER_ID, "REST.GET.OBJECT", "data/x.csv", 200, 50),
+        _line(_at(1, 9, 7), "198.51.100.9", "-", "REST.GET.OBJECT", "data/x.csv", 200, 50, bucket_name="other"),
+        "this line is not an access log line",
+        _line(_at(1, 9, 8), "198.51.100.9", "-", "REST.PUT.OBJECT", "upload.bin", 200, 0))
+    put(_at(3, 3), _line(_at(3, 3), "10.0.0.1", owner, "REST.GET.BUCKET", "-", 200, 10))
+    for day in (7, 8, 9):
+        put(_at(day, 3), _line(_at(day, 3), "10.0.0.1", owner, "REST.GET.OBJECT", "data/customers.csv", 200, 10),
+            *([_line(_at(9, 10), "198.51.100.7", "-", "REST.GET.OBJECT", "data/late.csv", 200, 77)]
+              if day == 9 else []))  # after the fix: outside the window
+    out = {k: ("\n".join(v) + "\n").encode() for k, v in objects.items()}
+    day2 = f"leaky/{_at(2, 12, 5):%Y-%m-%d-%H-%M-%S}-GZIPPED"
+    out[day2] = gzip.compress((_line(_at(2, 12), "198.51.100.1", "-", "REST.GET.OBJECT", "data/report%20q1.pdf",
+                                     206, 2000) + "\n").encode())
+    return out
+
+
+@pytest.fixture
+def incident_setup(moto: MotoServer, tmp_path: Path) -> tuple[Path, str]:
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="access-logs")
+    s3.create_bucket(Bucket="leaky")
+    s3.put_bucket_acl(Bucket="access-logs", GrantWrite="uri=http://acs.amazonaws.com/groups/s3/LogDelivery",
+                      GrantReadACP="uri=http://acs.amazonaws.com/groups/s3/LogDelivery")
+    s3.put_bucket_logging(Bucket="leaky", BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": "access-logs", "TargetPrefix": "leaky/"}})
+    for key, body in _logs().items():
+        s3.put_object(Bucket="access-logs", Key=key, Body=body)
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    leaky = bucket("leaky", account=DEFAULT_ACCOUNT)
+    with Store.open(state) as store:
+        store.record_scan(scan([leaky], [public_finding(leaky)], when=T0, accounts=[DEFAULT_ACCOUNT]), now=T0)
+        store.record_scan(scan([bucket("leaky", Level.PRIVATE, account=DEFAULT_ACCOUNT)], [], when=T1,
+                               accounts=[DEFAULT_ACCOUNT]), now=T1)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""state: {{url: "{state}"}}
+providers:
+  aws: {{endpoint_url: "{moto.endpoint}", credential: emulator, regions: [us-east-1]}}
+""")
+    return config, public_finding(leaky).id
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_incident_json_states_every_count(incident_setup: tuple[Path, str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    config, finding_id = incident_setup
+    assert main(["incident", finding_id[:10], "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    doc: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert doc["finding"]["id"] == finding_id and doc["finding"]["resource_name"] == "leaky"
+    assert doc["resource"]["uid"] == "arn:aws:s3:::leaky"
+    assert doc["windows"] == [{"from": _iso(T0), "to": _iso(T1)}]
+    assert doc["estimated_start"]["at"] == _iso(_at(-2, 10))
+    assert "first successful external read or list" in doc["estimated_start"]["evidence"]
+    assert doc["data"] is None
+    a = doc["access"]
+    assert a["status"] == "partial"
+    assert a["sources"] == ["s3-server-access-log"]
+    gap = f"no log objects for {(DAY0 + timedelta(days=4)).date()}..{(DAY0 + timedelta(days=6)).date()}"
+    assert a["gaps"] == [{"from": _iso(DAY0 + timedelta(days=4)), "to": _iso(DAY0 + timedelta(days=7)),
+                          "reason": gap}]
+    assert a["coverage"] == [{"from": _iso(T0), "to": _iso(DAY0 + timedelta(days=4))},
+                             {"from": _iso(DAY0 + timedelta(days=7)), "to": _iso(T1)}]
+    assert (a["requests"], a["external_requests"], a["anonymous_requests"]) == (12, 6, 5)
+    assert (a["owner_requests"], a["organisation_requests"]) == (6, 0)
+    assert (a["distinct_ips"], a["objects"], a["bytes_sent"]) == (4, 3, 4650)
+    assert (a["first"], a["last"]) == (_iso(_at(-2, 10)), _iso(_at(2, 12)))
+    assert a["top_clients"] == [
+        {"ip": "198.51.100.1", "requester": "-", "requests": 3, "bytes_sent": 3500},
+        {"ip": "198.51.100.2", "requester": "-", "requests": 1, "bytes_sent": 1000},
+        {"ip": "203.0.113.9", "requester": "-", "requests": 1, "bytes_sent": 100},
+        {"ip": "192.0.2.50", "requester": OTHER_ARN, "requests": 1, "bytes_sent": 50},
+    ]
+    assert a["objects_read"] == [
+        {"key": "data/customers.csv", "requests": 3, "bytes_sent": 2100},
+        {"key": "data/report q1.pdf", "requests": 1, "bytes_sent": 2000},
+        {"key": "data/x.csv", "requests": 1, "bytes_sent": 50},
+    ]
+    assert a["skipped_lines"] == 1 and a["lines"] == 18
+
+
+def test_incident_writes_every_format_and_escapes_cloud_text(incident_setup: tuple[Path, str],
+                                                              tmp_path: Path) -> None:
+    config, finding_id = incident_setup
+    out = tmp_path / "out"
+    assert main(["incident", finding_id, "-c", str(config), "--output", str(out)]) == 0
+    html = (out / f"incident-{finding_id}.html").read_text()
+    assert "cannot be established: no log objects for" in html and "198.51.100.1" in html
+    md = (out / f"incident-{finding_id}.md").read_text()
+    assert "data/report q1.pdf" in md and "**partial**" in md
+    assert json.loads((out / f"incident-{finding_id}.json").read_text())["access"]["external_requests"] == 6
+
+
+def test_logging_off_is_no_logs_never_no_access(incident_setup: tuple[Path, str], moto: MotoServer,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    config, finding_id = incident_setup
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    s3.put_bucket_logging(Bucket="leaky", BucketLoggingStatus={})
+    assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    a = json.loads(capsys.readouterr().out)["access"]
+    assert a["status"] == "no_logs" and a["sources"] == [] and a["coverage"] == []
+    assert len(a["gaps"]) == 1 and "server access logging is off" in a["gaps"][0]["reason"]
+    assert a["gaps"][0]["from"] == _iso(T0) and a["gaps"][0]["to"] == _iso(T1)
+
+
+def test_unknown_finding_is_a_usage_error(incident_setup: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    config, _ = incident_setup
+    assert main(["incident", "ffffffff", "-c", str(config), "--format", "json", "--output", "-"]) == 2
+    assert "no finding" in capsys.readouterr().err
