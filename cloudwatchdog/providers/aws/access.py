@@ -53,13 +53,14 @@ def _client(cfg: AwsProvider, target: AccessTarget, session: Any) -> Any:
 
 
 def aws_access_evidence(cfg: AwsProvider, target: AccessTarget, windows: Sequence[TimeSpan], *,
-                        session: Any = None) -> AccessEvidence:
+                        session: Any = None, client: Any = None) -> AccessEvidence:
+    """``client``: an S3 client to use instead of entering the target's account (the benchmark's log directory)."""
     span = hull(windows)
     if target.type != BUCKET_TYPE:
         return AccessEvidence(AccessStatus.UNKNOWN, gaps=(Gap(span.start, span.end, (
             f"access logs are read for S3 buckets; a {target.type} has none of its own"),),))
     try:
-        client = _client(cfg, target, session)
+        client = client if client is not None else _client(cfg, target, session)
     except Exception as exc:
         reason = str(exc) if isinstance(exc, LookupError) else _why(exc)
         return AccessEvidence(AccessStatus.UNKNOWN, gaps=(Gap(span.start, span.end, f"logs not read: {reason}"),))

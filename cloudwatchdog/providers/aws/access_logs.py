@@ -29,6 +29,7 @@ _OPS: dict[bytes, Operation] = {
     b"REST.COPY.OBJECT_GET": Operation.READ, b"REST.GET.BUCKET": Operation.LIST,
     b"REST.GET.BUCKETVERSIONS": Operation.LIST,
 }
+_COUNTED = {op: kind for op, kind in _OPS.items() if kind in (Operation.READ, Operation.LIST)}
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
 _CANONICAL = re.compile(r"^[0-9a-f]{64}$")
 _CACHE = 10_000
@@ -93,8 +94,8 @@ class ServerLogParser:
                 agg.add(record)
 
     def parse(self, line: bytes) -> AccessRecord | None:
-        """One line -> a record; None for another bucket's line; raises ValueError (or IndexError, KeyError)
-        for a malformed one."""
+        """One line -> a record of a successful read or list; None for another bucket's line or a request that is
+        not counted (a write, a HEAD, an error); raises ValueError (or IndexError, KeyError) for a malformed one."""
         parts = line.split(b'"', 3)
         head = parts[0].split()
         if len(head) != 9 or len(parts) < 3:
@@ -103,6 +104,9 @@ class ServerLogParser:
             return None
         status_fields = parts[2].split(None, 3)
         status = int(status_fields[0])
+        op = _COUNTED.get(head[7])
+        if op is None or not 200 <= status < 300:
+            return None  # not counted: no need to read the rest
         sent = status_fields[2]
         nbytes = 0 if sent == b"-" else int(sent)
         stamp, zone = head[2], head[3]
@@ -119,17 +123,24 @@ class ServerLogParser:
             when = datetime.strptime(f"{stamp[1:].decode()} {zone[:-1].decode()}",
                                      "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC)
         requester = head[5]
-        who = self._who.get((requester, head[0]))
-        if who is None:
-            who = self._principals.of_requester(requester.decode(), head[0].decode())
-            if len(self._who) < _CACHE:
-                self._who[(requester, head[0])] = who
+        who = self._who_of(requester, head[0])
         key = head[8]
         return AccessRecord(
             time=when, ip=head[4].decode("utf-8", "replace"), requester=requester.decode("utf-8", "replace"),
-            principal=who, operation=operation_of(head[7]),
+            principal=who, operation=op,
             key="" if key == b"-" else unquote(key.decode("utf-8", "replace"), errors="replace"),
             status=status, bytes_sent=nbytes)
+
+    def _who_of(self, requester: bytes, bucket_owner: bytes) -> Principal:
+        # An IAM/STS ARN is judged by its account (session names differ on every line): cached by account.
+        cache_key = (requester[:25], b"") if requester.startswith((b"arn:aws:iam::", b"arn:aws:sts::")) else \
+            (requester, bucket_owner)
+        who = self._who.get(cache_key)
+        if who is None:
+            who = self._principals.of_requester(requester.decode("utf-8", "replace"), bucket_owner.decode())
+            if len(self._who) < _CACHE:
+                self._who[cache_key] = who
+        return who
 
 
 # --- CloudTrail -------------------------------------------------------------------------------------------------
