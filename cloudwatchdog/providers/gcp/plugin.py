@@ -65,8 +65,8 @@ class Gcp:
 
 
     def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
-        from cloudwatchdog.forensics.evidence import unsupported
+        from cloudwatchdog.providers.gcp.access import gcp_access_evidence
 
-        return unsupported(windows, "access logs of Google Cloud are not analysed yet")
+        return gcp_access_evidence(settings, target, windows)
 
 PROVIDER = Gcp()
