@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from cloudwatchdog.forensics.aggregate import Aggregator
-from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, Gap, StartEvidence, TimeSpan
+from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTarget, Gap, StartEvidence, TimeSpan
 from cloudwatchdog.forensics.spans import day_coverage, hull
 
 # Log objects are named by delivery time: those up to a day after the span may still hold its requests.
@@ -79,3 +79,13 @@ def unsupported(windows: Sequence[TimeSpan], what: str) -> AccessEvidence:
     """The answer of a provider (or resource type) whose access logs are not analysed: unknown, never "no access"."""
     span = hull(windows)
     return AccessEvidence(AccessStatus.UNKNOWN, gaps=(Gap(span.start, span.end, what),))
+
+
+# A scan that first saw the resource within this of its window's start saw it exposed from its first sighting.
+FIRST_SIGHT = timedelta(hours=1)
+
+
+def exposed_since_first_sight(target: AccessTarget, span: TimeSpan) -> bool:
+    """Whether the first scan that ever saw the resource saw it exposed already (then a creation or change date
+    before that is evidence of an earlier start)."""
+    return target.first_seen >= span.start - FIRST_SIGHT

@@ -56,3 +56,23 @@ def day_coverage(span: TimeSpan, covered: Collection[date], failed: Mapping[date
         run.append(day)
     close()
     return coverage, gaps
+
+
+def months(span: TimeSpan) -> list[tuple[int, int]]:
+    """Every (year, month) the span touches, oldest first: log objects under YYYY/MM/ prefixes are listed a
+    month at a time (one call, paged, instead of one per day)."""
+    out: list[tuple[int, int]] = []
+    year, month = span.start.year, span.start.month
+    while (year, month) <= (span.end.year, span.end.month):
+        out.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def day_in(span: TimeSpan, year: str, month: str, day: str) -> date | None:
+    """The day of a log object's YYYY/MM/DD path parts, when it is a valid date the span touches."""
+    try:
+        found = date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    return found if span.start.date() <= found <= span.end.date() else None

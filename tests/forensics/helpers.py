@@ -23,10 +23,14 @@ def iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def record_history(state_url: str, public: Resource, fixed: Resource) -> str:
-    """Record the two scans; returns the finding's id."""
+def record_history(state_url: str, public: Resource, fixed: Resource, *, private_before: bool = False) -> str:
+    """Record the two scans (and, with ``private_before``, an earlier one that saw it private: then it was not
+    public the first time a scan saw it); returns the finding's id."""
     finding = public_finding(public)
     with Store.open(state_url) as store:
+        if private_before:
+            store.record_scan(scan([fixed], [], when=T0 - timedelta(days=1), accounts=[public.account]),
+                              now=T0 - timedelta(days=1))
         store.record_scan(scan([public], [finding], when=T0, accounts=[public.account]), now=T0)
         store.record_scan(scan([fixed], [], when=T1, accounts=[public.account]), now=T1)
     return finding.id

@@ -169,3 +169,46 @@ def test_unknown_finding_is_a_usage_error(incident_setup: tuple[Path, str], caps
     config, _ = incident_setup
     assert main(["incident", "ffffffff", "-c", str(config), "--format", "json", "--output", "-"]) == 2
     assert "no finding" in capsys.readouterr().err
+
+
+def _trail(*records: dict[str, Any]) -> bytes:
+    return gzip.compress(json.dumps({"Records": list(records)}).encode())
+
+
+def _event(when: datetime, name: str, account: str, ip: str, key: str | None, sent: int = 0,
+           bucket_name: str = "leaky", **extra: Any) -> dict[str, Any]:
+    ident = ({"type": "AWSAccount", "accountId": "ANONYMOUS_PRINCIPAL"} if account == "anonymous" else
+             {"type": "IAMUser", "accountId": account, "arn": f"arn:aws:iam::{account}:user/x"})
+    params: dict[str, Any] = {"bucketName": bucket_name, **({"key": key} if key else {})}
+    return {"eventVersion": "1.09", "eventTime": _iso(when), "eventSource": "s3.amazonaws.com", "eventName": name,
+            "awsRegion": "us-east-1", "sourceIPAddress": ip, "userIdentity": ident, "requestParameters": params,
+            "additionalEventData": {"bytesTransferredOut": sent}, **extra}
+
+
+def test_cloudtrail_data_events_fill_the_days_without_server_logs(incident_setup: tuple[Path, str], moto: MotoServer,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    config, finding_id = incident_setup
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="trail-logs")
+    base = f"org/AWSLogs/{DEFAULT_ACCOUNT}/CloudTrail/us-east-1"
+    files = {
+        4: _trail(_event(_at(4, 8), "GetObject", "anonymous", "198.51.100.4", "data/customers.csv", 300)),
+        5: _trail(_event(_at(5, 8), "ListObjectsV2", "999988887777", "192.0.2.60", None)),
+        6: _trail(_event(_at(6, 8), "GetObject", "anonymous", "198.51.100.5", "data/secret.csv",
+                         errorCode="AccessDenied"),
+                  _event(_at(6, 9), "GetObject", "anonymous", "198.51.100.5", "a", 5, bucket_name="other")),
+        1: _trail(_event(_at(1, 9), "GetObject", "anonymous", "198.51.100.1", "data/customers.csv", 1000)),
+    }
+    for day, body in files.items():
+        when = _at(day, 8)
+        s3.put_object(Bucket="trail-logs", Key=f"{base}/{when:%Y/%m/%d}/{DEFAULT_ACCOUNT}_CloudTrail_us-east-1_"
+                                               f"{when:%Y%m%dT%H%MZ}_abc.json.gz", Body=body)
+    config.write_text(config.read_text().replace("regions: [us-east-1]",
+                                                 "regions: [us-east-1], cloudtrail: {bucket: trail-logs, prefix: org}"))
+    assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    a = json.loads(capsys.readouterr().out)["access"]
+    assert a["sources"] == ["s3-server-access-log", "cloudtrail-data-events"]
+    assert (a["status"], a["gaps"]) == ("analysed", [])
+    assert (a["external_requests"], a["anonymous_requests"], a["distinct_ips"]) == (8, 6, 6)
+    assert (a["objects"], a["bytes_sent"]) == (3, 4950)
+    assert a["objects_read"][0] == {"key": "data/customers.csv", "requests": 4, "bytes_sent": 2400}

@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cloudwatchdog.forensics.aggregate import Aggregator
-from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude
+from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude, exposed_since_first_sight
 from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTarget, Gap, StartEvidence, TimeSpan
-from cloudwatchdog.forensics.spans import days, hull
+from cloudwatchdog.forensics.spans import day_in, hull, months
 from cloudwatchdog.forensics.stream import chunks, lines
 from cloudwatchdog.providers.aws.access_logs import CLOUDTRAIL, SERVER_LOG, Principals, ServerLogParser, feed_trail
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
@@ -29,8 +29,6 @@ from cloudwatchdog.providers.aws.settings import AwsProvider
 
 log = logging.getLogger(__name__)
 _KEY_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-")
-# A scan that first saw the bucket public within this of its window's start saw it public from the start.
-_FIRST_SIGHT = timedelta(hours=1)
 
 
 def _why(exc: Exception) -> str:
@@ -85,7 +83,7 @@ def _creation_evidence(client: Any, target: AccessTarget, span: TimeSpan) -> lis
         created = b.get("CreationDate")
         if b.get("Name") == target.name and isinstance(created, datetime):
             created = created.astimezone(UTC).replace(microsecond=0)
-            if created < span.start and target.first_seen <= span.start + _FIRST_SIGHT:
+            if created < span.start and exposed_since_first_sight(target, span):
                 return [StartEvidence(created, f"the bucket was created {created:%Y-%m-%d %H:%M} UTC (S3 ListBuckets "
                                       f"CreationDate) and was public the first time a scan saw it "
                                       f"({target.first_seen:%Y-%m-%d %H:%M} UTC): it may have been public since")]
@@ -132,9 +130,9 @@ def _server_logs(client: Any, target: AccessTarget, reading: Reading, principals
     parser = ServerLogParser(target.name, principals, reading.aggregator)
     want = reading.read_from
     try:
-        if partitioned:
-            keys: Iterator[str] = (k for day in days(want) for k in _list(
-                client, log_bucket, f"{prefix}{target.account}/{target.region}/{target.name}/{day:%Y/%m/%d}/"))
+        if partitioned:  # <prefix><account>/<region>/<bucket>/YYYY/MM/DD/<time>-<unique>: a month per listing
+            keys: Iterator[str] = (k for year, month in months(want) for k in _list(
+                client, log_bucket, f"{prefix}{target.account}/{target.region}/{target.name}/{year:04d}/{month:02d}/"))
         else:
             keys = _list(client, log_bucket, prefix, prefix + f"{want.start - timedelta(seconds=1):%Y-%m-%d-%H-%M-%S}")
         for key in keys:
@@ -168,12 +166,16 @@ def _cloudtrail(client: Any, bucket: str, prefix: str, target: AccessTarget, rea
     reading.sources.append(CLOUDTRAIL)
     reading.notes.append("CloudTrail files cover a day only when the trail records S3 data events for this bucket")
     base = f"{prefix.rstrip('/')}/" if prefix else ""
+    want = reading.read_from
+    server_days = set(reading.covered) | set(reading.failed)
     try:
-        for day in days(reading.read_from):
-            if day in reading.covered:
-                continue  # the server access logs have this day: the same requests, counted once
-            for key in _list(client, bucket, f"{base}AWSLogs/{target.account}/CloudTrail/{target.region}/"
-                                             f"{day:%Y/%m/%d}/"):
+        for year, month in months(want):
+            listed = f"{base}AWSLogs/{target.account}/CloudTrail/{target.region}/{year:04d}/{month:02d}/"
+            for key in _list(client, bucket, listed):
+                parts = key[len(listed) - 8:].split("/")  # YYYY/MM/DD/<file>
+                day = day_in(want, *parts[:3]) if len(parts) > 3 else None
+                if day is None or day in server_days:
+                    continue  # outside the span, or the server access logs have this day: counted once
                 _read_object(client, bucket, key, day, reading, lambda body: _feed_trail(body, target, reading,
                                                                                          principals))
     except Exception as exc:

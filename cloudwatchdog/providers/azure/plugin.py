@@ -64,8 +64,8 @@ class Azure:
 
 
     def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
-        from cloudwatchdog.forensics.evidence import unsupported
+        from cloudwatchdog.providers.azure.access import azure_access_evidence
 
-        return unsupported(windows, "access logs of Azure are not analysed yet")
+        return azure_access_evidence(settings, target, windows)
 
 PROVIDER = Azure()

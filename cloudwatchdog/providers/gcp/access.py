@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cloudwatchdog.forensics.aggregate import Aggregator
-from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude
+from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude, exposed_since_first_sight
 from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTarget, Gap, StartEvidence, TimeSpan
 from cloudwatchdog.forensics.spans import hull
 from cloudwatchdog.forensics.stream import lines
@@ -32,7 +32,6 @@ from cloudwatchdog.providers.gcp.settings import GcpProvider
 
 log = logging.getLogger(__name__)
 _NAME_TIME = re.compile(r"_usage_(\d{4})_(\d{2})_(\d{2})_(\d{2})_(\d{2})_(\d{2})_")
-_FIRST_SIGHT = timedelta(hours=1)
 
 
 def _why(exc: Exception) -> str:
@@ -71,7 +70,7 @@ def _creation_evidence(bucket: Any, target: AccessTarget, span: TimeSpan) -> lis
     if not isinstance(created, datetime):
         return []
     created = created.astimezone(UTC).replace(microsecond=0)
-    if created < span.start and target.first_seen <= span.start + _FIRST_SIGHT:
+    if created < span.start and exposed_since_first_sight(target, span):
         return [StartEvidence(created, f"the bucket was created {created:%Y-%m-%d %H:%M} UTC (Cloud Storage "
                               f"timeCreated) and was public the first time a scan saw it "
                               f"({target.first_seen:%Y-%m-%d %H:%M} UTC): it may have been public since")]
