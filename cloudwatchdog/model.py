@@ -297,6 +297,19 @@ class SuppressionInfo:
 
 
 @dataclass(frozen=True)
+class AccessLogging:
+    """Whether access logs record the requests to an exposed resource, read after the analysis for exposed
+    resources only (`cloudwatchdog incident` reads those logs): ``on`` (``detail`` says where), ``off``, or
+    ``unknown`` (``detail`` says why)."""
+
+    status: str  # on | off | unknown
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"status": self.status, "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class Finding:
     id: str  # stable fingerprint of (rule_id, resource_uid)
     rule_id: str
@@ -321,6 +334,7 @@ class Finding:
     previous_severity: Severity | None = None
     suppression: SuppressionInfo | None = None
     account_name: str | None = None  # the account's configured or discovered name, when it has one
+    access_logging: AccessLogging | None = None  # exposed resources only; None: not checked
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -345,6 +359,7 @@ class Finding:
             "previous_severity": self.previous_severity.value if self.previous_severity else None,
             "suppression": self.suppression.to_dict() if self.suppression else None,
             "account_name": self.account_name,
+            "access_logging": self.access_logging.to_dict() if self.access_logging else None,
         }
 
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
-from cloudwatchdog.model import Coverage, DataSample, Level, Resource, Snapshot
+from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Level, Resource, Snapshot
 from cloudwatchdog.settings.base import ProviderSettings
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
@@ -105,3 +105,7 @@ class Provider(Protocol):
 
     def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
         """I/O: what the access logs say of ``target`` during ``windows`` (oldest first, closed at the end)."""
+
+    def access_logging(self, settings: Any, resources: Sequence[Resource]) -> dict[str, AccessLogging]:
+        """I/O, after the analysis, for exposed resources only: whether access logs record their requests, by
+        resource uid (a resource it cannot tell about is ``unknown`` with the reason)."""

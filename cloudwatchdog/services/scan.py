@@ -7,19 +7,32 @@ snapshot file can be replayed offline (``scan --from-raw``) and gives the same v
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.data.budget import Budget, ResultCache
-from cloudwatchdog.model import Coverage, CoverageStatus, DataSample, Resource, ScanResult, Snapshot
+from cloudwatchdog.model import (
+    AccessLogging,
+    Coverage,
+    CoverageStatus,
+    DataSample,
+    Finding,
+    Level,
+    Resource,
+    ScanResult,
+    Snapshot,
+)
 from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 from cloudwatchdog.text import scrub_value
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> str:
@@ -102,6 +115,8 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
     if replay is None:  # a replay makes no cloud call: nothing is sampled
         resources = sample_data(cfg, resources, sample_cache)
     findings = evaluate(rules, resources)
+    if replay is None:  # a replay makes no cloud call: logging is not checked
+        findings = check_access_logging(cfg, resources, findings)
     return ScanResult(
         id=str(uuid.uuid4()),
         started_at=started,
@@ -111,3 +126,24 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
         findings=tuple(findings),
         raw=tuple(snapshots),
     )
+
+
+def check_access_logging(cfg: Config, resources: Sequence[Resource], findings: Sequence[Finding]) -> list[Finding]:
+    """I/O, after the analysis: for the exposed resources (public or cross-account) that have a finding, whether
+    access logs record their requests (``cloudwatchdog incident`` reads them); each finding on such a resource says
+    so (``Finding.access_logging``). A provider that fails here marks its resources unknown, never fails the scan."""
+    flagged = {f.resource_uid for f in findings}
+    exposed = [r for r in resources if r.uid in flagged and not r.aggregate
+               and r.exposure.level in (Level.PUBLIC, Level.CROSS_ACCOUNT)]
+    found: dict[str, AccessLogging] = {}
+    for name, section in cfg.providers.enabled().items():
+        mine = [r for r in exposed if r.provider == name]
+        if not mine:
+            continue
+        try:
+            found.update(PROVIDERS.get(name).access_logging(section, mine))
+        except Exception as exc:  # a bug must not lose the scan: these resources are unknown, with the reason
+            log.exception("%s: reading the access logging configuration failed", name)
+            found.update({r.uid: AccessLogging("unknown", f"not read: {type(exc).__name__}") for r in mine})
+    return [dataclasses.replace(f, access_logging=found[f.resource_uid]) if f.resource_uid in found else f
+            for f in findings]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cloudwatchdog.model import Evidence, Finding, FindingState, Remediation, Severity, SuppressionInfo
+from cloudwatchdog.model import AccessLogging, Evidence, Finding, FindingState, Remediation, Severity, SuppressionInfo
 
 
 def finding_from_dict(d: Mapping[str, Any]) -> Finding:
@@ -35,4 +35,11 @@ def finding_from_dict(d: Mapping[str, Any]) -> Finding:
         suppression=SuppressionInfo(str(sup["reason"]), str(sup["owner"]), sup.get("expires"), str(sup["source"]))
         if sup else None,
         account_name=d.get("account_name"),
+        access_logging=_access_logging(d.get("access_logging")),
     )
+
+
+def _access_logging(value: Any) -> AccessLogging | None:
+    if not isinstance(value, Mapping):
+        return None
+    return AccessLogging(str(value.get("status", "unknown")), str(value.get("detail", "")))

@@ -21,6 +21,7 @@ from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude, e
 from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTarget, Gap, StartEvidence, TimeSpan
 from cloudwatchdog.forensics.spans import day_in, hull, months
 from cloudwatchdog.forensics.stream import chunks, lines
+from cloudwatchdog.model import AccessLogging, Resource
 from cloudwatchdog.providers.aws.access_logs import CLOUDTRAIL, SERVER_LOG, Principals, ServerLogParser, feed_trail
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
 from cloudwatchdog.providers.aws.model import BUCKET_TYPE
@@ -190,3 +191,33 @@ def _feed_trail(body: Any, target: AccessTarget, reading: Reading, principals: P
         reading.aggregator.skipped += 1
         return
     feed_trail(document, target.name, principals, reading.aggregator)
+
+
+def aws_access_logging(cfg: AwsProvider, resources: Sequence[Resource], *, session: Any = None
+                       ) -> dict[str, AccessLogging]:
+    """Whether server access logging (and a configured CloudTrail trail) records each exposed bucket's requests:
+    one GetBucketLogging per bucket."""
+    out: dict[str, AccessLogging] = {}
+    trail = (f"; CloudTrail data events are read from s3://{cfg.cloudtrail.bucket}/{cfg.cloudtrail.prefix}"
+             if cfg.cloudtrail else "")
+    clients: dict[tuple[str, str], Any] = {}
+    for r in resources:
+        if r.type != BUCKET_TYPE:
+            out[r.uid] = AccessLogging("unknown", f"access logging is read for S3 buckets, not a {r.type}")
+            continue
+        try:
+            key = (r.account, r.region)
+            if key not in clients:
+                clients[key] = _client(cfg, AccessTarget(r.uid, r.provider, r.account, r.region, r.type, r.name,
+                                                         datetime.now(UTC)), session)
+            enabled = clients[key].get_bucket_logging(Bucket=r.name).get("LoggingEnabled")
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, LookupError) else _why(exc)
+            out[r.uid] = AccessLogging("unknown", f"the logging configuration could not be read: {reason}{trail}")
+            continue
+        if enabled:
+            out[r.uid] = AccessLogging("on", f"server access logs go to s3://{enabled.get('TargetBucket', '')}/"
+                                             f"{enabled.get('TargetPrefix', '')}{trail}")
+        else:
+            out[r.uid] = AccessLogging("on" if trail else "off", "server access logging is off" + trail)
+    return out

@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
-from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
+from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.aws.settings import AwsProvider
 from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, Progress, Starter
@@ -79,5 +79,10 @@ class Aws:
         from cloudwatchdog.providers.aws.access import aws_access_evidence
 
         return aws_access_evidence(settings, target, windows)
+
+    def access_logging(self, settings: Any, resources: Sequence[Resource]) -> dict[str, AccessLogging]:
+        from cloudwatchdog.providers.aws.access import aws_access_logging
+
+        return aws_access_logging(settings, resources)
 
 PROVIDER = Aws()

@@ -19,6 +19,7 @@ from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude, e
 from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTarget, Gap, StartEvidence, TimeSpan
 from cloudwatchdog.forensics.spans import day_in, hull, months
 from cloudwatchdog.forensics.stream import lines
+from cloudwatchdog.model import AccessLogging, Resource
 from cloudwatchdog.providers.azure.access_logs import ANALYTICS_LOG, feed_analytics_log
 from cloudwatchdog.providers.azure.model import CONTAINER_TYPE
 from cloudwatchdog.providers.azure.session import (
@@ -120,3 +121,34 @@ def _analytics_logs(service: Any, account: str, container: str, reading: Reading
         reading.sources.append(ANALYTICS_LOG)
     else:
         reading.off.append("Storage Analytics read logging is off and the $logs container holds no logs")
+
+
+def azure_access_logging(cfg: AzureProvider, resources: Sequence[Resource]) -> dict[str, AccessLogging]:
+    """Whether Storage Analytics read logging is on for each exposed container's account: one GetStorageAccount
+    and one GetBlobServiceProperties per account."""
+    out: dict[str, AccessLogging] = {}
+    by_account: dict[tuple[str, str, str], list[Resource]] = {}
+    for r in resources:
+        m = _CONTAINER_ID.match(r.uid)
+        if r.type != CONTAINER_TYPE or not m:
+            out[r.uid] = AccessLogging("unknown", f"access logging is read for blob containers, not a {r.type}")
+            continue
+        by_account.setdefault((m.group(1), m.group(2), m.group(3)), []).append(r)
+    if not by_account:
+        return out
+    counter = CallCounter(loopback_only=cfg.credential == "emulator")
+    for (subscription, group, account), containers in by_account.items():
+        try:
+            credential = make_credential(cfg)
+            props = storage_client(cfg, credential, subscription, counter).storage_accounts.get_properties(group,
+                                                                                                        account)
+            service = blob_service_client(cfg, credential, str(props.primary_endpoints.blob), counter)
+            logging_on = bool(service.get_service_properties()["analytics_logging"].read)
+        except Exception as exc:
+            found = AccessLogging("unknown", f"the account's logging settings could not be read: {_why(exc)}")
+        else:
+            found = (AccessLogging("on", f"Storage Analytics read logs go to the $logs container of {account}")
+                     if logging_on else AccessLogging("off", "Storage Analytics read logging is off (a diagnostic "
+                                                             "setting to Azure Monitor is not checked)"))
+        out.update({r.uid: found for r in containers})
+    return out

@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
-from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
+from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
 from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
@@ -67,5 +67,10 @@ class Azure:
         from cloudwatchdog.providers.azure.access import azure_access_evidence
 
         return azure_access_evidence(settings, target, windows)
+
+    def access_logging(self, settings: Any, resources: Sequence[Resource]) -> dict[str, AccessLogging]:
+        from cloudwatchdog.providers.azure.access import azure_access_logging
+
+        return azure_access_logging(settings, resources)
 
 PROVIDER = Azure()

@@ -19,6 +19,7 @@ from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude, e
 from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTarget, Gap, StartEvidence, TimeSpan
 from cloudwatchdog.forensics.spans import hull
 from cloudwatchdog.forensics.stream import lines
+from cloudwatchdog.model import AccessLogging, Resource
 from cloudwatchdog.providers.gcp.access_logs import NO_PRINCIPAL, USAGE_LOG, feed_usage_log
 from cloudwatchdog.providers.gcp.inventory import BUCKET_TYPE
 from cloudwatchdog.providers.gcp.session import (
@@ -115,3 +116,34 @@ def _usage_logs(client: Any, bucket: Any, target: AccessTarget, reading: Reading
             reading.covered.add(when.date())
     except Exception as exc:
         reading.unreadable.append(f"the log bucket {log_bucket} is unreadable: {_why(exc)}")
+
+
+def gcp_access_logging(cfg: GcpProvider, resources: Sequence[Resource]) -> dict[str, AccessLogging]:
+    """Whether usage logging records each exposed bucket's requests: one buckets.get per bucket."""
+    out: dict[str, AccessLogging] = {}
+    buckets = [r for r in resources if r.type == BUCKET_TYPE]
+    for r in resources:
+        if r.type != BUCKET_TYPE:
+            out[r.uid] = AccessLogging("unknown", f"access logging is read for Cloud Storage buckets, not a {r.type}")
+    if not buckets:
+        return out
+    try:
+        credentials, _ = load_credentials(cfg)
+        session = authorized_session(credentials, CallCounter(), 2)
+    except Exception as exc:
+        return out | {r.uid: AccessLogging("unknown", f"the logging configuration could not be read: {_why(exc)}")
+                      for r in buckets}
+    for r in buckets:
+        try:
+            client = storage_client(credentials, r.account, _endpoint(cfg, r.account), session)
+            config = client.get_bucket(r.name, timeout=cfg.timeout).get_logging() or {}
+        except Exception as exc:
+            out[r.uid] = AccessLogging("unknown", f"the logging configuration could not be read: {_why(exc)}")
+            continue
+        if config.get("logBucket"):
+            out[r.uid] = AccessLogging("on", f"usage logs go to gs://{config['logBucket']}/"
+                                             f"{config.get('logObjectPrefix') or r.name}_usage_*")
+        else:
+            out[r.uid] = AccessLogging("off", "usage logging is off (Data Access audit logs do not record "
+                                              "allUsers requests)")
+    return out

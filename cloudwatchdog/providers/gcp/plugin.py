@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
-from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
+from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
 from cloudwatchdog.providers.gcp.settings import GcpProvider
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
@@ -68,5 +68,10 @@ class Gcp:
         from cloudwatchdog.providers.gcp.access import gcp_access_evidence
 
         return gcp_access_evidence(settings, target, windows)
+
+    def access_logging(self, settings: Any, resources: Sequence[Resource]) -> dict[str, AccessLogging]:
+        from cloudwatchdog.providers.gcp.access import gcp_access_logging
+
+        return gcp_access_logging(settings, resources)
 
 PROVIDER = Gcp()
