@@ -17,6 +17,7 @@ from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 from cloudwatchdog.settings.notifications import NotificationTargets
 from cloudwatchdog.settings.schedules import Schedules
 from cloudwatchdog.settings.state import StateConfig, SuppressionConfig
+from cloudwatchdog.settings.verify import VerifyConfig
 from cloudwatchdog.yamlsource import (
     SourceError,
     SourceErrors,
@@ -76,6 +77,7 @@ class Config(_Strict):
     daemon: DaemonConfig = DaemonConfig()
     alerts: AlertsConfig = AlertsConfig()
     data_sampling: DataSamplingConfig = DataSamplingConfig()
+    verify: VerifyConfig = VerifyConfig()
 
     # Where the config came from, to resolve relative paths; not a key in the file.
     source_dir: Path = Field(default=Path("."), exclude=True)

@@ -310,6 +310,23 @@ class AccessLogging:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """What one unauthenticated request to an exposed resource answered (``verify: {anonymous: true}``):
+    ``status`` None when no answer came (``detail`` says why); ``agrees`` whether the answer is what the verdict
+    predicts (None: it cannot tell). Evidence beside the analysis, never a verdict of its own."""
+
+    operation: str  # LIST or READ
+    at: str
+    status: int | None
+    agrees: bool | None
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"operation": self.operation, "at": self.at, "status": self.status, "agrees": self.agrees,
+                "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class Finding:
     id: str  # stable fingerprint of (rule_id, resource_uid)
     rule_id: str
@@ -335,6 +352,7 @@ class Finding:
     suppression: SuppressionInfo | None = None
     account_name: str | None = None  # the account's configured or discovered name, when it has one
     access_logging: AccessLogging | None = None  # exposed resources only; None: not checked
+    anonymous_probe: Probe | None = None  # verify: anonymous, public verdicts only; None: not probed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -360,6 +378,7 @@ class Finding:
             "suppression": self.suppression.to_dict() if self.suppression else None,
             "account_name": self.account_name,
             "access_logging": self.access_logging.to_dict() if self.access_logging else None,
+            "anonymous_probe": self.anonymous_probe.to_dict() if self.anonymous_probe else None,
         }
 
 

@@ -55,6 +55,17 @@ class Starter:
     section: str
 
 
+@dataclass(frozen=True)
+class ProbeTarget:
+    """`verify: {anonymous: true}`: the unauthenticated request that shows whether a resource is public, at the
+    cloud's public endpoint (or the configured emulator's): ``operation`` LIST or READ; ``verify`` the TLS check
+    (True, or a CA bundle path for an emulator)."""
+
+    url: str
+    operation: str
+    verify: str | bool = True
+
+
 class PolicyError(ValueError):
     """A policy document that cannot be judged (not JSON, not a policy); the message says what and where."""
 
@@ -109,3 +120,8 @@ class Provider(Protocol):
     def access_logging(self, settings: Any, resources: Sequence[Resource]) -> dict[str, AccessLogging]:
         """I/O, after the analysis, for exposed resources only: whether access logs record their requests, by
         resource uid (a resource it cannot tell about is ``unknown`` with the reason)."""
+
+    def probe_targets(self, settings: Any, resources: Sequence[Resource],
+                      scanned: Sequence[Resource]) -> dict[str, ProbeTarget]:
+        """Pure: for public ``resources``, the unauthenticated request to try, by uid (a resource it cannot probe
+        is left out: the finding then says it was not probed). ``scanned``: every resource of the scan."""

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cloudwatchdog.model import AccessLogging, Evidence, Finding, FindingState, Remediation, Severity, SuppressionInfo
+from cloudwatchdog.model import (
+    AccessLogging,
+    Evidence,
+    Finding,
+    FindingState,
+    Probe,
+    Remediation,
+    Severity,
+    SuppressionInfo,
+)
 
 
 def finding_from_dict(d: Mapping[str, Any]) -> Finding:
@@ -36,6 +45,7 @@ def finding_from_dict(d: Mapping[str, Any]) -> Finding:
         if sup else None,
         account_name=d.get("account_name"),
         access_logging=_access_logging(d.get("access_logging")),
+        anonymous_probe=_probe(d.get("anonymous_probe")),
     )
 
 
@@ -43,3 +53,12 @@ def _access_logging(value: Any) -> AccessLogging | None:
     if not isinstance(value, Mapping):
         return None
     return AccessLogging(str(value.get("status", "unknown")), str(value.get("detail", "")))
+
+
+def _probe(value: Any) -> Probe | None:
+    if not isinstance(value, Mapping):
+        return None
+    status, agrees = value.get("status"), value.get("agrees")
+    return Probe(str(value.get("operation", "")), str(value.get("at", "")),
+                 status if isinstance(status, int) else None, agrees if isinstance(agrees, bool) else None,
+                 str(value.get("detail", "")))

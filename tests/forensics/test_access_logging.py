@@ -47,6 +47,7 @@ def test_aws_findings_say_whether_server_access_logging_is_on(moto: MotoServer) 
     assert "s3://access-logs/open-logged/" in logging["open-logged"].detail
     assert logging["open-unlogged"] is not None and logging["open-unlogged"].status == "off"
     assert logging.get("closed") is None, "a private bucket is not checked (and has no finding)"
+    assert all(f.anonymous_probe is None for f in result.findings), "verify: anonymous is off by default"
     doc = json.loads(FORMATS.get("json").render_scan(result))
     found = next(f for f in doc["findings"] if f["resource_name"] == "open-unlogged")
     assert found["access_logging"] == {"status": "off", "detail": "server access logging is off"}

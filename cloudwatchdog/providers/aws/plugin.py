@@ -11,7 +11,7 @@ from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.aws.settings import AwsProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, Progress, Starter
+from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, ProbeTarget, Progress, Starter
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 
@@ -84,5 +84,20 @@ class Aws:
         from cloudwatchdog.providers.aws.access import aws_access_logging
 
         return aws_access_logging(settings, resources)
+
+    def probe_targets(self, settings: Any, resources: Sequence[Resource],
+                      scanned: Sequence[Resource]) -> dict[str, ProbeTarget]:
+        from urllib.parse import quote
+
+        from cloudwatchdog.providers.aws.model import BUCKET_TYPE
+
+        out: dict[str, ProbeTarget] = {}
+        for r in resources:
+            if r.type != BUCKET_TYPE or not r.exposure.list:
+                continue  # a read needs an object name: not probed
+            endpoint = settings.effective_endpoint() or f"https://s3.{r.region or 'us-east-1'}.amazonaws.com"
+            out[r.uid] = ProbeTarget(f"{endpoint.rstrip('/')}/{quote(r.name, safe='')}?list-type=2&max-keys=1",
+                                     "LIST")
+        return out
 
 PROVIDER = Aws()

@@ -11,7 +11,7 @@ from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
+from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 
@@ -72,5 +72,22 @@ class Azure:
         from cloudwatchdog.providers.azure.access import azure_access_logging
 
         return azure_access_logging(settings, resources)
+
+    def probe_targets(self, settings: Any, resources: Sequence[Resource],
+                      scanned: Sequence[Resource]) -> dict[str, ProbeTarget]:
+        from urllib.parse import quote
+
+        from cloudwatchdog.providers.azure.model import CONTAINER_TYPE
+
+        endpoints = {r.uid: r.properties.get("blob_endpoint") for r in scanned if r.type == ACCOUNT_TYPE}
+        out: dict[str, ProbeTarget] = {}
+        for r in resources:
+            endpoint = endpoints.get(str(r.properties.get("storage_account_id")))
+            if r.type != CONTAINER_TYPE or not r.exposure.list or not isinstance(endpoint, str) or not endpoint:
+                continue  # a read needs a blob name; no endpoint known: not probed
+            container = quote(str(r.properties.get("container", "")), safe="")
+            out[r.uid] = ProbeTarget(f"{endpoint.rstrip('/')}/{container}?restype=container&comp=list&maxresults=1",
+                                     "LIST", settings.ca_bundle or True)
+        return out
 
 PROVIDER = Azure()

@@ -9,7 +9,7 @@ from typing import Any
 from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
+from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter
 from cloudwatchdog.providers.gcp.settings import GcpProvider
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
@@ -73,5 +73,23 @@ class Gcp:
         from cloudwatchdog.providers.gcp.access import gcp_access_logging
 
         return gcp_access_logging(settings, resources)
+
+    def probe_targets(self, settings: Any, resources: Sequence[Resource],
+                      scanned: Sequence[Resource]) -> dict[str, ProbeTarget]:
+        from urllib.parse import quote
+
+        from cloudwatchdog.providers.gcp.inventory import BUCKET_TYPE
+
+        endpoints = {p.id: p.endpoint_url for p in settings.projects if p.endpoint_url}
+
+        out: dict[str, ProbeTarget] = {}
+        for r in resources:
+            if r.type != BUCKET_TYPE or not r.exposure.list:
+                continue  # a read needs an object name: not probed
+            endpoint = (endpoints.get(r.account) or settings.effective_endpoint()
+                        or "https://storage.googleapis.com")
+            out[r.uid] = ProbeTarget(f"{endpoint.rstrip('/')}/storage/v1/b/{quote(r.name, safe='')}/o?maxResults=1",
+                                     "LIST")
+        return out
 
 PROVIDER = Gcp()
