@@ -212,3 +212,22 @@ def test_cloudtrail_data_events_fill_the_days_without_server_logs(incident_setup
     assert (a["external_requests"], a["anonymous_requests"], a["distinct_ips"]) == (8, 6, 6)
     assert (a["objects"], a["bytes_sent"]) == (3, 4950)
     assert a["objects_read"][0] == {"key": "data/customers.csv", "requests": 4, "bytes_sent": 2400}
+
+
+def test_data_from_sampling_when_on_and_an_unconfigured_provider(incident_setup: tuple[Path, str], moto: MotoServer,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    config, finding_id = incident_setup
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    rows = "".join(f"Name {i},user{i}@example.co.jp\n" for i in range(40))
+    s3.put_object(Bucket="leaky", Key="data/customers.csv", Body=f"name,email\n{rows}".encode())
+    text = config.read_text()
+    config.write_text(text + "data_sampling: {enabled: true}\n")
+    assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    data = json.loads(capsys.readouterr().out)["data"]
+    assert data["status"] == "sampled" and "email" in [c["class"] for c in data["classes"]]
+    assert "user1@example.co.jp" not in json.dumps(data), "masked examples only"
+    config.write_text(text.replace("providers:\n  aws:", "providers:\n  gcp: {enabled: false}\n  aws:")
+                      .replace("credential: emulator,", "credential: emulator, enabled: false,"))
+    assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    a = json.loads(capsys.readouterr().out)["access"]
+    assert a["status"] == "unknown" and "providers.aws is not configured" in a["gaps"][0]["reason"]

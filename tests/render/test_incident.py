@@ -1,0 +1,65 @@
+"""The incident dossier's renderers: the JSON contract shape, and hostile text from a cloud or a log escaped in
+HTML (which loads nothing) and Markdown."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from cloudwatchdog.forensics.model import (
+    AccessCounts,
+    AccessEvidence,
+    AccessStatus,
+    ClientCount,
+    Dossier,
+    Gap,
+    ObjectCount,
+    StartEvidence,
+    TimeSpan,
+)
+from cloudwatchdog.render.incident import render_dossier
+
+T = datetime(2024, 3, 1, tzinfo=UTC)
+EVIL = '<script>alert(1)</script>|*[x](javascript:1)'
+
+
+def _dossier() -> Dossier:
+    counts = AccessCounts(requests=5, external_requests=4, anonymous_requests=3, owner_requests=1, distinct_ips=2,
+                          objects=1, bytes_sent=99, first=T, last=T,
+                          top_clients=(ClientCount("198.51.100.1", EVIL, 4, 99),),
+                          objects_read=(ObjectCount(EVIL, 4, 99),), lines=10, skipped_lines=2)
+    access = AccessEvidence(AccessStatus.PARTIAL, ("s3-server-access-log",), (TimeSpan(T, T),),
+                            (Gap(T, T, f"no log objects for {EVIL}"),), counts, notes=(EVIL,))
+    finding = {"id": "abc123", "rule_id": "r", "severity": "critical", "title": EVIL, "resource_uid": EVIL,
+               "resource_type": "aws.s3.bucket", "resource_name": EVIL, "provider": "aws", "account": "1",
+               "region": "us-east-1", "message": EVIL, "evidence": [{"source": EVIL, "detail": EVIL}],
+               "remediation": {"summary": EVIL, "cli": None}}
+    return Dossier(finding=finding, resource={"uid": EVIL}, windows=(TimeSpan(T, T),), open_now=True,
+                   estimated_start=StartEvidence(T, EVIL), data=None, access=access, generated_at=T)
+
+
+def test_json_is_the_contract_shape() -> None:
+    doc = json.loads(render_dossier(_dossier(), "json"))
+    assert set(doc) >= {"finding", "resource", "windows", "estimated_start", "data", "access"}
+    assert doc["windows"] == [{"from": "2024-03-01T00:00:00Z", "to": "2024-03-01T00:00:00Z"}]
+    assert doc["estimated_start"] == {"at": "2024-03-01T00:00:00Z", "evidence": EVIL}
+    a = doc["access"]
+    for key in ("status", "sources", "coverage", "gaps", "requests", "external_requests", "anonymous_requests",
+                "distinct_ips", "objects", "bytes_sent", "first", "last", "top_clients", "objects_read"):
+        assert key in a
+    assert a["top_clients"] == [{"ip": "198.51.100.1", "requester": EVIL, "requests": 4, "bytes_sent": 99}]
+    assert a["objects_read"] == [{"key": EVIL, "requests": 4, "bytes_sent": 99}]
+    assert a["gaps"][0]["reason"] == f"no log objects for {EVIL}"
+
+
+def test_html_escapes_everything_and_loads_nothing() -> None:
+    html = render_dossier(_dossier(), "html")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Content-Security-Policy" in html and "default-src &#39;none&#39;" in html
+    assert "cannot be established" in html and "partial" in html
+
+
+def test_markdown_escapes_its_special_characters() -> None:
+    md = render_dossier(_dossier(), "md")
+    assert "<script>" not in md and "\\<script\\>" in md
+    assert "](javascript" not in md and "| 198.51.100.1 |" in md
