@@ -55,8 +55,7 @@ def _logs() -> dict[str, str]:
     return {k: "\n".join([HEADER, *v]) + "\n" for k, v in objects.items()}
 
 
-def test_incident_json_states_every_count(gcs: GcsEmulator, gcs_client: Callable[..., Any], tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def _setup(gcs: GcsEmulator, gcs_client: Callable[..., Any], tmp_path: Path, extra: str = "") -> tuple[Path, str]:
     client = gcs_client()
     logs = client.create_bucket("usage-logs")
     leaky = client.create_bucket("leaky")
@@ -72,8 +71,14 @@ def test_incident_json_states_every_count(gcs: GcsEmulator, gcs_client: Callable
     config = tmp_path / "config.yaml"
     config.write_text(f"""state: {{url: "{state}"}}
 providers:
-  gcp: {{credential: anonymous, project_iam: false, projects: [{{id: {PROD}, endpoint_url: "{gcs.endpoint}"}}]}}
+  gcp: {{credential: anonymous, project_iam: false, projects: [{{id: {PROD}, endpoint_url: "{gcs.endpoint}"}}]{extra}}}
 """)
+    return config, finding_id
+
+
+def test_incident_json_states_every_count(gcs: GcsEmulator, gcs_client: Callable[..., Any], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    config, finding_id = _setup(gcs, gcs_client, tmp_path)
     assert main(["incident", finding_id[:8], "-c", str(config), "--format", "json", "--output", "-"]) == 0
     doc: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert doc["windows"] == [{"from": iso(T0), "to": iso(T1)}]
@@ -99,3 +104,43 @@ providers:
                                  {"key": "data/report q1.pdf", "requests": 1, "bytes_sent": 2000}]
     assert (a["lines"], a["skipped_lines"]) == (15, 1)
     assert any("names no principal" in n for n in a["notes"])
+
+
+def _entry(when: datetime, email: str, method: str, key: str | None, ip: str, code: int = 0) -> str:
+    resource = "projects/_/buckets/leaky" + (f"/objects/{key}" if key else "")
+    return json.dumps({"logName": f"projects/{PROD}/logs/cloudaudit.googleapis.com%2Fdata_access",
+                       "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.123456Z"),
+                       "resource": {"type": "gcs_bucket", "labels": {"bucket_name": "leaky"}},
+                       "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                                        "status": {"code": code} if code else {},
+                                        "authenticationInfo": {"principalEmail": email},
+                                        "requestMetadata": {"callerIp": ip}, "methodName": method,
+                                        "resourceName": resource}})
+
+
+def test_audit_logs_fill_the_days_without_usage_logs(gcs: GcsEmulator, gcs_client: Callable[..., Any],
+                                                     tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, finding_id = _setup(gcs, gcs_client, tmp_path, ", organization_domains: [velora.example], "
+                                                           "audit_logs: {bucket: audit-sink, prefix: org}")
+    sink = gcs_client().create_bucket("audit-sink")
+    entries = {
+        4: [_entry(at(4, 8), "mallory@evil.example", "storage.objects.get", "data/customers.csv", "192.0.2.70")],
+        5: [_entry(at(5, 8), "alice@velora.example", "storage.objects.list", None, "10.1.0.1")],
+        6: [_entry(at(6, 8), f"etl@{PROD}.iam.gserviceaccount.com", "storage.objects.get", "a.csv", "10.1.0.2"),
+            _entry(at(6, 9), "mallory@evil.example", "storage.objects.get", "data/secret.csv", "192.0.2.70", 7),
+            "{not json"],
+        1: [_entry(at(1, 8), "mallory@evil.example", "storage.objects.get", "data/customers.csv", "192.0.2.71")],
+    }
+    for day, lines in entries.items():
+        when = at(day, 8)
+        sink.blob(f"org/cloudaudit.googleapis.com/data_access/{when:%Y/%m/%d}/08:00:00_08:59:59_S0.json"
+                  ).upload_from_string("\n".join(lines) + "\n")
+    assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    a = json.loads(capsys.readouterr().out)["access"]
+    assert a["sources"] == ["gcs-usage-log", "gcp-data-access-audit-log"]
+    assert (a["status"], a["gaps"]) == ("analysed", [])
+    assert (a["requests"], a["external_requests"], a["owner_requests"], a["organisation_requests"]) == (13, 11, 1, 1)
+    assert (a["distinct_ips"], a["skipped_lines"]) == (5, 2)
+    assert {"ip": "192.0.2.70", "requester": "mallory@evil.example", "requests": 1, "bytes_sent": 0} in \
+        a["top_clients"]
+    assert any("never record allUsers" in n for n in a["notes"])

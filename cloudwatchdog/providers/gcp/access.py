@@ -17,10 +17,18 @@ from typing import Any
 from cloudwatchdog.forensics.aggregate import Aggregator
 from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude, exposed_since_first_sight
 from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTarget, Gap, StartEvidence, TimeSpan
-from cloudwatchdog.forensics.spans import hull
+from cloudwatchdog.forensics.spans import day_in, hull, months
 from cloudwatchdog.forensics.stream import lines
 from cloudwatchdog.model import AccessLogging, Resource
-from cloudwatchdog.providers.gcp.access_logs import NO_PRINCIPAL, USAGE_LOG, feed_usage_log
+from cloudwatchdog.providers.gcp.access_logs import (
+    AUDIT_LOG,
+    NO_ALL_USERS,
+    NO_PRINCIPAL,
+    USAGE_LOG,
+    AuditPrincipals,
+    feed_audit_log,
+    feed_usage_log,
+)
 from cloudwatchdog.providers.gcp.inventory import BUCKET_TYPE
 from cloudwatchdog.providers.gcp.session import (
     CallCounter,
@@ -29,7 +37,7 @@ from cloudwatchdog.providers.gcp.session import (
     load_credentials,
     storage_client,
 )
-from cloudwatchdog.providers.gcp.settings import GcpProvider
+from cloudwatchdog.providers.gcp.settings import GcpAuditLogs, GcpProvider
 
 log = logging.getLogger(__name__)
 _NAME_TIME = re.compile(r"_usage_(\d{4})_(\d{2})_(\d{2})_(\d{2})_(\d{2})_(\d{2})_")
@@ -63,6 +71,8 @@ def gcp_access_evidence(cfg: GcpProvider, target: AccessTarget, windows: Sequenc
     starts = _creation_evidence(bucket, target, span)
     reading = Reading(analysis_span(windows, starts), Aggregator(windows), start_evidence=starts)
     _usage_logs(client, bucket, target, reading, cfg.timeout)
+    if cfg.audit_logs is not None:
+        _audit_logs(client, cfg.audit_logs, cfg, target, reading)
     return conclude(reading)
 
 
@@ -116,6 +126,33 @@ def _usage_logs(client: Any, bucket: Any, target: AccessTarget, reading: Reading
             reading.covered.add(when.date())
     except Exception as exc:
         reading.unreadable.append(f"the log bucket {log_bucket} is unreadable: {_why(exc)}")
+
+
+def _audit_logs(client: Any, audit: GcpAuditLogs, cfg: GcpProvider, target: AccessTarget, reading: Reading) -> None:
+    """Data Access audit logs exported by a sink, for the days the usage logs do not cover (counted once)."""
+    reading.sources.append(AUDIT_LOG)
+    reading.notes.append(NO_ALL_USERS)
+    principals = AuditPrincipals(target.account, cfg.organization_domains)
+    base = f"{audit.prefix.rstrip('/')}/" if audit.prefix else ""
+    want = reading.read_from
+    usage_days = set(reading.covered) | set(reading.failed)
+    try:
+        for year, month in months(want):
+            listed = f"{base}cloudaudit.googleapis.com/data_access/{year:04d}/{month:02d}/"
+            for blob in client.list_blobs(audit.bucket, prefix=listed, timeout=cfg.timeout):
+                parts = str(blob.name)[len(listed) - 8:].split("/")  # YYYY/MM/DD/<file>
+                day = day_in(want, *parts[:3]) if len(parts) > 3 else None
+                if day is None or day in usage_days:
+                    continue
+                try:
+                    with blob.open("rb", timeout=cfg.timeout) as body:
+                        feed_audit_log(lines(body), target.name, principals, reading.aggregator)
+                except Exception as exc:
+                    reading.failed.setdefault(day, f"audit log objects unreadable ({_why(exc)})")
+                    continue
+                reading.covered.add(day)
+    except Exception as exc:
+        reading.unreadable.append(f"the audit log bucket {audit.bucket} is unreadable: {_why(exc)}")
 
 
 def gcp_access_logging(cfg: GcpProvider, resources: Sequence[Resource]) -> dict[str, AccessLogging]:

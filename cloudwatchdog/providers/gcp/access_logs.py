@@ -10,8 +10,10 @@ own requests from a stranger's. Every request is therefore ``unknown`` (counted 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from cloudwatchdog.forensics.aggregate import Aggregator
 from cloudwatchdog.forensics.model import AccessRecord, Operation, Principal
@@ -76,3 +78,64 @@ def feed_usage_log(lines: Iterable[bytes], bucket: str, aggregator: Aggregator) 
             continue
         aggregator.add(AccessRecord(time=when, ip=row[index["c_ip"]], requester="", principal=Principal.UNKNOWN,
                                     operation=op, key=obj, status=status, bytes_sent=sent))
+
+
+# --- Data Access audit logs exported by a log sink (JSON lines of LogEntry) ----------------------------------------
+
+AUDIT_LOG = "gcp-data-access-audit-log"
+NO_ALL_USERS = "Data Access audit logs never record allUsers (anonymous) requests: they show identified principals"
+_AUDIT_OPS = {"storage.objects.get": Operation.READ, "storage.objects.list": Operation.LIST}
+
+
+class AuditPrincipals:
+    """An audit log's principalEmail: the project's own service accounts are the owner's, members of the
+    organisation's domains the organisation's, anyone else external."""
+
+    def __init__(self, project: str, domains: Iterable[str]) -> None:
+        self._own = (f"@{project}.iam.gserviceaccount.com", f"@{project}.gserviceaccount.com")
+        self._domains = tuple(d.lower() for d in domains)
+
+    def of(self, email: str) -> Principal:
+        email = email.lower()
+        if not email or email == "allusers":
+            return Principal.ANONYMOUS
+        if email.endswith(self._own):
+            return Principal.OWNER
+        domain = email.rsplit("@", 1)[-1]
+        return Principal.ORGANISATION if domain in self._domains else Principal.EXTERNAL
+
+
+def audit_record(entry: dict[str, Any], bucket: str, principals: AuditPrincipals) -> AccessRecord | None:
+    """One LogEntry -> a record of a read or list on ``bucket``; None for anything else. Raises ValueError (KeyError,
+    TypeError) when it is not a LogEntry."""
+    payload = entry["protoPayload"]
+    resource = str(payload.get("resourceName", ""))
+    base = f"projects/_/buckets/{bucket}"
+    if resource != base and not resource.startswith(base + "/"):
+        return None
+    key = resource[len(base) + len("/objects/"):] if resource.startswith(base + "/objects/") else ""
+    email = str((payload.get("authenticationInfo") or {}).get("principalEmail", ""))
+    status = payload.get("status") or {}
+    code = int(status.get("code", 0)) if isinstance(status, dict) else 0
+    when = datetime.fromisoformat(str(entry["timestamp"])[:19]).replace(tzinfo=UTC)
+    return AccessRecord(time=when, ip=str((payload.get("requestMetadata") or {}).get("callerIp", "")),
+                        requester=email, principal=principals.of(email),
+                        operation=_AUDIT_OPS.get(str(payload.get("methodName", "")), Operation.OTHER), key=key,
+                        status=200 if code == 0 else 400, bytes_sent=0)
+
+
+def feed_audit_log(lines: Iterable[bytes], bucket: str, principals: AuditPrincipals, aggregator: Aggregator) -> None:
+    for line in lines:
+        if not line.strip():
+            continue
+        aggregator.lines += 1
+        try:
+            entry = json.loads(line)
+            if not isinstance(entry, dict):
+                raise ValueError("not an object")
+            record = audit_record(entry, bucket, principals)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            aggregator.skipped += 1
+            continue
+        if record is not None:
+            aggregator.add(record)

@@ -80,6 +80,13 @@ def _parent(kind: str, value: Any) -> Any:
     return f"{kind}/{number}"
 
 
+class GcpAuditLogs(StrictModel):
+    """Where a log sink exports Data Access audit logs to Cloud Storage (``incident`` reads them)."""
+
+    bucket: Annotated[str, Field(min_length=3, max_length=222)]
+    prefix: str = ""  # before cloudaudit.googleapis.com/data_access/YYYY/MM/DD/
+
+
 class GcpProvider(ProviderSettings):
     # The Cloud Storage endpoint of an emulator (gcp-storage-emulator); STORAGE_EMULATOR_HOST is honoured too.
     endpoint_url: str | None = None
@@ -97,6 +104,9 @@ class GcpProvider(ProviderSettings):
     # internal; anyone else named in a policy or ACL is external. The organization's own domain is added
     # automatically when `organization` is set.
     organization_domains: list[str] = []
+    # `cloudwatchdog incident`: a bucket that a log sink fills with Data Access audit logs (read besides the
+    # buckets' usage logs); they name principals, but never record allUsers requests.
+    audit_logs: GcpAuditLogs | None = None
     # Read each project's IAM policy too: a project-level grant reaches every bucket in it.
     project_iam: bool = True
     object_acl_sample: Annotated[int, Field(ge=0, le=1000)] = 10
