@@ -64,7 +64,7 @@ def _logs() -> dict[str, str]:
     return {k: "\n".join(v) + "\n" for k, v in objects.items()}
 
 
-def _setup(azure: AzureEmulators, tmp_path: Path, *, private_before: bool) -> tuple[Path, str]:
+def _setup(azure: AzureEmulators, tmp_path: Path, *, private_before: bool, extra: str = "") -> tuple[Path, str]:
     from azure.storage.blob import BlobAnalyticsLogging, RetentionPolicy
 
     azure.arm.add_subscription(SUB_A, "Forensics")
@@ -87,7 +87,7 @@ def _setup(azure: AzureEmulators, tmp_path: Path, *, private_before: bool) -> tu
     config.write_text(f"""state: {{url: "{state}"}}
 providers:
   azure: {{arm_endpoint: "{azure.arm.endpoint}", credential: emulator, ca_bundle: "{azure.tls.ca_file}",
-           max_attempts: 2, retry_backoff: 0, subscriptions: ["{SUB_A}"]}}
+           max_attempts: 2, retry_backoff: 0, subscriptions: ["{SUB_A}"]{extra}}}
 """)
     return config, finding_id
 
@@ -138,3 +138,42 @@ def test_a_container_public_when_first_seen_may_have_been_public_since_its_last_
     assert a["gaps"][0]["from"] == start["at"]
     assert a["gaps"][0]["reason"].startswith("no log objects for 2024-05-02..")
     assert (a["external_requests"], a["anonymous_requests"]) == (6, 5)
+
+
+def _entry(when: datetime, op: str, identity: str, key: str, status: int, sent: int, ip: str,
+           container: str = "leaky") -> str:
+    return json.dumps({"time": when.strftime("%Y-%m-%dT%H:%M:%S.1234567Z"), "category": "StorageRead",
+                       "operationName": op, "statusCode": status, "callerIpAddress": f"{ip}:443",
+                       "identity": {"type": identity},
+                       "uri": f"https://{ACCOUNT}.blob.core.windows.net/{container}/{key}",
+                       "properties": {"objectKey": f"/{ACCOUNT}/{container}" + (f"/{key}" if key else ""),
+                                      "responseBodySize": sent}})
+
+
+def test_resource_logs_fill_the_days_without_analytics_logs(azure: AzureEmulators, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    sink = azure.azurite.account_url("cwdtest2")
+    config, finding_id = _setup(azure, tmp_path, private_before=True,
+                                extra=f', resource_logs: {{blob_endpoint: "{sink}"}}')
+    logs = azure.azurite.service_client("cwdtest2").get_container_client("insights-logs-storageread")
+    logs.create_container()
+    base = (f"resourceId=/SUBSCRIPTIONS/{SUB_A.upper()}/RESOURCEGROUPS/RG-STORAGE/PROVIDERS/MICROSOFT.STORAGE/"
+            f"STORAGEACCOUNTS/{ACCOUNT.upper()}/BLOBSERVICES/DEFAULT")
+    entries = {
+        4: [_entry(at(4, 8), "GetBlob", "Anonymous", "data/customers.csv", 200, 300, "198.51.100.44")],
+        5: [_entry(at(5, 8), "GetBlob", "SAS", "data/x.csv", 200, 20, "192.0.2.80")],
+        6: [_entry(at(6, 8), "ListBlobs", "AccountKey", "", 200, 10, "10.0.0.1"),
+            _entry(at(6, 9), "GetBlob", "Anonymous", "a.csv", 200, 5, "198.51.100.45", container="other"),
+            "{broken"],
+        1: [_entry(at(1, 8), "GetBlob", "Anonymous", "data/customers.csv", 200, 1000, "198.51.100.46")],
+    }
+    for day, lines in entries.items():
+        when = at(day, 8)
+        logs.upload_blob(f"{base}/y={when:%Y}/m={when:%m}/d={when:%d}/h=08/m=00/PT1H.json",
+                         ("\n".join(lines) + "\n").encode())
+    assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    a = json.loads(capsys.readouterr().out)["access"]
+    assert a["sources"] == ["azure-storage-analytics-log", "azure-monitor-resource-log"]
+    assert (a["status"], a["gaps"]) == ("analysed", [])
+    assert (a["requests"], a["external_requests"], a["anonymous_requests"], a["owner_requests"]) == (15, 8, 6, 7)
+    assert (a["distinct_ips"], a["skipped_lines"], a["bytes_sent"]) == (6, 2, 4970)

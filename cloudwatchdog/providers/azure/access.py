@@ -20,7 +20,7 @@ from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTa
 from cloudwatchdog.forensics.spans import day_in, hull, months
 from cloudwatchdog.forensics.stream import lines
 from cloudwatchdog.model import AccessLogging, Resource
-from cloudwatchdog.providers.azure.access_logs import ANALYTICS_LOG, feed_analytics_log
+from cloudwatchdog.providers.azure.access_logs import ANALYTICS_LOG, RESOURCE_LOG, feed_analytics_log, feed_resource_log
 from cloudwatchdog.providers.azure.model import CONTAINER_TYPE
 from cloudwatchdog.providers.azure.session import (
     CallCounter,
@@ -29,7 +29,7 @@ from cloudwatchdog.providers.azure.session import (
     make_credential,
     storage_client,
 )
-from cloudwatchdog.providers.azure.settings import AzureProvider
+from cloudwatchdog.providers.azure.settings import AzureProvider, AzureResourceLogs
 
 log = logging.getLogger(__name__)
 _CONTAINER_ID = re.compile(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Storage/"
@@ -62,6 +62,9 @@ def azure_access_evidence(cfg: AzureProvider, target: AccessTarget, windows: Seq
     starts = _modified_evidence(arm, group, account, container, target, span)
     reading = Reading(analysis_span(windows, starts), Aggregator(windows), start_evidence=starts)
     _analytics_logs(service, account, container, reading)
+    if cfg.resource_logs is not None:
+        _resource_logs(cfg, cfg.resource_logs, credential, counter, (subscription, group, account, container),
+                       reading)
     return conclude(reading)
 
 
@@ -121,6 +124,36 @@ def _analytics_logs(service: Any, account: str, container: str, reading: Reading
         reading.sources.append(ANALYTICS_LOG)
     else:
         reading.off.append("Storage Analytics read logging is off and the $logs container holds no logs")
+
+
+def _resource_logs(cfg: AzureProvider, where: AzureResourceLogs, credential: Any, counter: CallCounter,
+                   ids: tuple[str, str, str, str], reading: Reading) -> None:
+    """StorageRead resource logs exported by a diagnostic setting (``PT1H.json`` JSON lines under
+    ``resourceId=/SUBSCRIPTIONS/.../y=YYYY/m=MM/d=DD/h=HH/m=00/``), for the days the Storage Analytics logs do not
+    cover (counted once)."""
+    subscription, group, account, container = ids
+    reading.sources.append(RESOURCE_LOG)
+    base = (f"resourceId=/SUBSCRIPTIONS/{subscription.upper()}/RESOURCEGROUPS/{group.upper()}/PROVIDERS/"
+            f"MICROSOFT.STORAGE/STORAGEACCOUNTS/{account.upper()}/BLOBSERVICES/DEFAULT/")
+    want = reading.read_from
+    analytics_days = set(reading.covered) | set(reading.failed)
+    try:
+        logs = blob_service_client(cfg, credential, where.blob_endpoint, counter).get_container_client(
+            where.container)
+        for year, month in months(want):
+            for blob in logs.list_blobs(name_starts_with=f"{base}y={year:04d}/m={month:02d}/"):
+                parts = str(blob.name)[len(base):].split("/")  # y=YYYY/m=MM/d=DD/h=HH/m=00/PT1H.json
+                day = day_in(want, *(p.split("=", 1)[-1] for p in parts[:3])) if len(parts) > 3 else None
+                if day is None or day in analytics_days:
+                    continue
+                try:
+                    feed_resource_log(lines(logs.download_blob(blob.name)), account, container, reading.aggregator)
+                except Exception as exc:
+                    reading.failed.setdefault(day, f"resource log objects unreadable ({_why(exc)})")
+                    continue
+                reading.covered.add(day)
+    except Exception as exc:
+        reading.unreadable.append(f"the resource logs in {where.container} are unreadable: {_why(exc)}")
 
 
 def azure_access_logging(cfg: AzureProvider, resources: Sequence[Resource]) -> dict[str, AccessLogging]:

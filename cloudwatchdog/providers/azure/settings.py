@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from cloudwatchdog.settings.base import ProviderSettings, is_loopback_url
+from cloudwatchdog.settings.base import ProviderSettings, StrictModel, is_loopback_url
 
 SUBSCRIPTION_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _HTTPS_URL = re.compile(r"^https://[^/\s]+")
@@ -34,6 +34,13 @@ SubscriptionId = Annotated[str, AfterValidator(_subscription_id)]
 
 
 
+class AzureResourceLogs(StrictModel):
+    """Where a diagnostic setting exports the accounts' StorageRead resource logs (``incident`` reads them)."""
+
+    blob_endpoint: Annotated[str, Field(pattern=r"^https://")]  # the destination account's blob endpoint
+    container: str = "insights-logs-storageread"
+
+
 class AzureProvider(ProviderSettings):
     # Azure Resource Manager: None means the public cloud (https://management.azure.com); a sovereign cloud's
     # endpoint, or an emulator's on 127.0.0.1.
@@ -44,6 +51,9 @@ class AzureProvider(ProviderSettings):
     # A PEM file of CA certificates to trust instead of the system's (an emulator's, a TLS-inspecting proxy's).
     # Without it, REQUESTS_CA_BUNDLE is honoured.
     ca_bundle: str | None = None
+    # `cloudwatchdog incident`: the storage account a diagnostic setting exports StorageRead resource logs to
+    # (read besides the Storage Analytics logs in each account's $logs). null: none.
+    resource_logs: AzureResourceLogs | None = None
     max_workers: Annotated[int, Field(ge=1, le=64)] = 8
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 4  # per API call, the first try included
     retry_backoff: Annotated[float, Field(ge=0, le=60)] = 0.8  # seconds; doubled on every further retry
