@@ -107,6 +107,8 @@ def feed_analytics_log(lines: Iterable[bytes], account: str, container: str, agg
 def resource_log_record(entry: Mapping[str, Any], account: str, container: str) -> AccessRecord | None:
     """One Azure Monitor StorageRead entry -> a record; None for another container. Raises ValueError (KeyError,
     TypeError) when it is not one."""
+    when = datetime.fromisoformat(str(entry["time"])[:19]).replace(tzinfo=UTC)
+    operation = operation_of(str(entry["operationName"]))
     props = entry.get("properties") or {}
     if not isinstance(props, Mapping):
         raise ValueError("properties is not an object")
@@ -115,9 +117,8 @@ def resource_log_record(entry: Mapping[str, Any], account: str, container: str) 
         return None
     identity = entry.get("identity") or {}
     kind = str(identity.get("type", "")) if isinstance(identity, Mapping) else ""
-    when = datetime.fromisoformat(str(entry["time"])[:19]).replace(tzinfo=UTC)
     return AccessRecord(time=when, ip=_ip(str(entry.get("callerIpAddress", ""))), requester=kind,
-                        principal=principal_of(kind), operation=operation_of(str(entry["operationName"])), key=blob,
+                        principal=principal_of(kind), operation=operation, key=blob,
                         status=int(entry["statusCode"]), bytes_sent=int(props.get("responseBodySize") or 0))
 
 
