@@ -166,6 +166,7 @@ class Dossier:
     data: DataSample | None
     access: AccessEvidence
     generated_at: datetime
+    start_evidence: tuple[StartEvidence, ...] = ()  # every piece of evidence of an earlier start, oldest first
 
     def to_dict(self) -> dict[str, Any]:
         a, c = self.access, self.access.counts
@@ -200,6 +201,8 @@ class Dossier:
                 "skipped_lines": c.skipped_lines,
                 "notes": list(a.notes),
             },
+            # Beyond the contract: every piece of evidence of an earlier start, the estimate's included.
+            "start_evidence": [e.to_dict() for e in self.start_evidence],
             "open_now": self.open_now,
             "generated_at": iso(self.generated_at),
         }

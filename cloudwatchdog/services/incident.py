@@ -35,10 +35,12 @@ def build_dossier(cfg: Config, store: Store, finding_id: str, now: datetime | No
                           type=f.resource_type, name=f.resource_name,
                           first_seen=facts.first_seen or windows[0].start, known_accounts=facts.known_accounts)
     access = _access(cfg, target, windows)
+    earlier = start_evidence(access, windows)
     return Dossier(
         finding=finding_dict(view), resource=facts.resource, windows=windows,
-        open_now=bool(view.window.open_since), estimated_start=estimated_start(access, windows),
-        data=_data(cfg, store, target, facts.resource.get("level")), access=access, generated_at=at)
+        open_now=bool(view.window.open_since), estimated_start=earlier[0] if earlier else None,
+        data=_data(cfg, store, target, facts.resource.get("level")), access=access, generated_at=at,
+        start_evidence=tuple(earlier))
 
 
 def _access(cfg: Config, target: AccessTarget, windows: tuple[TimeSpan, ...]) -> AccessEvidence:
@@ -51,16 +53,16 @@ def _access(cfg: Config, target: AccessTarget, windows: tuple[TimeSpan, ...]) ->
     return provider.access_evidence(section, target, windows)
 
 
-def estimated_start(access: AccessEvidence, windows: tuple[TimeSpan, ...]) -> StartEvidence | None:
-    """The earliest evidence that the exposure began before the store's first window: a provider's (a creation
-    date), or the first successful external read or list in the logs."""
+def start_evidence(access: AccessEvidence, windows: tuple[TimeSpan, ...]) -> list[StartEvidence]:
+    """Every piece of evidence that the exposure began before the store's first window, oldest first (the first
+    is ``estimated_start``): a provider's (a creation date, the change that opened it), and the first successful
+    external read or list in the logs."""
     found = list(access.start_evidence)
     first = access.counts.first_external
     if first is not None:
         found.append(StartEvidence(first, "the first successful external read or list in the access logs "
                                           f"({', '.join(access.sources)})"))
-    earlier = [s for s in found if s.at < windows[0].start]
-    return min(earlier, key=lambda s: s.at) if earlier else None
+    return sorted((s for s in found if s.at < windows[0].start), key=lambda s: s.at)
 
 
 def _data(cfg: Config, store: Store, target: AccessTarget, level: object) -> DataSample | None:

@@ -198,6 +198,10 @@ def test_cloudtrail_data_events_fill_the_days_without_server_logs(incident_setup
                          errorCode="AccessDenied"),
                   _event(_at(6, 9), "GetObject", "anonymous", "198.51.100.5", "a", 5, bucket_name="other")),
         1: _trail(_event(_at(1, 9), "GetObject", "anonymous", "198.51.100.1", "data/customers.csv", 1000)),
+        # The day the store first saw it public (the server logs have it): the change that opened it, at 05:00.
+        0: _trail(_event(_at(0, 5), "PutBucketPolicy", DEFAULT_ACCOUNT, "10.0.0.1", None),
+                  _event(_at(0, 4), "PutBucketPolicy", DEFAULT_ACCOUNT, "10.0.0.1", None, errorCode="AccessDenied"),
+                  _event(_at(0, 5), "GetObject", "anonymous", "198.51.100.1", "data/customers.csv", 1000)),
     }
     for day, body in files.items():
         when = _at(day, 8)
@@ -206,7 +210,12 @@ def test_cloudtrail_data_events_fill_the_days_without_server_logs(incident_setup
     config.write_text(config.read_text().replace("regions: [us-east-1]",
                                                  "regions: [us-east-1], cloudtrail: {bucket: trail-logs, prefix: org}"))
     assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
-    a = json.loads(capsys.readouterr().out)["access"]
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["estimated_start"]["at"] == _iso(_at(-2, 10)), "the earliest evidence"
+    change = doc["start_evidence"][1]
+    assert change["at"] == _iso(_at(0, 5)) and change["evidence"].startswith(
+        f"PutBucketPolicy on the bucket by arn:aws:iam::{DEFAULT_ACCOUNT}:user/x at ")
+    a = doc["access"]
     assert a["sources"] == ["s3-server-access-log", "cloudtrail-data-events"]
     assert (a["status"], a["gaps"]) == ("analysed", [])
     assert (a["external_requests"], a["anonymous_requests"], a["distinct_ips"]) == (8, 6, 6)

@@ -22,7 +22,14 @@ from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTa
 from cloudwatchdog.forensics.spans import day_in, hull, months
 from cloudwatchdog.forensics.stream import chunks, lines
 from cloudwatchdog.model import AccessLogging, Resource
-from cloudwatchdog.providers.aws.access_logs import CLOUDTRAIL, SERVER_LOG, Principals, ServerLogParser, feed_trail
+from cloudwatchdog.providers.aws.access_logs import (
+    CLOUDTRAIL,
+    SERVER_LOG,
+    ChangeEvent,
+    Principals,
+    ServerLogParser,
+    feed_trail,
+)
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
 from cloudwatchdog.providers.aws.model import BUCKET_TYPE
 from cloudwatchdog.providers.aws.session import discover_accounts, make_client
@@ -68,7 +75,8 @@ def aws_access_evidence(cfg: AwsProvider, target: AccessTarget, windows: Sequenc
     principals = Principals(target.account, target.known_accounts)
     _server_logs(client, target, reading, principals)
     if cfg.cloudtrail is not None:
-        _cloudtrail(client, cfg.cloudtrail.bucket, cfg.cloudtrail.prefix, target, reading, principals)
+        _cloudtrail(client, cfg.cloudtrail.bucket, cfg.cloudtrail.prefix, target, reading, principals,
+                    min(w.start for w in windows))
     else:
         reading.off.append("no CloudTrail trail bucket is configured (providers.aws.cloudtrail)")
     return conclude(reading)
@@ -163,34 +171,53 @@ def _read_object(client: Any, bucket: str, key: str, day: date, reading: Reading
 
 
 def _cloudtrail(client: Any, bucket: str, prefix: str, target: AccessTarget, reading: Reading,
-                principals: Principals) -> None:
+                principals: Principals, opened_by: datetime) -> None:
+    """Data events for the days the server access logs do not cover (counted once); management events that may
+    have opened the bucket, in every file up to the day the store first saw it exposed (``opened_by``)."""
     reading.sources.append(CLOUDTRAIL)
     reading.notes.append("CloudTrail files cover a day only when the trail records S3 data events for this bucket")
     base = f"{prefix.rstrip('/')}/" if prefix else ""
     want = reading.read_from
     server_days = set(reading.covered) | set(reading.failed)
+    changes: list[ChangeEvent] = []
     try:
         for year, month in months(want):
             listed = f"{base}AWSLogs/{target.account}/CloudTrail/{target.region}/{year:04d}/{month:02d}/"
             for key in _list(client, bucket, listed):
                 parts = key[len(listed) - 8:].split("/")  # YYYY/MM/DD/<file>
                 day = day_in(want, *parts[:3]) if len(parts) > 3 else None
-                if day is None or day in server_days:
-                    continue  # outside the span, or the server access logs have this day: counted once
-                _read_object(client, bucket, key, day, reading, lambda body: _feed_trail(body, target, reading,
-                                                                                         principals))
+                if day is None:
+                    continue
+                if day not in server_days:
+                    _read_object(client, bucket, key, day, reading, lambda body: _feed_trail(
+                        body, target, reading, principals, changes=changes))
+                elif day <= opened_by.date():  # the server logs have the requests: only the changes are read
+                    try:
+                        body = client.get_object(Bucket=bucket, Key=key)["Body"]
+                        _feed_trail(body, target, reading, principals, data=False, changes=changes)
+                    except Exception as exc:
+                        reading.notes.append(f"a CloudTrail file could not be read for change events: {_why(exc)}")
     except Exception as exc:
         reading.unreadable.append(f"the CloudTrail bucket {bucket} is unreadable: {_why(exc)}")
+    before = [c for c in changes if c.time <= opened_by]
+    if before:
+        last = max(before, key=lambda c: c.time)
+        reading.start_evidence.append(StartEvidence(last.time, (
+            f"{last.name} on the bucket by {last.who or 'an unknown principal'} at {last.time:%Y-%m-%d %H:%M:%S} UTC "
+            "(a CloudTrail management event): the last change before the store saw it exposed, which may have "
+            "opened it")))
 
 
-def _feed_trail(body: Any, target: AccessTarget, reading: Reading, principals: Principals) -> None:
+def _feed_trail(body: Any, target: AccessTarget, reading: Reading, principals: Principals, *, data: bool = True,
+                changes: list[ChangeEvent] | None = None) -> None:
     try:
         document = json.loads(b"".join(chunks(body)))
     except ValueError:
-        reading.aggregator.lines += 1
-        reading.aggregator.skipped += 1
+        if data:
+            reading.aggregator.lines += 1
+            reading.aggregator.skipped += 1
         return
-    feed_trail(document, target.name, principals, reading.aggregator)
+    feed_trail(document, target.name, principals, reading.aggregator, data=data, changes=changes)
 
 
 def aws_access_logging(cfg: AwsProvider, resources: Sequence[Resource], *, session: Any = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -177,14 +178,51 @@ def trail_record(event: Mapping[str, Any], bucket: str, principals: Principals) 
         bytes_sent=int(sent or 0))
 
 
-def feed_trail(document: Any, bucket: str, principals: Principals, aggregator: Aggregator) -> None:
-    """A CloudTrail log file ({"Records": [...]}) into the aggregator; a malformed record is counted, skipped."""
+# Management events that can open a bucket to others: the last one before an exposure is its likely start.
+OPENING_EVENTS = frozenset({"PutBucketPolicy", "PutBucketAcl", "DeleteBucketPublicAccessBlock",
+                            "PutBucketPublicAccessBlock", "PutBucketOwnershipControls"})
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    time: datetime
+    name: str
+    who: str
+
+
+def change_event(event: Mapping[str, Any], bucket: str) -> ChangeEvent | None:
+    """A successful management event on ``bucket`` that may have opened it; None for anything else."""
+    if event.get("eventSource") != "s3.amazonaws.com" or event.get("eventName") not in OPENING_EVENTS:
+        return None
+    params = event.get("requestParameters") or {}
+    if not isinstance(params, Mapping) or params.get("bucketName") != bucket or event.get("errorCode"):
+        return None
+    ident = event.get("userIdentity") or {}
+    who = str(ident.get("arn") or ident.get("accountId") or "") if isinstance(ident, Mapping) else ""
+    when = datetime.fromisoformat(str(event["eventTime"]).replace("Z", "+00:00")).astimezone(UTC)
+    return ChangeEvent(when, str(event["eventName"]), who)
+
+
+def feed_trail(document: Any, bucket: str, principals: Principals, aggregator: Aggregator, *, data: bool = True,
+               changes: list[ChangeEvent] | None = None) -> None:
+    """A CloudTrail log file ({"Records": [...]}) into the aggregator (``data``: its S3 data events; a malformed
+    record is counted, skipped) and its bucket-opening management events into ``changes``."""
     records = document.get("Records") if isinstance(document, Mapping) else None
     if not isinstance(records, list):
-        aggregator.lines += 1
-        aggregator.skipped += 1
+        if data:
+            aggregator.lines += 1
+            aggregator.skipped += 1
         return
     for event in records:
+        if changes is not None and isinstance(event, Mapping):
+            try:
+                found = change_event(event, bucket)
+            except (ValueError, KeyError, TypeError):
+                found = None
+            if found is not None:
+                changes.append(found)
+        if not data:
+            continue
         aggregator.lines += 1
         try:
             record = trail_record(event, bucket, principals) if isinstance(event, Mapping) else None
