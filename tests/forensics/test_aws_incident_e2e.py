@@ -240,3 +240,16 @@ def test_data_from_sampling_when_on_and_an_unconfigured_provider(incident_setup:
     assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
     a = json.loads(capsys.readouterr().out)["access"]
     assert a["status"] == "unknown" and "providers.aws is not configured" in a["gaps"][0]["reason"]
+
+
+def test_an_unreadable_log_bucket_is_unknown(incident_setup: tuple[Path, str], moto: MotoServer,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    config, finding_id = incident_setup
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    for key in _logs():
+        s3.delete_object(Bucket="access-logs", Key=key)
+    s3.delete_bucket(Bucket="access-logs")
+    assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    a = json.loads(capsys.readouterr().out)["access"]
+    assert (a["status"], a["coverage"], a["external_requests"]) == ("unknown", [], 0)
+    assert "the log bucket access-logs is unreadable: NoSuchBucket" in a["gaps"][0]["reason"]

@@ -32,7 +32,7 @@ from cloudwatchdog.providers.aws.access_logs import (
 )
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
 from cloudwatchdog.providers.aws.model import BUCKET_TYPE
-from cloudwatchdog.providers.aws.session import discover_accounts, make_client
+from cloudwatchdog.providers.aws.session import AccountTarget, discover_accounts, make_client
 from cloudwatchdog.providers.aws.settings import AwsProvider
 
 log = logging.getLogger(__name__)
@@ -44,18 +44,30 @@ def _why(exc: Exception) -> str:
     return f"{code}: {message}" if message and message != code else code
 
 
-def _client(cfg: AwsProvider, target: AccessTarget, session: Any) -> Any:
+def _accounts(cfg: AwsProvider, session: Any) -> dict[str, AccountTarget]:
+    """The configured accounts, entered as the collector enters them (once for every resource asked about)."""
     base: Any
     try:
         base = session if session is not None else base_session(cfg)
     except Exception as exc:  # a missing or broken profile: reported as the reason
         base = exc
+    targets: dict[str, AccountTarget] = {}
     for entered in discover_accounts(cfg, base):
-        if entered.account == target.account:
-            if entered.session is None:
-                raise LookupError(entered.error or "the account could not be entered")
-            return make_client(entered.session, "s3", cfg, region=target.region or None)
-    raise LookupError(f"account {target.account} is not among the configured accounts")
+        targets.setdefault(entered.account, entered)
+    return targets
+
+
+def _client_in(accounts: dict[str, AccountTarget], cfg: AwsProvider, account: str, region: str) -> Any:
+    entered = accounts.get(account)
+    if entered is None:
+        raise LookupError(f"account {account} is not among the configured accounts")
+    if entered.session is None:
+        raise LookupError(entered.error or "the account could not be entered")
+    return make_client(entered.session, "s3", cfg, region=region or None)
+
+
+def _client(cfg: AwsProvider, target: AccessTarget, session: Any) -> Any:
+    return _client_in(_accounts(cfg, session), cfg, target.account, target.region)
 
 
 def aws_access_evidence(cfg: AwsProvider, target: AccessTarget, windows: Sequence[TimeSpan], *,
@@ -228,6 +240,7 @@ def aws_access_logging(cfg: AwsProvider, resources: Sequence[Resource], *, sessi
     trail = (f"; CloudTrail data events are read from s3://{cfg.cloudtrail.bucket}/{cfg.cloudtrail.prefix}"
              if cfg.cloudtrail else "")
     clients: dict[tuple[str, str], Any] = {}
+    accounts: dict[str, AccountTarget] | None = None
     for r in resources:
         if r.type != BUCKET_TYPE:
             out[r.uid] = AccessLogging("unknown", f"access logging is read for S3 buckets, not a {r.type}")
@@ -235,8 +248,8 @@ def aws_access_logging(cfg: AwsProvider, resources: Sequence[Resource], *, sessi
         try:
             key = (r.account, r.region)
             if key not in clients:
-                clients[key] = _client(cfg, AccessTarget(r.uid, r.provider, r.account, r.region, r.type, r.name,
-                                                         datetime.now(UTC)), session)
+                accounts = accounts if accounts is not None else _accounts(cfg, session)
+                clients[key] = _client_in(accounts, cfg, r.account, r.region)
             enabled = clients[key].get_bucket_logging(Bucket=r.name).get("LoggingEnabled")
         except Exception as exc:
             reason = str(exc) if isinstance(exc, LookupError) else _why(exc)
