@@ -19,7 +19,8 @@ from cloudwatchdog.forensics.model import Dossier
 from cloudwatchdog.render.html import content_security_policy, reports_dir
 
 TEMPLATE = "incident.html.j2"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~-])")
+# Enough to keep cloud text from making markup: no emphasis, code, link, HTML or table cell of its own.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def incident_stem(finding_id: str) -> str:
@@ -68,7 +69,9 @@ def _markdown(doc: dict[str, Any]) -> str:
     lines = [f"# Incident dossier: {_md(f['resource_name'])}", "",
              f"Finding `{f['id']}` ({_md(f['rule_id'])}, {f['severity']}): {_md(f['title'])}  ",
              f"Resource: {_md(f['resource_uid'])} ({_md(f['resource_type'])}, {f['provider']} account "
-             f"{_md(f['account'])}, {_md(f['region'])})  ", f"Generated {doc['generated_at']}.", "", "## Summary", ""]
+             f"{_md(f['account'])}, {_md(f['region'])})  ", f"Generated {doc['generated_at']}.", "",
+             "As the store knows it: " + "; ".join(f"{_md(k)}: {_md(v)}" for k, v in doc["resource"].items()), "",
+             "## Summary", ""]
     lines += [f"- {_md(s)}" for s in summary_lines(doc)]
     lines += ["", "## Access", "", f"Status: **{a['status']}**; sources: {_md(', '.join(a['sources']) or 'none')}; "
               f"{a['lines']} log line(s) read, {a['skipped_lines']} malformed skipped.", "",
