@@ -7,33 +7,20 @@ snapshot file can be replayed offline (``scan --from-raw``) and gives the same v
 from __future__ import annotations
 
 import dataclasses
-import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.data.budget import Budget, ResultCache
-from cloudwatchdog.model import (
-    AccessLogging,
-    Coverage,
-    CoverageStatus,
-    DataSample,
-    Finding,
-    Level,
-    Probe,
-    Resource,
-    ScanResult,
-    Snapshot,
-)
+from cloudwatchdog.model import Coverage, CoverageStatus, DataSample, Resource, ScanResult, Snapshot
 from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
+from cloudwatchdog.services.exposure_checks import check_access_logging, verify_anonymously
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 from cloudwatchdog.text import scrub_value
-
-log = logging.getLogger(__name__)
 
 
 def _now() -> str:
@@ -116,7 +103,7 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
     if replay is None:  # a replay makes no cloud call: nothing is sampled
         resources = sample_data(cfg, resources, sample_cache)
     findings = evaluate(rules, resources)
-    if replay is None:  # a replay makes no cloud call: logging is not checked
+    if replay is None:  # a replay makes no cloud call: logging is not checked, nothing is probed
         findings = verify_anonymously(cfg, resources, check_access_logging(cfg, resources, findings))
     return ScanResult(
         id=str(uuid.uuid4()),
@@ -127,68 +114,3 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
         findings=tuple(findings),
         raw=tuple(snapshots),
     )
-
-
-def check_access_logging(cfg: Config, resources: Sequence[Resource], findings: Sequence[Finding]) -> list[Finding]:
-    """I/O, after the analysis: for the exposed resources (public or cross-account) that have a finding, whether
-    access logs record their requests (``cloudwatchdog incident`` reads them); each finding on such a resource says
-    so (``Finding.access_logging``). A provider that fails here marks its resources unknown, never fails the scan."""
-    flagged = {f.resource_uid for f in findings}
-    exposed = [r for r in resources if r.uid in flagged and not r.aggregate
-               and r.exposure.level in (Level.PUBLIC, Level.CROSS_ACCOUNT)]
-    found: dict[str, AccessLogging] = {}
-    for name, section in cfg.providers.enabled().items():
-        mine = [r for r in exposed if r.provider == name]
-        if not mine:
-            continue
-        try:
-            found.update(PROVIDERS.get(name).access_logging(section, mine))
-        except Exception as exc:  # a bug must not lose the scan: these resources are unknown, with the reason
-            log.exception("%s: reading the access logging configuration failed", name)
-            found.update({r.uid: AccessLogging("unknown", f"not read: {type(exc).__name__}") for r in mine})
-    return [dataclasses.replace(f, access_logging=found[f.resource_uid]) if f.resource_uid in found else f
-            for f in findings]
-
-
-def verify_anonymously(cfg: Config, resources: Sequence[Resource], findings: Sequence[Finding]) -> list[Finding]:
-    """I/O, with ``verify: {anonymous: true}``: for each public resource that has a finding, one unauthenticated
-    request as its provider says (``Provider.probe_targets``); the answer rides on the finding
-    (``Finding.anonymous_probe``), a disagreement flagged, the verdict unchanged."""
-    if not cfg.verify.anonymous:
-        return list(findings)
-    import ssl
-
-    import httpx
-
-    flagged = {f.resource_uid for f in findings}
-    public = [r for r in resources if r.uid in flagged and not r.aggregate and r.exposure.level is Level.PUBLIC]
-    found: dict[str, Probe] = {}
-    for name, section in cfg.providers.enabled().items():
-        mine = [r for r in public if r.provider == name]
-        if not mine:
-            continue
-        targets = PROVIDERS.get(name).probe_targets(section, mine, [r for r in resources if r.provider == name])
-        for r in mine:
-            target = targets.get(r.uid)
-            if target is None:
-                found[r.uid] = Probe("-", _now(), None, None, "not probed: no unauthenticated request can show it "
-                                                              "(a read needs an object name)")
-                continue
-            at = _now()
-            verify = ssl.create_default_context(cafile=target.verify) if isinstance(target.verify, str) else \
-                target.verify
-            try:
-                with httpx.Client(trust_env=False, timeout=cfg.verify.timeout, verify=verify,
-                                  follow_redirects=False) as client:
-                    status = client.get(target.url).status_code
-            except httpx.HTTPError as exc:
-                found[r.uid] = Probe(target.operation, at, None, None,
-                                     f"anonymous {target.operation} got no answer at {at}: {type(exc).__name__}")
-                continue
-            agrees = True if 200 <= status < 300 else False if status in (401, 403, 404, 409) else None
-            detail = f"anonymous {target.operation} returned {status} at {at}"
-            if agrees is False:
-                detail += ": the analysis says public, the endpoint refused (the verdict is kept; check it)"
-            found[r.uid] = Probe(target.operation, at, status, agrees, detail)
-    return [dataclasses.replace(f, anonymous_probe=found[f.resource_uid]) if f.resource_uid in found else f
-            for f in findings]
