@@ -74,7 +74,6 @@ class Aws:
         kind: ResourceKind = "access-point" if resource == "access-point" else "bucket"
         return analyze_policy(document, account_id=account_id, resource=kind, trusted_orgs=trusted_orgs)
 
-
     def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
         from cloudwatchdog.providers.aws.access import aws_access_evidence
 

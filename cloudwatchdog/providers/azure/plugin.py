@@ -62,7 +62,6 @@ class Azure:
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:
         raise PolicyError("Azure policies are not judged offline")
 
-
     def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
         from cloudwatchdog.providers.azure.access import azure_access_evidence
 

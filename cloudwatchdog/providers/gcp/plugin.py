@@ -63,7 +63,6 @@ class Gcp:
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:
         raise PolicyError("Google Cloud policies are not judged offline")
 
-
     def access_evidence(self, settings: Any, target: AccessTarget, windows: Sequence[TimeSpan]) -> AccessEvidence:
         from cloudwatchdog.providers.gcp.access import gcp_access_evidence
 
@@ -81,7 +80,6 @@ class Gcp:
         from cloudwatchdog.providers.gcp.inventory import BUCKET_TYPE
 
         endpoints = {p.id: p.endpoint_url for p in settings.projects if p.endpoint_url}
-
         out: dict[str, ProbeTarget] = {}
         for r in resources:
             if r.type != BUCKET_TYPE or not r.exposure.list:
