@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.events.model import ChangeTarget, EventSource
 from cloudwatchdog.model import Coverage, DataSample, Level, Resource, Snapshot
 from cloudwatchdog.settings.base import ProviderSettings
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
@@ -97,3 +98,23 @@ class Provider(Protocol):
                scanned: Sequence[Resource]) -> dict[str, DataSample]:
         """I/O: what the objects of each of ``resources`` hold, by resource uid (every resource given gets an
         entry). ``scanned`` is every resource of this provider in the scan (an endpoint may live on a parent)."""
+
+
+@runtime_checkable
+class ChangeEvents(Protocol):
+    """Optional: a provider that follows its cloud's change events (issue 10). A provider without these methods
+    has no event source: the daemon scans it on its schedules only (``change_events`` returns None for it).
+
+    - ``event_source``: its configured queue (``providers.<name>.events``), or None when none is configured.
+    - ``rescan`` is I/O like ``collect``, for one account only: ``targets`` None reads the whole account; else only
+      the named resources, plus what their verdict needs (account-level guardrails). The snapshots it returns
+      analyse like any other; none when the account is not one the config watches."""
+
+    def event_source(self, settings: Any) -> EventSource | None: ...
+
+    def rescan(self, settings: Any, account: str, targets: Sequence[ChangeTarget] | None) -> list[Snapshot]: ...
+
+
+def change_events(provider: Provider) -> ChangeEvents | None:
+    """The provider's change-event capability, or None when it has none."""
+    return provider if isinstance(provider, ChangeEvents) else None

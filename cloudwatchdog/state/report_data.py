@@ -190,7 +190,8 @@ def _coverage(s: Session, end: datetime) -> tuple[CoverageRow, ...]:
     latest: dict[tuple[str, str], CoverageRow] = {}
     names = {(r.provider, r.account): r.name for r in s.scalars(select(AccountNameRow))}
     q = (select(CoverageTable, ScanRow).join(ScanRow, CoverageTable.scan_id == ScanRow.id)
-         .where(ScanRow.recorded_at <= end).order_by(ScanRow.started_at, ScanRow.recorded_at, CoverageTable.id))
+         .where(ScanRow.recorded_at <= end, CoverageTable.targets.is_(None))  # a targeted rescan reads a few
+         .order_by(ScanRow.started_at, ScanRow.recorded_at, CoverageTable.id))
     for cov, scan in s.execute(q):
         latest[(cov.provider, cov.account)] = CoverageRow(
             coverage=Coverage(cov.provider, cov.account, CoverageStatus(cov.status), cov.resources,

@@ -77,6 +77,8 @@ class CoverageRow(Base):
     resources: Mapped[int]
     api_calls: Mapped[int]
     errors: Mapped[list[str]]
+    # A targeted rescan's resources (model.Coverage.targets, ``type:name``); None for a scan of the whole account.
+    targets: Mapped[list[str] | None] = mapped_column(JSON(), nullable=True)
 
 
 class AccountNameRow(Base):

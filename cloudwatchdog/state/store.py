@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cloudwatchdog.model import Finding, FindingState, Level, ScanResult, Severity
+from cloudwatchdog.model import Finding, FindingState, Level, ScanResult, Severity, target_key
 from cloudwatchdog.report_model import ExposureWindow, ReportData, ReportFinding
 from cloudwatchdog.state.codec import finding_from_dict
 from cloudwatchdog.state.diff import (
@@ -59,6 +59,7 @@ from cloudwatchdog.state.windows import Span, exposure_window
 EventHook = Callable[[Session, Sequence[Event]], None]
 
 _CHUNK = 500
+Key3 = tuple[str, str, str]  # (provider, account, type:name)
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -171,11 +172,18 @@ class Store:
                             "that account are not applied", result.id, result.started_at, newer, provider, account,
                             extra={"event": "scan_superseded", "scan_id": result.id, "superseded_by": newer,
                                    "provider": provider, "account": account})
-            fresh_findings = [f for f in result.findings if (f.provider, f.account) not in stale]
-            fresh_resources = [r for r in result.resources if (r.provider, r.account) not in stale]
+            later = self._targeted_since(s, scanned, parse_iso(result.started_at))
+            fresh_findings = [f for f in result.findings if (f.provider, f.account) not in stale
+                              and (f.provider, f.account, target_key(f.resource_type, f.resource_name)) not in later]
+            fresh_resources = [r for r in result.resources if (r.provider, r.account) not in stale
+                               and (r.provider, r.account, target_key(r.type, r.name)) not in later]
             fresh_coverage = [c for c in result.coverage if (c.provider, c.account) not in stale]
             finding_rows = self._load_findings(s, scanned - stale.keys(), {f.id for f in fresh_findings})
             resource_rows = self._load_resources(s, scanned - stale.keys(), {r.uid for r in fresh_resources})
+            finding_rows = {fp: row for fp, row in finding_rows.items() if (row.provider, row.account, target_key(
+                str(row.data.get("resource_type")), str(row.data.get("resource_name")))) not in later}
+            resource_rows = {uid: row for uid, row in resource_rows.items()
+                             if (row.provider, row.account, target_key(row.type, row.name)) not in later}
             all_suppressions = [*self._cli_suppressions(s), *suppressions]
             d = diff_scan(scan_id=result.id, now=when, findings=fresh_findings, resources=fresh_resources,
                           coverage=fresh_coverage,
@@ -187,7 +195,8 @@ class Store:
                           resources=len(result.resources), findings=len(result.findings)))
             s.flush()  # rows of different tables without ORM relationships: insert in FK order explicitly
             s.add_all(CoverageRow(scan_id=result.id, provider=c.provider, account=c.account, status=c.status.value,
-                                  resources=c.resources, api_calls=c.api_calls, errors=list(c.errors))
+                                  resources=c.resources, api_calls=c.api_calls, errors=list(c.errors),
+                                  targets=list(c.targets) if c.targets is not None else None)
                       for c in result.coverage)
             s.flush()
             for c in result.coverage:  # names as the config or discovery gives them now
@@ -213,11 +222,24 @@ class Store:
         for chunk in _chunks(sorted({a for _, a in scanned})):
             q = (select(CoverageRow.provider, CoverageRow.account, ScanRow.id, ScanRow.started_at)
                  .join(ScanRow, CoverageRow.scan_id == ScanRow.id)
-                 .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started)
+                 .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started, CoverageRow.targets.is_(None))
                  .order_by(ScanRow.started_at))
             for provider, account, scan_id, _ in s.execute(q):
                 if (provider, account) in scanned:
                     out[(provider, account)] = scan_id  # the latest-started wins
+        return out
+
+    def _targeted_since(self, s: Session, scanned: set[tuple[str, str]], started: datetime) -> set[Key3]:
+        """(provider, account, ``type:name``) of the resources a targeted rescan started after ``started`` recorded
+        (a targeted rescan supersedes an older scan for its resources only)."""
+        out: set[Key3] = set()
+        for chunk in _chunks(sorted({a for _, a in scanned})):
+            q = (select(CoverageRow.provider, CoverageRow.account, CoverageRow.targets)
+                 .join(ScanRow, CoverageRow.scan_id == ScanRow.id)
+                 .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started, CoverageRow.targets.is_not(None)))
+            for provider, account, targets in s.execute(q):
+                if (provider, account) in scanned and isinstance(targets, list):
+                    out.update((provider, account, str(t)) for t in targets)
         return out
 
     def _load_findings(self, s: Session, scanned: set[tuple[str, str]], current: set[str]) -> dict[str, FindingRow]:

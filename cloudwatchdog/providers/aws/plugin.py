@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.events.model import ChangeTarget, EventSource
 from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.aws.settings import AwsProvider
@@ -72,6 +73,17 @@ class Aws:
 
         kind: ResourceKind = "access-point" if resource == "access-point" else "bucket"
         return analyze_policy(document, account_id=account_id, resource=kind, trusted_orgs=trusted_orgs)
+
+    def event_source(self, settings: Any) -> EventSource | None:
+        from cloudwatchdog.providers.aws.events import SqsSource
+
+        events = getattr(settings, "events", None)
+        return SqsSource(settings, events) if events is not None and events.enabled else None
+
+    def rescan(self, settings: Any, account: str, targets: Sequence[ChangeTarget] | None) -> list[Snapshot]:
+        from cloudwatchdog.providers.aws.collect_targets import rescan_aws
+
+        return list(rescan_aws(settings, account, targets))
 
 
 PROVIDER = Aws()

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cloudwatchdog.settings.base import ProviderSettings, StrictModel, check_http_url, is_loopback_url
+from cloudwatchdog.settings.events import EventSourceSettings
 
 _Strict = StrictModel
 
@@ -42,6 +43,15 @@ class AwsOrganization(_Strict):
 
 
 
+class AwsEvents(EventSourceSettings):
+    """`providers.aws.events`: the SQS queue of change events (credentials: those the account scans start from)."""
+
+    queue_url: Annotated[str, Field(pattern=r"^https?://[^/\s]+/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$",
+                                    description="SQS queue URL, https://sqs.<region>.amazonaws.com/<account>/<name>")]
+    # Only for a queue URL that does not say its region (an emulator's): the region to sign requests for.
+    region: str | None = None
+
+
 class AwsProvider(ProviderSettings):
     endpoint_url: str | None = None
     # default: the AWS default credential chain and each account's profile or role_arn. emulator: fixed test keys
@@ -59,6 +69,9 @@ class AwsProvider(ProviderSettings):
     object_acl_sample: Annotated[int, Field(ge=0, le=1000)] = 10
     # Also read how EBS snapshots, AMIs and RDS (cluster) snapshots are shared, in every region of `regions`.
     sharing: bool = True
+    # The SQS queue an EventBridge rule delivers CloudTrail change events to (deploy/aws/): the daemon rescans what
+    # they name within seconds (README "Change events").
+    events: AwsEvents | None = None
 
     @field_validator("endpoint_url")
     @classmethod
@@ -91,6 +104,14 @@ class AwsProvider(ProviderSettings):
         cls, v: AwsOrganization | None, info: ValidationInfo
     ) -> AwsOrganization | None:
         _refuse_profile(info, "organization.profile", v.profile if v else None)
+        return v
+
+    @field_validator("events")
+    @classmethod
+    def _events_queue_on_loopback(cls, v: AwsEvents | None, info: ValidationInfo) -> AwsEvents | None:
+        if v is not None and info.data.get("credential") == "emulator" and not is_loopback_url(v.queue_url):
+            raise ValueError("credential: emulator sends fixed test keys: events.queue_url must be on a loopback "
+                             f"address too; it is {v.queue_url}")
         return v
 
     def effective_endpoint(self) -> str | None:
