@@ -19,7 +19,7 @@ class EventSourceSettings(StrictModel):
     max_messages: Annotated[int, Field(ge=1, le=32)] = 10  # per receive (SQS allows 10, Storage Queues 32)
     # How long a received message stays invisible to other readers before it comes back (a crash re-reads it).
     # Longer than a rescan takes; a message is deleted only once its rescan is recorded.
-    visibility_timeout: Annotated[int, Field(ge=5, le=43200)] = 300
+    visibility_timeout: Annotated[int, Field(ge=1, le=43200)] = 300
 
 
 __all__ = ["EventSourceSettings"]

@@ -78,7 +78,7 @@ class CoverageRow(Base):
     api_calls: Mapped[int]
     errors: Mapped[list[str]]
     # A targeted rescan's resources (model.Coverage.targets, ``type:name``); None for a scan of the whole account.
-    targets: Mapped[list[str] | None] = mapped_column(JSON(), nullable=True)
+    targets: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class AccountNameRow(Base):
