@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     from cloudwatchdog.commands.alerts import add_parser as add_alerts_parser
 
     add_alerts_parser(sub)
+    from cloudwatchdog.commands.events import add_parser as add_events_parser
+
+    add_events_parser(sub)
     return p
 
 
@@ -188,6 +191,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             from cloudwatchdog.commands.daemon import cmd_daemon as run
         case "alerts":
             from cloudwatchdog.commands.alerts import cmd_alerts as run
+        case "events":
+            from cloudwatchdog.commands.events import cmd_events as run
         case _:
             raise AssertionError(f"unhandled command {args.command}")
     return run(args)
