@@ -202,6 +202,8 @@ class DaemonJobs:
             if recorded is None:
                 return outcome
             outcome = "ok" if recorded.complete else "incomplete"
+            for c in recorded.coverage:
+                self.metrics.api_calls.labels(c.provider).inc(c.api_calls)
             _log_scan(job_id, recorded, outcome, 0.0)
         finally:
             self.metrics.rescans.labels(provider, outcome).inc()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,16 +49,24 @@ class EventPipe:
              account: str = DEFAULT_ACCOUNT, region: str | None = None, error_code: str | None = None) -> None:
         self.emit_many([(event_name, params, service, account, region, error_code)])
 
-    def emit_many(self, events: list[tuple[str, dict[str, Any], str, str, str | None, str | None]]) -> None:
-        """Several events; PutEvents takes 10 per call."""
+    def emit_many(self, events: list[tuple[str, dict[str, Any], str, str, str | None, str | None]], *,
+                  threads: int = 4) -> None:
+        """Several events; PutEvents takes 10 per call (``threads`` calls at a time, so order is not kept)."""
         entries = [{"Source": SOURCE_OF[service], "DetailType": DETAIL_TYPE,
                     "Detail": json.dumps(cloudtrail_detail(name, params, service=service, account=account,
                                                            region=region or self.region, error_code=error))}
                    for name, params, service, account, region, error in events]
-        for i in range(0, len(entries), 10):
-            answer = self.events.put_events(Entries=entries[i:i + 10])
+        def put(chunk: list[dict[str, Any]]) -> None:
+            answer = self.events.put_events(Entries=chunk)
             if answer.get("FailedEntryCount"):
                 raise RuntimeError(f"PutEvents failed: {answer}")
+
+        chunks = [entries[i:i + 10] for i in range(0, len(entries), 10)]
+        if len(chunks) == 1:
+            put(chunks[0])
+            return
+        with ThreadPoolExecutor(max_workers=min(threads, len(chunks))) as pool:  # as a busy account's trail would
+            list(pool.map(put, chunks))
 
     def send_raw(self, body: str) -> None:
         """A message that did not come through EventBridge (garbage, another shape)."""

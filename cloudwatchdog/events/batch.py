@@ -1,12 +1,15 @@
-"""Coalescing (pure): change events are gathered per account for a short window from the first one, then the
-account gets one rescan of everything its events named (each resource once), or of the whole account when one of
-them was account-wide. A Terraform apply that changes 300 buckets in a minute is a few rescans, not 300 each."""
+"""Coalescing (pure): change events are gathered per account until ``window`` seconds pass without another one
+for it (or ``HOLD`` windows since the first, so that a steady stream still gets rescanned), then the account gets
+one rescan of everything its events named (each resource once), or of the whole account when one of them was
+account-wide. A Terraform apply that changes 300 buckets in a minute is a few rescans, not 300 each."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from cloudwatchdog.events.model import ChangeTarget, Message
+
+HOLD = 5  # a batch waits at most this many windows after its first event
 
 
 @dataclass
@@ -16,6 +19,7 @@ class Batch:
     provider: str
     account: str
     opened: float  # when its first event arrived (the consumer's clock)
+    last: float = 0.0  # when its latest event arrived
     targets: dict[tuple[str, str], ChangeTarget] = field(default_factory=dict)  # (type, name) -> target
     account_wide: ChangeTarget | None = None  # the first account-wide change, when there was one
     messages: list[Message] = field(default_factory=list)
@@ -47,6 +51,7 @@ class Batcher:
             batch = self._open.get(key)
             if batch is None:
                 batch = self._open[key] = Batch(t.provider, t.account, now)
+            batch.last = max(batch.last, now)
             if t.account_wide:
                 batch.account_wide = batch.account_wide or t
             else:
@@ -57,16 +62,19 @@ class Batcher:
                 batch.messages.append(message)
         return touched
 
+    def _due_at(self, b: Batch) -> float:
+        return min(b.last + self.window, b.opened + HOLD * self.window)
+
     def due(self, now: float, *, all_: bool = False) -> list[Batch]:
-        """The batches whose window has passed (every batch with ``all_``), oldest first, removed from the open
-        ones."""
-        ready = [k for k, b in self._open.items() if all_ or now - b.opened >= self.window]
+        """The batches that are due (quiet for a window, or held for HOLD windows; every batch with ``all_``),
+        oldest first, removed from the open ones."""
+        ready = [k for k, b in self._open.items() if all_ or now >= self._due_at(b)]
         out = sorted((self._open.pop(k) for k in ready), key=lambda b: b.opened)
         return out
 
     def next_due(self) -> float | None:
-        """When the oldest open batch is due (None: none open)."""
-        return min((b.opened + self.window for b in self._open.values()), default=None)
+        """When the first open batch is due (None: none open)."""
+        return min((self._due_at(b) for b in self._open.values()), default=None)
 
     def __len__(self) -> int:
         return len(self._open)

@@ -65,6 +65,7 @@ class Consumer:
         self.batcher = Batcher(window)
         self._pending: dict[int, int] = {}  # id(message) -> batches not yet done
         self._failed: set[int] = set()
+        self._deletable: list[Message] = []
         self._failures = 0
 
     def run(self, stop: threading.Event) -> None:
@@ -100,6 +101,7 @@ class Consumer:
         for m in messages:
             self._accept(m)
         self.flush(self.clock())
+        self._delete_done()
         return backoff
 
     def flush(self, now: float, *, all_: bool = False) -> int:
@@ -107,6 +109,7 @@ class Consumer:
         batches = self.batcher.due(now, all_=all_)
         for batch in batches:
             self._rescan(batch)
+        self._delete_done()
         return len(batches)
 
     # --- internals ----------------------------------------------------------------------------------------------
@@ -163,15 +166,23 @@ class Consumer:
                 self._done(m, RESCANNED if result == RECORDED else UNWATCHED)
 
     def _done(self, m: Message, outcome: str) -> None:
-        try:
-            self.source.delete(m)
-        except SourceError as exc:  # it comes back after its visibility timeout; a second read alerts nothing new
-            log.warning("change event %s from %s could not be deleted: %s", m.id, self.source.name, exc,
-                        extra={"event": "change_event_delete_failed", "source": self.source.name,
-                               "message_id": m.id})
+        """``m`` is done with: deleted with the others at the end of this step."""
+        self._deletable.append(m)
         self.observer.event(self.source.name, outcome)
         if outcome == RESCANNED and m.sent_at is not None:
             self.observer.latency(self.source.name, max(0.0, self.clock() - m.sent_at))
+
+    def _delete_done(self) -> None:
+        done, self._deletable = self._deletable, []
+        if not done:
+            return
+        try:
+            self.source.delete(done)
+        except SourceError as exc:  # they come back after the visibility timeout; a second read alerts nothing new
+            ids = [m.id for m in done]
+            log.warning("change events %s from %s could not be deleted: %s", ", ".join(ids), self.source.name, exc,
+                        extra={"event": "change_event_delete_failed", "source": self.source.name,
+                               "message_ids": ids})
 
 
 __all__ = ["OUTCOMES", "RECORDED", "Consumer", "Observer", "Rescan"]

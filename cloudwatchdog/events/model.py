@@ -77,14 +77,15 @@ class SourceCheck:
 
 class EventSource(Protocol):
     """A provider's change-event queue. ``receive`` long-polls (at most ``wait`` seconds); ``delete`` removes
-    a message for good; neither raises anything but SourceError. ``parse`` is pure (raises HintError)."""
+    messages for good (in as few requests as the queue allows); neither raises anything but SourceError. ``parse``
+    is pure (raises HintError)."""
 
     name: str  # for logs, metrics and /healthz: "aws:<queue name>"
     provider: str
 
     def receive(self, wait: float) -> Sequence[Message]: ...
 
-    def delete(self, message: Message) -> None: ...
+    def delete(self, messages: Sequence[Message]) -> None: ...
 
     def parse(self, message: Message) -> Hint: ...
 

@@ -89,13 +89,24 @@ class SqsSource:
         return Message(self.name, str(m.get("MessageId", "?")), str(m.get("Body", "")), sent_at,
                        m.get("ReceiptHandle"))
 
-    def delete(self, message: Message) -> None:
-        try:
-            self._sqs().delete_message(QueueUrl=self.queue_url, ReceiptHandle=message.token)
-        except SourceError:
-            raise
-        except Exception as exc:
-            raise SourceError(self._describe(exc)) from None
+    def delete(self, messages: Sequence[Message]) -> None:
+        """DeleteMessageBatch, ten at a time; an entry SQS refuses is a SourceError naming it (the message comes
+        back after its visibility timeout)."""
+        failed: list[str] = []
+        for i in range(0, len(messages), 10):
+            chunk = messages[i:i + 10]
+            try:
+                answer = self._sqs().delete_message_batch(QueueUrl=self.queue_url, Entries=[
+                    {"Id": str(n), "ReceiptHandle": m.token} for n, m in enumerate(chunk)])
+            except SourceError:
+                raise
+            except Exception as exc:
+                raise SourceError(self._describe(exc)) from None
+            for f in answer.get("Failed", []):
+                who = chunk[int(f.get("Id", 0))].id if str(f.get("Id", "")).isdigit() else "?"
+                failed.append(f"{who}: {f.get('Code')}: {f.get('Message')}")
+        if failed:
+            raise SourceError(f"{self.queue_url}: DeleteMessageBatch refused {'; '.join(failed)[:500]}")
 
     def parse(self, message: Message) -> Hint:
         return parse_envelope(message.body)
