@@ -45,7 +45,8 @@ def cmd_events(args: argparse.Namespace) -> int:
             count = "unknown number of" if c.messages is None else plural(c.messages, "message")
             age = ("no message waiting" if c.oldest_age_seconds is None
                    else f"oldest seen {c.oldest_age_seconds:.0f}s old")
-            print(f"{plain(c.source)}: readable, {count} waiting, {age}" + (f" ({plain(c.detail)})" if c.detail else ""))
+            detail = f" ({plain(c.detail)})" if c.detail else ""
+            print(f"{plain(c.source)}: readable, {count} waiting, {age}{detail}")
     return EXIT_OK if all(c.reachable for c in checks) else EXIT_INCOMPLETE
 
 
