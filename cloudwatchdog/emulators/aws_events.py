@@ -21,11 +21,13 @@ class EventPipe:
     """``EventPipe(endpoint).create()``; ``queue_url`` for ``providers.aws.events.queue_url``."""
 
     def __init__(self, endpoint: str, *, name: str = "cloudwatchdog-events", region: str = "us-east-1",
-                 max_receive_count: int = 5) -> None:
+                 max_receive_count: int = 5, pattern: dict[str, Any] | None = None) -> None:
         self.endpoint = endpoint
         self.name = name
         self.region = region
         self.max_receive_count = max_receive_count
+        # The rule's EventPattern (default: CloudTrail API calls of S3, EC2 and RDS; deploy/aws names the events too)
+        self.pattern = pattern or {"source": sorted(set(SOURCE_OF.values())), "detail-type": [DETAIL_TYPE]}
         session = account_session(endpoint, DEFAULT_ACCOUNT, region=region)
         self.sqs = emulator_client(session, "sqs", endpoint, region=region)
         self.events = emulator_client(session, "events", endpoint, region=region)
@@ -40,8 +42,7 @@ class EventPipe:
             {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(self.max_receive_count)})})["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
-        self.events.put_rule(Name=f"{self.name}-rule", EventPattern=json.dumps(
-            {"source": sorted(set(SOURCE_OF.values())), "detail-type": [DETAIL_TYPE]}), State="ENABLED")
+        self.events.put_rule(Name=f"{self.name}-rule", EventPattern=json.dumps(self.pattern), State="ENABLED")
         self.events.put_targets(Rule=f"{self.name}-rule", Targets=[{"Id": "queue", "Arn": arn}])
         return self
 
