@@ -37,7 +37,8 @@ def test_the_queue_template() -> None:
     assert "aws:SourceArn" in statement["Condition"]["ArnEquals"], "only our rules may send to the queue"
     bus = r["OrganizationBusPolicy"]
     assert bus["Condition"] == "HasOrganization"
-    assert bus["Properties"]["Statement"]["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}
+    condition = bus["Properties"]["Statement"]["Condition"]
+    assert condition["StringEquals"] == {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}
     assert r["OrganizationRule"]["Properties"]["EventBusName"] == {"Ref": "OrganizationBus"}
 
 
