@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.events.model import ChangeTarget, EventSource
 from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
@@ -60,6 +61,17 @@ class Azure:
     def check_policy(self, document: str, *, account_id: str, resource: str,
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:
         raise PolicyError("Azure policies are not judged offline")
+
+    def event_source(self, settings: Any) -> EventSource | None:
+        from cloudwatchdog.providers.azure.events import StorageQueueSource
+
+        events = getattr(settings, "events", None)
+        return StorageQueueSource(settings, events) if events is not None and events.enabled else None
+
+    def rescan(self, settings: Any, account: str, targets: Sequence[ChangeTarget] | None) -> list[Snapshot]:
+        from cloudwatchdog.providers.azure.collect_targets import rescan_azure
+
+        return list(rescan_azure(settings, account, targets))
 
 
 PROVIDER = Azure()
