@@ -1,5 +1,5 @@
-"""`cloudwatchdog events check` against the moto server's SQS: readable with its count and oldest message's age,
-unreadable with one line and exit 3, no source configured exit 2; never a traceback."""
+"""`cloudwatchdog events check` against the moto server's SQS and Azurite's queue service: readable with its count
+and oldest message's age, unreadable with one line and exit 3, no source configured exit 2; never a traceback."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from support.receivers import free_port
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.emulators.aws_events import EventPipe
+from cloudwatchdog.emulators.azurite_queue import AzuriteQueueServer, deliver, resource_event
 from cloudwatchdog.emulators.moto import MotoServer
+from cloudwatchdog.emulators.tls import TlsFiles
 
 
 def _config(tmp_path: Path, moto: MotoServer, events: str) -> str:
@@ -56,3 +58,28 @@ def test_a_missing_queue_and_no_source(tmp_path: Path, moto: MotoServer, capsys:
     assert "no change-event source is configured" in capsys.readouterr().err
     bad = _config(tmp_path, moto, '    events: {queue_url: "https://example.com/not-a-queue"}\n')
     assert main(["events", "check", "-c", bad]) == 2
+
+
+def test_an_azure_storage_queue(tmp_path: Path, azure_tls: TlsFiles, capsys: pytest.CaptureFixture[str]) -> None:
+    with AzuriteQueueServer("cwdqueues", azure_tls) as queues:
+        queue = queues.queue_client("change-events")
+        queue.create_queue()
+        deliver(queue, resource_event("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "rg", "acct1", "brochures"))
+        path = tmp_path / "azure.yaml"
+        path.write_text(f"""providers:
+  aws: {{enabled: false}}
+  azure:
+    arm_endpoint: https://127.0.0.1:9
+    credential: emulator
+    ca_bundle: {azure_tls.ca_file}
+    events: {{queue_account_url: "{queues.account_url}", queue: change-events, credential: emulator}}
+""")
+        assert main(["events", "check", "-c", str(path), "--json"]) == 0
+        (source,) = json.loads(capsys.readouterr().out)["sources"]
+        assert (source["source"], source["reachable"], source["messages"]) == ("azure:change-events", True, 1)
+        assert source["oldest_age_seconds"] is not None and source["oldest_age_seconds"] < 60
+        assert queue.get_queue_properties().approximate_message_count == 1, "a peek leaves it there"
+        queue.delete_queue()
+        assert main(["events", "check", "-c", str(path)]) == 3
+        out = capsys.readouterr().out
+        assert out.startswith("azure:change-events: cannot be read: ") and "QueueNotFound" in out

@@ -87,6 +87,8 @@ def parse_event(event: Any) -> Hint:
     if not rest or _BLOB_SERVICE.match(rest):
         return Hint((ChangeTarget(PROVIDER, subscription, event=operation),))
     container = _CONTAINER.match(rest)
+    if container is None and rest.lower().startswith("/blobservices/default/containers"):
+        raise HintError(f"not a container's resource URI: {uri[:160]!r}")
     if container is None:
         return Hint(ignored=f"{uri[:160]!r}: not a setting that shares blobs")
     name = container.group("name").lower()
