@@ -1,6 +1,7 @@
-"""deploy/aws: the CloudFormation templates parse, name exactly the events the parser acts on, wire a dead-letter
-queue and a queue policy for EventBridge (and, with an organization, a bus the members may put events on); and their
-EventPattern, put on the moto server's EventBridge, routes the contract's events to the queue and nothing else."""
+"""deploy/aws and deploy/azure. The CloudFormation templates parse, name exactly the events the parser acts on,
+wire a dead-letter queue and a queue policy for EventBridge (and, with an organization, a bus the members may put
+events on); their EventPattern, put on the moto server's EventBridge, routes the contract's events to the queue and
+nothing else. The Bicep files name what the Azure parser expects."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 from cloudwatchdog.emulators.aws_events import EventPipe
 from cloudwatchdog.emulators.moto import MotoServer
 from cloudwatchdog.providers.aws.events_parse import EVENT_NAMES, parse_envelope
+from cloudwatchdog.providers.azure.events_parse import EVENT_TYPES
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "aws"
 
@@ -62,3 +64,28 @@ def test_the_pattern_routes_the_contract_events_and_nothing_else(moto: MotoServe
     names = sorted(json.loads(m["Body"])["detail"]["eventName"] for m in got)
     assert names == ["ModifySnapshotAttribute", "PutBucketPolicy"]
     assert all(parse_envelope(m["Body"]).targets for m in got)
+
+
+AZURE = DEPLOY.parent / "azure"
+
+
+def test_the_azure_bicep_files_wire_event_grid_to_the_queue() -> None:
+    """No Bicep compiler here: the files name what the parser expects (the two event types, the storage operations,
+    a Storage Queue destination in Event Grid's schema) and the roles the daemon and the topic need."""
+    main = (AZURE / "events.bicep").read_text()
+    assert "targetScope = 'subscription'" in main
+    for module in ("events-queue.bicep", "events-topic.bicep", "events-sender.bicep"):
+        assert f"'{module}'" in main and (AZURE / module).is_file()
+    topic = (AZURE / "events-topic.bicep").read_text()
+    assert "topicType: 'Microsoft.Resources.Subscriptions'" in topic
+    assert "endpointType: 'StorageQueue'" in topic and "eventDeliverySchema: 'EventGridSchema'" in topic
+    for event_type in EVENT_TYPES:
+        assert f"'{event_type}'" in topic
+    for operation in ("storageAccounts/write", "storageAccounts/delete",
+                      "storageAccounts/blobServices/containers/write", "storageAccounts/blobServices/containers/delete"):
+        assert f"Microsoft.Storage/{operation}'" in topic
+    queue = (AZURE / "events-queue.bicep").read_text()
+    assert "allowBlobPublicAccess: false" in queue and "8a0f0c08-91a1-4084-bc3d-661d67233fed" in queue  # processor
+    assert "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a" in (AZURE / "events-sender.bicep").read_text()  # sender
+    for text in (main, topic, queue):
+        assert text.count("{") == text.count("}") and text.count("[") == text.count("]")
