@@ -81,8 +81,8 @@ def test_the_azure_bicep_files_wire_event_grid_to_the_queue() -> None:
     assert "endpointType: 'StorageQueue'" in topic and "eventDeliverySchema: 'EventGridSchema'" in topic
     for event_type in EVENT_TYPES:
         assert f"'{event_type}'" in topic
-    for operation in ("storageAccounts/write", "storageAccounts/delete",
-                      "storageAccounts/blobServices/containers/write", "storageAccounts/blobServices/containers/delete"):
+    containers = "storageAccounts/blobServices/containers"
+    for operation in ("storageAccounts/write", "storageAccounts/delete", f"{containers}/write", f"{containers}/delete"):
         assert f"Microsoft.Storage/{operation}'" in topic
     queue = (AZURE / "events-queue.bicep").read_text()
     assert "allowBlobPublicAccess: false" in queue and "8a0f0c08-91a1-4084-bc3d-661d67233fed" in queue  # processor
