@@ -51,6 +51,7 @@ from cloudwatchdog.state.schema import (
     ScanRow,
     StoreMeta,
     SuppressionRow,
+    TargetedCoverageRow,
 )
 from cloudwatchdog.state.timefmt import now_utc, parse_iso, utc
 from cloudwatchdog.state.windows import Span, exposure_window
@@ -166,13 +167,12 @@ class Store:
                 when = utc(latest)
             scanned = {(c.provider, c.account) for c in result.coverage} | \
                 {(r.provider, r.account) for r in result.resources}
-            stale = self._superseded(s, scanned, parse_iso(result.started_at))
+            stale, later = self._newer(s, scanned, parse_iso(result.started_at))
             for (provider, account), newer in sorted(stale.items()):
                 log.warning("scan %s (started %s) is older than scan %s of %s account %s: its observations of "
                             "that account are not applied", result.id, result.started_at, newer, provider, account,
                             extra={"event": "scan_superseded", "scan_id": result.id, "superseded_by": newer,
                                    "provider": provider, "account": account})
-            later = self._targeted_since(s, scanned, parse_iso(result.started_at))
             fresh_findings = [f for f in result.findings if (f.provider, f.account) not in stale
                               and (f.provider, f.account, target_key(f.resource_type, f.resource_name)) not in later]
             fresh_resources = [r for r in result.resources if (r.provider, r.account) not in stale
@@ -195,9 +195,10 @@ class Store:
                           resources=len(result.resources), findings=len(result.findings)))
             s.flush()  # rows of different tables without ORM relationships: insert in FK order explicitly
             s.add_all(CoverageRow(scan_id=result.id, provider=c.provider, account=c.account, status=c.status.value,
-                                  resources=c.resources, api_calls=c.api_calls, errors=list(c.errors),
-                                  targets=list(c.targets) if c.targets is not None else None)
+                                  resources=c.resources, api_calls=c.api_calls, errors=list(c.errors))
                       for c in result.coverage)
+            s.add_all(TargetedCoverageRow(scan_id=result.id, provider=c.provider, account=c.account,
+                                          targets=list(c.targets)) for c in result.coverage if c.targets is not None)
             s.flush()
             for c in result.coverage:  # names as the config or discovery gives them now
                 if c.name:
@@ -214,33 +215,30 @@ class Store:
                     current[f.id] = _row_finding(row) if row is not None else f
         return replace(result, findings=tuple(current[f.id] for f in result.findings), resolved=d.resolved)
 
-    def _superseded(self, s: Session, scanned: set[tuple[str, str]],
-                    started: datetime) -> dict[tuple[str, str], str]:
-        """The scanned (provider, account)s of which a scan that started after ``started`` is already recorded,
-        each with the id of that newer scan."""
-        out: dict[tuple[str, str], str] = {}
+    def _newer(self, s: Session, scanned: set[tuple[str, str]],
+               started: datetime) -> tuple[dict[tuple[str, str], str], set[Key3]]:
+        """What scans that started after ``started`` already recorded of the scanned accounts: the accounts a full
+        scan covered (each with the id of the latest such scan), and the resources (provider, account, ``type:name``)
+        a targeted rescan read (it supersedes an older scan for those only)."""
+        rows: list[tuple[str, str, str]] = []
         for chunk in _chunks(sorted({a for _, a in scanned})):
-            q = (select(CoverageRow.provider, CoverageRow.account, ScanRow.id, ScanRow.started_at)
+            q = (select(CoverageRow.provider, CoverageRow.account, ScanRow.id)
                  .join(ScanRow, CoverageRow.scan_id == ScanRow.id)
-                 .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started, CoverageRow.targets.is_(None))
-                 .order_by(ScanRow.started_at))
-            for provider, account, scan_id, _ in s.execute(q):
-                if (provider, account) in scanned:
-                    out[(provider, account)] = scan_id  # the latest-started wins
-        return out
-
-    def _targeted_since(self, s: Session, scanned: set[tuple[str, str]], started: datetime) -> set[Key3]:
-        """(provider, account, ``type:name``) of the resources a targeted rescan started after ``started`` recorded
-        (a targeted rescan supersedes an older scan for its resources only)."""
-        out: set[Key3] = set()
-        for chunk in _chunks(sorted({a for _, a in scanned})):
-            q = (select(CoverageRow.provider, CoverageRow.account, CoverageRow.targets)
-                 .join(ScanRow, CoverageRow.scan_id == ScanRow.id)
-                 .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started, CoverageRow.targets.is_not(None)))
-            for provider, account, targets in s.execute(q):
-                if (provider, account) in scanned and isinstance(targets, list):
-                    out.update((provider, account, str(t)) for t in targets)
-        return out
+                 .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started).order_by(ScanRow.started_at))
+            rows.extend((p, a, i) for p, a, i in s.execute(q) if (p, a) in scanned)
+        targeted: dict[tuple[str, str, str], list[str]] = {}
+        for chunk in _chunks(sorted({i for _, _, i in rows})):  # no query at all in the usual case: no newer scan
+            q2 = select(TargetedCoverageRow).where(TargetedCoverageRow.scan_id.in_(chunk))
+            targeted.update(((t.scan_id, t.provider, t.account), list(t.targets)) for t in s.scalars(q2))
+        stale: dict[tuple[str, str], str] = {}
+        later: set[Key3] = set()
+        for provider, account, scan_id in rows:
+            names = targeted.get((scan_id, provider, account))
+            if names is None:
+                stale[(provider, account)] = scan_id  # the latest-started wins
+            else:
+                later.update((provider, account, str(n)) for n in names)
+        return stale, later
 
     def _load_findings(self, s: Session, scanned: set[tuple[str, str]], current: set[str]) -> dict[str, FindingRow]:
         accounts = sorted({a for _, a in scanned})

@@ -26,7 +26,7 @@ from cloudwatchdog.emulators.aws_events import EventPipe
 from cloudwatchdog.emulators.moto import MotoServer, account_session, emulator_client
 from cloudwatchdog.events.consumer import Consumer
 from cloudwatchdog.model import FindingState
-from cloudwatchdog.state.schema import CoverageRow
+from cloudwatchdog.state.schema import CoverageRow, TargetedCoverageRow
 from cloudwatchdog.state.store import Store
 
 OTHER = "210987654321"
@@ -91,6 +91,14 @@ class Daemon:
                 if v.finding.rule_id == "aws-s3-bucket-public"}
 
 
+def _coverage(store: Store) -> list[tuple[str, list[str] | None]]:
+    """Every recorded coverage row: (account, its targets, None for a scan of the whole account)."""
+    with store.read_session() as s:
+        targeted = {(t.scan_id, t.account): list(t.targets) for t in s.query(TargetedCoverageRow)}
+        return [(c.account, targeted.get((c.scan_id, c.account)))
+                for c in s.query(CoverageRow).order_by(CoverageRow.id)]
+
+
 @pytest.fixture
 def receiver() -> Iterator[HttpReceiver]:
     with HttpReceiver() as r:
@@ -149,8 +157,7 @@ def test_a_change_is_a_targeted_rescan_that_alerts_and_touches_nothing_else(
     # Another account's findings are not even loaded (staging-logs keeps the state of its last scan).
     assert daemon.active() == {"public-already": "open", "staging-logs": "new", "open-data": "new"}
     assert pipe.counts() == (0, 0), "the message is deleted once its rescan is recorded"
-    with daemon.store.read_session() as s:
-        rows = [(r.account, r.targets) for r in s.query(CoverageRow).order_by(CoverageRow.id)]
+    rows = _coverage(daemon.store)
     assert rows[-1] == ("123456789012", ["aws.s3.bucket:open-data"]), "the scope is in the scan record"
     assert len(rows) == 3, "the rescan records the one account it read, and no coverage of the other"
     report = daemon.store.report_data()
@@ -193,8 +200,7 @@ def test_an_account_wide_change_rescans_the_whole_account(daemon: Daemon, s3: An
     pipe.emit("PutAccountPublicAccessBlock", {"accountId": "123456789012"}, service="s3control")
     daemon.drain()
     assert daemon.active() == {"alpha-bucket": "new", "beta-bucket": "new"}
-    with daemon.store.read_session() as s:
-        rows = [(r.account, r.targets) for r in s.query(CoverageRow)]
+    rows = _coverage(daemon.store)
     assert rows == [("123456789012", None)], "the whole account, and only it"
 
 

@@ -27,12 +27,21 @@ from cloudwatchdog.daemon.status import DaemonStatus, ScanJobStatus
 from cloudwatchdog.emulators.azurite_queue import AzuriteQueueServer, deliver, resource_event
 from cloudwatchdog.emulators.tls import TlsFiles
 from cloudwatchdog.model import FindingState
-from cloudwatchdog.state.schema import CoverageRow
+from cloudwatchdog.state.schema import CoverageRow, TargetedCoverageRow
+from cloudwatchdog.state.store import Store
 
 QUEUE = "cloudwatchdog-events"
 ACCOUNT = "cwdevents1"  # no Azurite data plane behind it: the ARM emulator alone answers for it
 _ACTIVE = {FindingState.NEW, FindingState.OPEN, FindingState.REOPENED}
 RULE = "azure-storage-container-public"
+
+
+def _coverage(store: Store) -> list[tuple[str, list[str] | None]]:
+    """Every recorded coverage row: (account, its targets, None for a scan of the whole account)."""
+    with store.read_session() as s:
+        targeted = {(t.scan_id, t.account): list(t.targets) for t in s.query(TargetedCoverageRow)}
+        return [(c.account, targeted.get((c.scan_id, c.account)))
+                for c in s.query(CoverageRow).order_by(CoverageRow.id)]
 
 
 @pytest.fixture(scope="module")
@@ -137,10 +146,7 @@ def test_a_container_change_rescans_that_container(daemon: Daemon, azure: AzureE
     assert _alerts(receiver) == [("finding.new", f"{ACCOUNT}/brochures")]
     assert daemon.active() == {f"{ACCOUNT}/brochures": "new", f"{ACCOUNT}/price-lists": "open",
                                "cwdevents2/staging-dump": "new"}
-    with daemon.store.read_session() as s:
-        last = s.query(CoverageRow).order_by(CoverageRow.id.desc()).first()
-        assert last is not None
-        assert (last.account, last.targets) == (SUB_A, [f"azure.storage.container:{ACCOUNT}/brochures"])
+    assert _coverage(daemon.store)[-1] == (SUB_A, [f"azure.storage.container:{ACCOUNT}/brochures"])
 
     # The fix, then a deleted container: each resolves through its event; a raw (not base64) body is read too.
     receiver.requests.clear()
@@ -163,8 +169,7 @@ def test_a_storage_account_change_rescans_the_subscription(daemon: Daemon, azure
     queue.send_message(json.dumps({"eventType": "Microsoft.Resources.ResourceActionSuccess", "data": {}}))
     daemon.drain()
     assert daemon.active() == {f"{ACCOUNT}/price-lists": "new"}
-    with daemon.store.read_session() as s:
-        rows = [(r.account, r.targets) for r in s.query(CoverageRow)]
+    rows = _coverage(daemon.store)
     assert rows == [(SUB_A, None)], "the whole subscription, and only it"
     sample = daemon.metrics.registry.get_sample_value
     assert sample("cloudwatchdog_change_events_total", {"source": "azure:cloudwatchdog-events",
