@@ -135,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     from cloudwatchdog.commands.incident import add_parser as add_incident_parser
 
     add_incident_parser(sub)
+    from cloudwatchdog.commands.events import add_parser as add_events_parser
+
+    add_events_parser(sub)
     return p
 
 
@@ -193,6 +196,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             from cloudwatchdog.commands.alerts import cmd_alerts as run
         case "incident":
             from cloudwatchdog.commands.incident import cmd_incident as run
+        case "events":
+            from cloudwatchdog.commands.events import cmd_events as run
         case _:
             raise AssertionError(f"unhandled command {args.command}")
     return run(args)

@@ -401,8 +401,13 @@ class Coverage:
     # off or dropping a region from the config must not look like a fix. None: not stated (everything).
     scope: tuple[str, ...] | None = None
     name: str | None = None  # the account's configured or discovered name
+    # A targeted rescan (a change event's hint): only these resources were read, as ``type:name`` (target_key).
+    # Nothing else of the account is in scope: an absent resource of another name is not gone. None: not targeted.
+    targets: tuple[str, ...] | None = None
 
-    def covers(self, resource_type: str, region: str) -> bool:
+    def covers(self, resource_type: str, region: str, name: str | None = None) -> bool:
+        if self.targets is not None and (name is None or target_key(resource_type, name) not in self.targets):
+            return False
         return self.scope is None or resource_type in self.scope or f"{resource_type}@{region}" in self.scope
 
     def to_dict(self) -> dict[str, Any]:
@@ -415,7 +420,13 @@ class Coverage:
             "api_calls": self.api_calls,
             "scope": list(self.scope) if self.scope is not None else None,
             "name": self.name,
+            **({"targets": list(self.targets)} if self.targets is not None else {}),
         }
+
+
+def target_key(resource_type: str, name: str) -> str:
+    """How a targeted rescan names one resource in ``Coverage.targets``."""
+    return f"{resource_type}:{name}"
 
 
 # --- One scan --------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from cloudwatchdog.config import Config
 from cloudwatchdog.daemon.metrics import DaemonMetrics
 from cloudwatchdog.daemon.status import DaemonStatus
+from cloudwatchdog.events.model import ChangeTarget
 from cloudwatchdog.model import FindingState, ScanResult, Severity
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.outputs import REPORT_PREFIX
@@ -40,6 +41,7 @@ log = logging.getLogger("cloudwatchdog.daemon")
 DELIVER_JOB = "deliver"
 REPORT_JOB = "report"
 SCAN_JOB = "scan"
+EVENTS_JOB = "rescan"
 DELIVERY_TIME_BUDGET = 30.0  # seconds one deliver_due call may take; what is left waits for the next run
 # The outbox leases a claimed delivery for at least 3x its target's timeout; a worker killed mid-delivery (kill -9)
 # holds it no longer than that, then the next run sends it again with the same delivery id.
@@ -182,6 +184,32 @@ class DaemonJobs:
                 self.status.scan_failed(job_id, duration=duration, outcome=outcome)
         self._after_scan()
         return outcome
+
+    def rescan(self, provider: str, account: str, targets: Sequence[ChangeTarget] | None) -> str:
+        """A targeted rescan a change event asked for (daemon/events.py), recorded like a scan: "recorded",
+        "unwatched" (the config does not scan it) or "failed" (not recorded: the event is read again later)."""
+        from cloudwatchdog.services.rescan import run_rescan
+
+        job_id = f"{EVENTS_JOB}:{provider}:{account}"
+        self.status.job_started(job_id)
+        outcome = "failed"
+        try:
+            result = run_rescan(self.cfg, self.rules, provider, account, targets)
+            if result is None:
+                outcome = "unwatched"
+                return outcome
+            recorded = self._record(job_id, result)
+            if recorded is None:
+                return outcome
+            outcome = "ok" if recorded.complete else "incomplete"
+            for c in recorded.coverage:
+                self.metrics.api_calls.labels(c.provider).inc(c.api_calls)
+            _log_scan(job_id, recorded, outcome, 0.0)
+        finally:
+            self.metrics.rescans.labels(provider, outcome).inc()
+            self.status.job_finished(job_id)
+        self._after_scan()
+        return "recorded"
 
     def _record(self, job_id: str, result: ScanResult) -> ScanResult | None:
         from cloudwatchdog.state.suppressions import expired

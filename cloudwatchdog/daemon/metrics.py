@@ -16,6 +16,7 @@ JOB_OUTCOMES = ("ok", "failed")
 DELIVERY_OUTCOMES = ("sent", "retried", "dead")
 _SCAN_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 _JOB_BUCKETS = (0.05, 0.25, 1, 5, 15, 60, 300, 900)
+_EVENT_BUCKETS = (0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300, 900)
 
 
 class DaemonMetrics:
@@ -56,6 +57,20 @@ class DaemonMetrics:
                                    "Age of the oldest waiting alert delivery (0 when none)", registry=r)
         self.last_report = Gauge("cloudwatchdog_last_report_timestamp_seconds",
                                  "When the report job last wrote the report (Unix time)", registry=r)
+        # Change events (README "Change events"): per event source (provider:queue).
+        self.change_events = Counter("cloudwatchdog_change_events", "Change events received, by source and outcome "
+                                     "(rescanned, unwatched, ignored, malformed, failed: left in the queue)",
+                                     ["source", "outcome"], registry=r)
+        self.change_event_latency = Histogram("cloudwatchdog_change_event_latency_seconds", "From a change event "
+                                              "landing in its queue to its rescan recorded", ["source"],
+                                              buckets=_EVENT_BUCKETS, registry=r)
+        self.change_event_queue_age = Gauge("cloudwatchdog_change_event_queue_age_seconds", "Age of the oldest "
+                                            "message of the latest receive (0: none waiting)", ["source"], registry=r)
+        self.change_event_source_up = Gauge("cloudwatchdog_change_event_source_up", "1 when the event queue "
+                                            "answered the latest receive, 0 when it could not be read", ["source"],
+                                            registry=r)
+        self.rescans = Counter("cloudwatchdog_rescans", "Targeted rescans by provider and outcome (ok, "
+                               "incomplete, unwatched, failed)", ["provider", "outcome"], registry=r)
         for sev in Severity:
             self.open_findings.labels(sev.value)
         for outcome in DELIVERY_OUTCOMES:

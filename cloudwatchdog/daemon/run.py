@@ -140,6 +140,7 @@ def _run_once(jobs: DaemonJobs, scan_jobs: Sequence[ScanJob]) -> int:
 
 
 def _serve(cfg: Config, jobs: DaemonJobs, scan_jobs: Sequence[ScanJob]) -> int:
+    from cloudwatchdog.daemon.events import build_consumers
     from cloudwatchdog.daemon.http import HttpEndpoint
     from cloudwatchdog.daemon.scheduler import (
         build_scheduler,
@@ -172,6 +173,8 @@ def _serve(cfg: Config, jobs: DaemonJobs, scan_jobs: Sequence[ScanJob]) -> int:
     scheduler.get_job(DELIVER_JOB).modify(next_run_time=now)
     scheduler.start()
     metrics.scheduler_running.set(1)
+    consumers = build_consumers(cfg, jobs)  # change events: targeted rescans between the scheduled scans
+    consumers.start()
     if endpoint is not None:
         endpoint.start()
         if address is not None and not address.is_loopback:
@@ -191,6 +194,7 @@ def _serve(cfg: Config, jobs: DaemonJobs, scan_jobs: Sequence[ScanJob]) -> int:
             code = EXIT_ERROR
             break
     status.stopping = True
+    consumers.stop()
     return _shutdown(cfg, jobs, scheduler, endpoint, signals, code)
 
 

@@ -51,6 +51,8 @@ class DaemonStatus:
     latest_report: Path | None = None
     scheduler_alive: Callable[[], bool] = lambda: False
     stopping: bool = False
+    # Change-event sources: name -> None (readable) or why the latest receive failed.
+    event_sources: dict[str, str | None] = field(default_factory=dict)
     _running: dict[str, float] = field(default_factory=dict)
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -94,6 +96,10 @@ class DaemonStatus:
             job.last_success, job.last_duration, job.last_outcome, job.last_scan_id = (self.clock(), duration,
                                                                                        outcome, scan_id)
 
+    def event_source_state(self, name: str, error: str | None) -> None:
+        with self._cond:
+            self.event_sources[name] = error
+
     def scan_failed(self, job_id: str, *, duration: float, outcome: str) -> None:
         with self._cond:
             job = self.scan_jobs[job_id]
@@ -131,6 +137,10 @@ class DaemonStatus:
                 "running": job.job_id in running,
                 "stale": stale,
             }
+        with self._cond:
+            sources = dict(self.event_sources)
+        problems.extend(f"change events: {name} cannot be read: {error}"
+                        for name, error in sorted(sources.items()) if error)
         body = {
             "status": "ok" if not problems else "unhealthy",
             "problems": problems,
@@ -139,5 +149,7 @@ class DaemonStatus:
             "running_jobs": sorted(running),
             "scans": scans,
             "latest_report": self.latest_report.name if self.latest_report is not None else None,
+            **({"event_sources": {n: {"ok": e is None, "error": e} for n, e in sorted(sources.items())}}
+               if sources else {}),
         }
         return Health(not problems, body)

@@ -292,6 +292,12 @@ class ArmEmulator:
             state.containers[name] = body
         return body
 
+    def remove_container(self, account: str, name: str) -> None:
+        """Delete a container from the management plane (an account without Azurite behind it)."""
+        state = self._account(account)
+        with self._lock:
+            state.containers.pop(name, None)
+
     def set_static_website(self, account: str, *, enabled: bool = True, index_document: str | None = "index.html",
                            error_document: str | None = "404.html") -> None:
         """Static website hosting is a data-plane setting (Get Blob Service Properties): written to Azurite."""

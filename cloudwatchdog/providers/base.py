@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.events.model import ChangeTarget, EventSource
 from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Level, Resource, Snapshot
 from cloudwatchdog.settings.base import ProviderSettings
@@ -38,6 +39,8 @@ Progress = Callable[[str, int], None]
 
 
 @dataclass(frozen=True)
+
+
 class OcsfCloud:
     """How OCSF names this cloud and its account unit (``cloud.provider``, ``cloud.account.type_id``/``type``)."""
 
@@ -47,6 +50,8 @@ class OcsfCloud:
 
 
 @dataclass(frozen=True)
+
+
 class Starter:
     """`cloudwatchdog init`: what credentials were found for a provider (``found``, e.g. "AWS_PROFILE=prod") and
     its config section for a first scan (YAML, indented under `providers:`, comments included)."""
@@ -56,6 +61,8 @@ class Starter:
 
 
 @dataclass(frozen=True)
+
+
 class ProbeTarget:
     """`verify: {anonymous: true}`: the unauthenticated request that shows whether a resource is public, at the
     cloud's public endpoint (or the configured emulator's): ``operation`` LIST or READ; ``verify`` the TLS check
@@ -81,6 +88,8 @@ class PolicyVerdict(Protocol):
 
 
 @runtime_checkable
+
+
 class Provider(Protocol):
     name: str  # the config section (`providers.<name>`) and Resource.provider
     title: str  # for people: "AWS", "Google Cloud", "Azure"
@@ -125,3 +134,25 @@ class Provider(Protocol):
                       scanned: Sequence[Resource]) -> dict[str, ProbeTarget]:
         """Pure: for public ``resources``, the unauthenticated request to try, by uid (a resource it cannot probe
         is left out: the finding then says it was not probed). ``scanned``: every resource of the scan."""
+
+
+@runtime_checkable
+
+
+class ChangeEvents(Protocol):
+    """Optional: a provider that follows its cloud's change events. A provider without these methods
+    has no event source: the daemon scans it on its schedules only (``change_events`` returns None for it).
+
+    - ``event_source``: its configured queue (``providers.<name>.events``), or None when none is configured.
+    - ``rescan`` is I/O like ``collect``, for one account only: ``targets`` None reads the whole account; else only
+      the named resources, plus what their verdict needs (account-level guardrails). The snapshots it returns
+      analyse like any other; none when the account is not one the config watches."""
+
+    def event_source(self, settings: Any) -> EventSource | None: ...
+
+    def rescan(self, settings: Any, account: str, targets: Sequence[ChangeTarget] | None) -> list[Snapshot]: ...
+
+
+def change_events(provider: Provider) -> ChangeEvents | None:
+    """The provider's change-event capability, or None when it has none."""
+    return provider if isinstance(provider, ChangeEvents) else None

@@ -298,7 +298,7 @@ def diff_scan(
         else:
             cov = scopes.get((old.provider, old.account))
             knows = (status.get((old.provider, old.account)) is CoverageStatus.OK and cov is not None
-                     and cov.covers(old.resource_type, old.region))
+                     and cov.covers(old.resource_type, old.region, old.resource_name))
             why = f"the resource is gone (absent from a complete scan of {old.provider} account {old.account})"
         if knows:
             out = _lifecycle(old, FindingState.RESOLVED, prev.first_seen, prev.last_seen, now, None, None)
@@ -374,7 +374,7 @@ def diff_resources(now: datetime, resources: Sequence[Resource], coverage: Seque
         prev = previous[uid]
         if uid in seen or prev.gone or status.get((prev.provider, prev.account)) is not CoverageStatus.OK:
             continue
-        if not scopes[(prev.provider, prev.account)].covers(prev.type, prev.region):
+        if not scopes[(prev.provider, prev.account)].covers(prev.type, prev.region, prev.name):
             continue  # not enumerated this time (a feature turned off, a region dropped): its last state stands
         out.append(ResourceChange(replace(prev, public=False, gone=True),
                                   IntervalOp.CLOSE if prev.public else IntervalOp.NONE))

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from cloudwatchdog.model import Coverage, CoverageStatus, FindingState, Severity
@@ -36,6 +36,7 @@ from cloudwatchdog.state.schema import (
     ReportRow,
     ResourceIntervalRow,
     ScanRow,
+    TargetedCoverageRow,
 )
 from cloudwatchdog.state.schema import CoverageRow as CoverageTable
 from cloudwatchdog.state.timefmt import iso, iso_or_none, utc
@@ -190,7 +191,11 @@ def _coverage(s: Session, end: datetime) -> tuple[CoverageRow, ...]:
     latest: dict[tuple[str, str], CoverageRow] = {}
     names = {(r.provider, r.account): r.name for r in s.scalars(select(AccountNameRow))}
     q = (select(CoverageTable, ScanRow).join(ScanRow, CoverageTable.scan_id == ScanRow.id)
-         .where(ScanRow.recorded_at <= end).order_by(ScanRow.started_at, ScanRow.recorded_at, CoverageTable.id))
+         .where(ScanRow.recorded_at <= end, ~exists().where(  # a targeted rescan read a few resources only
+             TargetedCoverageRow.scan_id == CoverageTable.scan_id,
+             TargetedCoverageRow.provider == CoverageTable.provider,
+             TargetedCoverageRow.account == CoverageTable.account))
+         .order_by(ScanRow.started_at, ScanRow.recorded_at, CoverageTable.id))
     for cov, scan in s.execute(q):
         latest[(cov.provider, cov.account)] = CoverageRow(
             coverage=Coverage(cov.provider, cov.account, CoverageStatus(cov.status), cov.resources,

@@ -79,6 +79,19 @@ class CoverageRow(Base):
     errors: Mapped[list[str]]
 
 
+class TargetedCoverageRow(Base):
+    """A targeted rescan's coverage of one account (a change event's partial scan): the resources it read
+    (model.Coverage.targets, ``type:name``). A coverage row without one is a scan of the whole account."""
+
+    __tablename__ = "targeted_coverage"
+    __table_args__ = (Index("ix_targeted_coverage_scan", "scan_id", "provider", "account"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scan_id: Mapped[str] = mapped_column(String(64), ForeignKey("scans.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(200))
+    targets: Mapped[list[str]]
+
+
 class AccountNameRow(Base):
     """The latest configured or discovered name of an account, project or subscription (reports show it beside the
     id)."""

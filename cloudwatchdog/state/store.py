@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cloudwatchdog.model import Finding, FindingState, Level, ScanResult, Severity
+from cloudwatchdog.model import Finding, FindingState, Level, ScanResult, Severity, target_key
 from cloudwatchdog.report_model import ExposureWindow, ReportData, ReportFinding
 from cloudwatchdog.state.codec import finding_from_dict
 from cloudwatchdog.state.diff import (
@@ -51,6 +51,7 @@ from cloudwatchdog.state.schema import (
     ScanRow,
     StoreMeta,
     SuppressionRow,
+    TargetedCoverageRow,
 )
 from cloudwatchdog.state.timefmt import now_utc, parse_iso, utc
 from cloudwatchdog.state.windows import Span, exposure_window
@@ -59,6 +60,7 @@ from cloudwatchdog.state.windows import Span, exposure_window
 EventHook = Callable[[Session, Sequence[Event]], None]
 
 _CHUNK = 500
+Key3 = tuple[str, str, str]  # (provider, account, type:name)
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -165,17 +167,23 @@ class Store:
                 when = utc(latest)
             scanned = {(c.provider, c.account) for c in result.coverage} | \
                 {(r.provider, r.account) for r in result.resources}
-            stale = self._superseded(s, scanned, parse_iso(result.started_at))
+            stale, later = self._newer(s, scanned, parse_iso(result.started_at))
             for (provider, account), newer in sorted(stale.items()):
                 log.warning("scan %s (started %s) is older than scan %s of %s account %s: its observations of "
                             "that account are not applied", result.id, result.started_at, newer, provider, account,
                             extra={"event": "scan_superseded", "scan_id": result.id, "superseded_by": newer,
                                    "provider": provider, "account": account})
-            fresh_findings = [f for f in result.findings if (f.provider, f.account) not in stale]
-            fresh_resources = [r for r in result.resources if (r.provider, r.account) not in stale]
+            fresh_findings = [f for f in result.findings if (f.provider, f.account) not in stale
+                              and (f.provider, f.account, target_key(f.resource_type, f.resource_name)) not in later]
+            fresh_resources = [r for r in result.resources if (r.provider, r.account) not in stale
+                               and (r.provider, r.account, target_key(r.type, r.name)) not in later]
             fresh_coverage = [c for c in result.coverage if (c.provider, c.account) not in stale]
             finding_rows = self._load_findings(s, scanned - stale.keys(), {f.id for f in fresh_findings})
             resource_rows = self._load_resources(s, scanned - stale.keys(), {r.uid for r in fresh_resources})
+            finding_rows = {fp: row for fp, row in finding_rows.items() if (row.provider, row.account, target_key(
+                str(row.data.get("resource_type")), str(row.data.get("resource_name")))) not in later}
+            resource_rows = {uid: row for uid, row in resource_rows.items()
+                             if (row.provider, row.account, target_key(row.type, row.name)) not in later}
             all_suppressions = [*self._cli_suppressions(s), *suppressions]
             d = diff_scan(scan_id=result.id, now=when, findings=fresh_findings, resources=fresh_resources,
                           coverage=fresh_coverage,
@@ -189,6 +197,8 @@ class Store:
             s.add_all(CoverageRow(scan_id=result.id, provider=c.provider, account=c.account, status=c.status.value,
                                   resources=c.resources, api_calls=c.api_calls, errors=list(c.errors))
                       for c in result.coverage)
+            s.add_all(TargetedCoverageRow(scan_id=result.id, provider=c.provider, account=c.account,
+                                          targets=list(c.targets)) for c in result.coverage if c.targets is not None)
             s.flush()
             for c in result.coverage:  # names as the config or discovery gives them now
                 if c.name:
@@ -205,20 +215,30 @@ class Store:
                     current[f.id] = _row_finding(row) if row is not None else f
         return replace(result, findings=tuple(current[f.id] for f in result.findings), resolved=d.resolved)
 
-    def _superseded(self, s: Session, scanned: set[tuple[str, str]],
-                    started: datetime) -> dict[tuple[str, str], str]:
-        """The scanned (provider, account)s of which a scan that started after ``started`` is already recorded,
-        each with the id of that newer scan."""
-        out: dict[tuple[str, str], str] = {}
+    def _newer(self, s: Session, scanned: set[tuple[str, str]],
+               started: datetime) -> tuple[dict[tuple[str, str], str], set[Key3]]:
+        """What scans that started after ``started`` already recorded of the scanned accounts: the accounts a full
+        scan covered (each with the id of the latest such scan), and the resources (provider, account, ``type:name``)
+        a targeted rescan read (it supersedes an older scan for those only)."""
+        rows: list[tuple[str, str, str]] = []
         for chunk in _chunks(sorted({a for _, a in scanned})):
-            q = (select(CoverageRow.provider, CoverageRow.account, ScanRow.id, ScanRow.started_at)
+            q = (select(CoverageRow.provider, CoverageRow.account, ScanRow.id)
                  .join(ScanRow, CoverageRow.scan_id == ScanRow.id)
-                 .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started)
-                 .order_by(ScanRow.started_at))
-            for provider, account, scan_id, _ in s.execute(q):
-                if (provider, account) in scanned:
-                    out[(provider, account)] = scan_id  # the latest-started wins
-        return out
+                 .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started).order_by(ScanRow.started_at))
+            rows.extend((p, a, i) for p, a, i in s.execute(q) if (p, a) in scanned)
+        targeted: dict[tuple[str, str, str], list[str]] = {}
+        for chunk in _chunks(sorted({i for _, _, i in rows})):  # no query at all in the usual case: no newer scan
+            q2 = select(TargetedCoverageRow).where(TargetedCoverageRow.scan_id.in_(chunk))
+            targeted.update(((t.scan_id, t.provider, t.account), list(t.targets)) for t in s.scalars(q2))
+        stale: dict[tuple[str, str], str] = {}
+        later: set[Key3] = set()
+        for provider, account, scan_id in rows:
+            names = targeted.get((scan_id, provider, account))
+            if names is None:
+                stale[(provider, account)] = scan_id  # the latest-started wins
+            else:
+                later.update((provider, account, str(n)) for n in names)
+        return stale, later
 
     def _load_findings(self, s: Session, scanned: set[tuple[str, str]], current: set[str]) -> dict[str, FindingRow]:
         accounts = sorted({a for _, a in scanned})

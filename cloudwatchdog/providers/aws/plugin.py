@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.events.model import ChangeTarget, EventSource
 from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
@@ -98,5 +99,17 @@ class Aws:
             out[r.uid] = ProbeTarget(f"{endpoint.rstrip('/')}/{quote(r.name, safe='')}?list-type=2&max-keys=1",
                                      "LIST")
         return out
+
+    def event_source(self, settings: Any) -> EventSource | None:
+        from cloudwatchdog.providers.aws.events import SqsSource
+
+        events = getattr(settings, "events", None)
+        return SqsSource(settings, events) if events is not None and events.enabled else None
+
+    def rescan(self, settings: Any, account: str, targets: Sequence[ChangeTarget] | None) -> list[Snapshot]:
+        from cloudwatchdog.providers.aws.collect_targets import rescan_aws
+
+        return list(rescan_aws(settings, account, targets))
+
 
 PROVIDER = Aws()

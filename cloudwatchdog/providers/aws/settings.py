@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cloudwatchdog.settings.base import ProviderSettings, StrictModel, check_http_url, is_loopback_url
+from cloudwatchdog.settings.events import EventSourceSettings
 
 _Strict = StrictModel
 
@@ -40,13 +41,20 @@ class AwsOrganization(_Strict):
     exclude: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = []
 
 
-
-
 class AwsCloudTrail(_Strict):
     """Where a CloudTrail trail that records S3 data events delivers its log files (``incident`` reads them)."""
 
     bucket: Annotated[str, Field(min_length=3, max_length=63)]
     prefix: str = ""
+
+
+class AwsEvents(EventSourceSettings):
+    """`providers.aws.events`: the SQS queue of change events (credentials: those the account scans start from)."""
+
+    queue_url: Annotated[str, Field(pattern=r"^https?://[^/\s]+/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$",
+                                    description="SQS queue URL, https://sqs.<region>.amazonaws.com/<account>/<name>")]
+    # Only for a queue URL that does not say its region (an emulator's): the region to sign requests for.
+    region: str | None = None
 
 
 class AwsProvider(ProviderSettings):
@@ -69,6 +77,9 @@ class AwsProvider(ProviderSettings):
     # `cloudwatchdog incident`: a trail's bucket (and prefix) whose S3 data events are read besides the server
     # access logs.
     cloudtrail: AwsCloudTrail | None = None
+    # The SQS queue an EventBridge rule delivers CloudTrail change events to (deploy/aws/): the daemon rescans what
+    # they name within seconds (README "Change events").
+    events: AwsEvents | None = None
 
     @field_validator("endpoint_url")
     @classmethod
@@ -101,6 +112,14 @@ class AwsProvider(ProviderSettings):
         cls, v: AwsOrganization | None, info: ValidationInfo
     ) -> AwsOrganization | None:
         _refuse_profile(info, "organization.profile", v.profile if v else None)
+        return v
+
+    @field_validator("events")
+    @classmethod
+    def _events_queue_on_loopback(cls, v: AwsEvents | None, info: ValidationInfo) -> AwsEvents | None:
+        if v is not None and info.data.get("credential") == "emulator" and not is_loopback_url(v.queue_url):
+            raise ValueError("credential: emulator sends fixed test keys: events.queue_url must be on a loopback "
+                             f"address too; it is {v.queue_url}")
         return v
 
     def effective_endpoint(self) -> str | None:

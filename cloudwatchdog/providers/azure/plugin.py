@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudwatchdog.data.budget import Budget
+from cloudwatchdog.events.model import ChangeTarget, EventSource
 from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
@@ -88,5 +89,17 @@ class Azure:
             out[r.uid] = ProbeTarget(f"{endpoint.rstrip('/')}/{container}?restype=container&comp=list&maxresults=1",
                                      "LIST", settings.ca_bundle or True)
         return out
+
+    def event_source(self, settings: Any) -> EventSource | None:
+        from cloudwatchdog.providers.azure.events import StorageQueueSource
+
+        events = getattr(settings, "events", None)
+        return StorageQueueSource(settings, events) if events is not None and events.enabled else None
+
+    def rescan(self, settings: Any, account: str, targets: Sequence[ChangeTarget] | None) -> list[Snapshot]:
+        from cloudwatchdog.providers.azure.collect_targets import rescan_azure
+
+        return list(rescan_azure(settings, account, targets))
+
 
 PROVIDER = Azure()
