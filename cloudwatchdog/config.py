@@ -14,6 +14,7 @@ from cloudwatchdog.settings.alerts import AlertsConfig
 from cloudwatchdog.settings.base import ProviderSettings, StrictModel
 from cloudwatchdog.settings.daemon import DaemonConfig
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
+from cloudwatchdog.settings.fleet import FleetConfig
 from cloudwatchdog.settings.notifications import NotificationTargets
 from cloudwatchdog.settings.schedules import Schedules
 from cloudwatchdog.settings.state import StateConfig, SuppressionConfig
@@ -76,6 +77,7 @@ class Config(_Strict):
     daemon: DaemonConfig = DaemonConfig()
     alerts: AlertsConfig = AlertsConfig()
     data_sampling: DataSamplingConfig = DataSamplingConfig()
+    fleet: FleetConfig = FleetConfig()
 
     # Where the config came from, to resolve relative paths; not a key in the file.
     source_dir: Path = Field(default=Path("."), exclude=True)

@@ -50,6 +50,18 @@ class Starter:
     section: str
 
 
+@dataclass(frozen=True)
+class Unit:
+    """One unit of a distributed scan (``Provider.units``): ``settings`` are the provider's section narrowed to
+    what one worker reads with one ``collect`` call, normally exactly one account (project, subscription) with
+    discovery off. ``account`` names it for coverage when the unit fails ("organization" when it stands for several
+    that could not be listed apart); ``name`` is the account's configured or discovered name."""
+
+    account: str
+    settings: ProviderSettings
+    name: str | None = None
+
+
 class PolicyError(ValueError):
     """A policy document that cannot be judged (not JSON, not a policy); the message says what and where."""
 
@@ -97,3 +109,8 @@ class Provider(Protocol):
                scanned: Sequence[Resource]) -> dict[str, DataSample]:
         """I/O: what the objects of each of ``resources`` hold, by resource uid (every resource given gets an
         entry). ``scanned`` is every resource of this provider in the scan (an endpoint may live on a parent)."""
+
+    def units(self, settings: Any) -> list[Unit]:
+        """Distributed scans: the section split into units, each ``collect``-ed by one worker. Discovery (an
+        organization's accounts, ...) happens here, once, in the coordinator. The snapshots of all units together
+        equal ``collect(settings)``'s. A provider that cannot split returns one unit of the whole section."""

@@ -10,7 +10,7 @@ from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.aws.settings import AwsProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, Progress, Starter
+from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, Progress, Starter, Unit
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 
@@ -72,6 +72,11 @@ class Aws:
 
         kind: ResourceKind = "access-point" if resource == "access-point" else "bucket"
         return analyze_policy(document, account_id=account_id, resource=kind, trusted_orgs=trusted_orgs)
+
+    def units(self, settings: Any) -> list[Unit]:
+        from cloudwatchdog.providers.aws.units import aws_units
+
+        return aws_units(settings)
 
 
 PROVIDER = Aws()

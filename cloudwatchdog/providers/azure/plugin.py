@@ -10,7 +10,7 @@ from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
+from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter, Unit
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 
@@ -60,6 +60,12 @@ class Azure:
     def check_policy(self, document: str, *, account_id: str, resource: str,
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:
         raise PolicyError("Azure policies are not judged offline")
+
+    def units(self, settings: Any) -> list[Unit]:
+        """A unit per listed subscription; subscriptions found by listing stay one unit."""
+        if not settings.subscriptions:
+            return [Unit("discovered", settings)]
+        return [Unit(s, settings.model_copy(update={"subscriptions": [s]})) for s in settings.subscriptions]
 
 
 PROVIDER = Azure()

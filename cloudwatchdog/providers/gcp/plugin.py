@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.model import Coverage, DataSample, Resource, Snapshot
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter
+from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, Progress, Starter, Unit
 from cloudwatchdog.providers.gcp.settings import GcpProvider
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
@@ -61,6 +61,12 @@ class Gcp:
     def check_policy(self, document: str, *, account_id: str, resource: str,
                      trusted_orgs: frozenset[str]) -> PolicyVerdict:
         raise PolicyError("Google Cloud policies are not judged offline")
+
+    def units(self, settings: Any) -> list[Unit]:
+        """A unit per listed project; projects found through Resource Manager stay one unit."""
+        if settings.discovers:
+            return [Unit("discovered", settings)]
+        return [Unit(p.id, settings.model_copy(update={"projects": [p]}), p.name) for p in settings.projects]
 
 
 PROVIDER = Gcp()
