@@ -41,6 +41,14 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def require_engine() -> None:
+    """A clear error, before anything is read, when the queue library is not installed."""
+    try:
+        import procrastinate  # noqa: F401
+    except ImportError:
+        raise UsageError("distributed scans need procrastinate: pip install 'cloudwatchdog[fleet]'") from None
+
+
 def queue_conninfo(cfg: Config, store_url: URL) -> str:
     """The queue database as a libpq connection string: ``fleet.url``, else the state store's (PostgreSQL)."""
     from sqlalchemy.engine import make_url
@@ -93,6 +101,7 @@ def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
     from cloudwatchdog.services.fleet_queue import coordinate
     from cloudwatchdog.state.fleet import forget_scan, scan_lease, unit_outcomes
 
+    require_engine()
     conninfo = queue_conninfo(cfg, store.url)
     scan_id = str(uuid.uuid4())
     started = _now()
@@ -113,6 +122,7 @@ def run_worker(cfg: Config, store: Store) -> None:
     """``cloudwatchdog worker``: run units from the queue until SIGINT/SIGTERM."""
     from cloudwatchdog.services.fleet_queue import run_worker as run
 
+    require_engine()
     run(cfg, queue_conninfo(cfg, store.url), store.engine)
 
 

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,35 +27,35 @@ from cloudwatchdog.state.store import Store
 
 ACCOUNTS = [f"{100000000000 + i}" for i in range(50)]
 SLOW = ACCOUNTS[7]  # many buckets: a unit that runs long enough to kill its worker
-SLOW_BUCKETS = 120
+SLOW_BUCKETS = 40
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _seed(moto: MotoServer) -> None:
-    for i, account in enumerate(ACCOUNTS):
-        s3 = account_session(moto.endpoint, account).client("s3", endpoint_url=moto.endpoint)
-        names = [f"slow-{account}-{n:03d}" for n in range(SLOW_BUCKETS)] if account == SLOW else [f"b-{account}"]
-        for name in names:
-            s3.create_bucket(Bucket=name)
-        if i % 5 == 0 or account == SLOW:  # some exposure: a public-read ACL (needs ACLs enabled)
-            s3.put_bucket_ownership_controls(Bucket=names[0], OwnershipControls={
-                "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
-            s3.put_public_access_block(Bucket=names[0], PublicAccessBlockConfiguration={
-                "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
-                "RestrictPublicBuckets": False})
-            s3.put_bucket_acl(Bucket=names[0], ACL="public-read")
+def _seed_account(moto: MotoServer, i: int, account: str) -> None:
+    s3 = account_session(moto.endpoint, account).client("s3", endpoint_url=moto.endpoint)
+    names = [f"slow-{account}-{n:03d}" for n in range(SLOW_BUCKETS)] if account == SLOW else [f"b-{account}"]
+    for name in names:
+        s3.create_bucket(Bucket=name)
+    if i % 5 == 0 or account == SLOW:  # some exposure: a public-read ACL (needs ACLs enabled)
+        s3.put_bucket_ownership_controls(Bucket=names[0], OwnershipControls={
+            "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+        s3.put_public_access_block(Bucket=names[0], PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False})
+        s3.put_bucket_acl(Bucket=names[0], ACL="public-read")
 
 
-def _config(tmp_path: Path, moto: MotoServer, state_url: str, *, max_attempts: int) -> Path:
+def _config(tmp_path: Path, moto: MotoServer, state_url: str, *, max_attempts: int,
+            accounts: list[str] = ACCOUNTS) -> Path:
     cfg = {
         "state": {"url": state_url},
         "providers": {"aws": {
             "endpoint_url": moto.endpoint, "credential": "emulator", "regions": ["us-east-1"], "sharing": False,
-            "object_acl_sample": 0, "max_workers": 4,
+            "object_acl_sample": 0, "max_workers": 2,
             "accounts": [{"id": a, "name": f"acct-{a[-2:]}", "role_arn": f"arn:aws:iam::{a}:role/Audit"}
-                         for a in ACCOUNTS],
+                         for a in accounts],
         }},
-        "fleet": {"heartbeat": 0.5, "stalled_after": 3, "poll_interval": 0.3, "max_attempts": max_attempts,
+        "fleet": {"heartbeat": 0.3, "stalled_after": 2, "poll_interval": 0.3, "max_attempts": max_attempts,
                   "scan_timeout": 240},
     }
     path = tmp_path / f"config-{max_attempts}.yaml"
@@ -98,10 +99,13 @@ class Workers:
                 proc.wait()
 
 
-@pytest.fixture
-def estate(moto: MotoServer) -> MotoServer:
-    _seed(moto)
-    return moto
+@pytest.fixture(scope="module")
+def estate(moto_server: MotoServer) -> MotoServer:
+    """The 50 accounts, seeded once for this module's tests."""
+    moto_server.reset()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda item: _seed_account(moto_server, *item), enumerate(ACCOUNTS)))
+    return moto_server
 
 
 @pytest.fixture
@@ -150,9 +154,9 @@ def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
 def test_distributed_scan_survives_a_killed_worker_and_equals_a_single_process_scan(
         estate: MotoServer, postgres_url: str, tmp_path: Path, workers_factory: Any) -> None:
     config = _config(tmp_path, estate, postgres_url, max_attempts=3)
+    workers = workers_factory(config)  # they start while the single-process scan runs
     code_single, single = _scan(config, tmp_path / "single", "--state-url", f"sqlite:///{tmp_path / 'single.db'}")
 
-    workers = workers_factory(config)
     killed: list[int] = []
     killer = threading.Thread(target=_kill_holder, args=(workers, SLOW, killed), daemon=True)
     killer.start()
@@ -175,15 +179,16 @@ def test_distributed_scan_survives_a_killed_worker_and_equals_a_single_process_s
 
 def test_a_unit_failing_on_every_run_is_its_accounts_error_and_resolves_nothing(
         estate: MotoServer, postgres_url: str, tmp_path: Path, workers_factory: Any) -> None:
-    config = _config(tmp_path, estate, postgres_url, max_attempts=1)
+    config = _config(tmp_path, estate, postgres_url, max_attempts=1, accounts=ACCOUNTS[:10])
+    s3 = account_session(estate.endpoint, SLOW).client("s3", endpoint_url=estate.endpoint)
+    s3.put_bucket_acl(Bucket=f"slow-{SLOW}-000", ACL="public-read")
+    workers = workers_factory(config)
     code, first = _scan(config, tmp_path / "first")  # single-process: the slow account's finding is open
     slow_findings = {f["id"] for f in first["findings"] if f["account"] == SLOW}
     assert slow_findings
     # The exposure is fixed meanwhile: a complete read of the account would resolve the finding.
-    s3 = account_session(estate.endpoint, SLOW).client("s3", endpoint_url=estate.endpoint)
     s3.put_bucket_acl(Bucket=f"slow-{SLOW}-000", ACL="private")
 
-    workers = workers_factory(config)
     killed: list[int] = []
     killer = threading.Thread(target=_kill_holder, args=(workers, SLOW, killed), daemon=True)
     killer.start()

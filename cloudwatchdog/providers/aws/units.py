@@ -3,9 +3,12 @@
 Each configured account is a unit of its own. An organization is listed once, here in the coordinator, and each
 ACTIVE member becomes a unit that names that one account (entered by the organization's role, assumed from the
 default chain as ``collect`` would) with discovery off; the organization's id is trusted in every member's unit, as
-``collect`` does. When the organization cannot be listed apart (its management account cannot be entered, or
-ListAccounts fails, or the organization's credentials are a profile that a member's account entry cannot name),
-the organization stays one unit, whose ``collect`` reports exactly what a single-process scan would.
+``collect`` does. When the organization cannot be listed apart (its management account cannot be entered,
+ListAccounts fails or lists nothing, or the organization's credentials are a profile that a member's account entry
+cannot name), the organization stays one unit, whose ``collect`` reports exactly what a single-process scan would.
+
+One difference in the raw answers: the management account's snapshot does not carry the organization's
+ListAccounts answer (the coordinator made that call), and each unit's ``api_calls`` counts its own entry calls.
 """
 
 from __future__ import annotations
@@ -68,4 +71,4 @@ def _organization_units(cfg: AwsProvider) -> list[Unit]:
             account = AwsAccount(id=account_id, name=name, role_arn=role_arn, external_id=org.external_id)
         units.append(Unit(account_id, cfg.model_copy(update={
             "accounts": [account], "organization": None, "trusted_organizations": trusted}), name))
-    return units
+    return units or [whole]  # nothing listed: collect says so, as it would in one process
