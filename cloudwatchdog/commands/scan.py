@@ -90,7 +90,8 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
 
             result = run_distributed_scan(cfg, rules, store, sample_cache=cache)
         else:
-            result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache)
+            # Without --save-raw the raw answers are not kept beyond their analysis (memory).
+            result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache, keep_raw=raw_path is not None)
     if cache is not None:
         cache.flush()  # before recording: the store's answer to recording is about the scan, not this
     recording = apply_state(result, store, suppressions, raw_path)

@@ -91,14 +91,22 @@ def sample_data(cfg: Config, resources: Sequence[Resource], cache: ResultCache |
 
 
 def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = None, *,
-             replay: Sequence[Snapshot] | None = None, sample_cache: ResultCache | None = None) -> ScanResult:
+             replay: Sequence[Snapshot] | None = None, sample_cache: ResultCache | None = None,
+             keep_raw: bool = True) -> ScanResult:
     """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call.
-    ``sample_cache``: data sampling's earlier results per object version (the state store's)."""
+    ``sample_cache``: data sampling's earlier results per object version (the state store's). ``keep_raw=False``:
+    the raw answers are let go once analysed (``ScanResult.raw`` is empty; ``replay``, when a list, is emptied),
+    so they are not held through judging, recording and the outputs."""
     started = _now()
     raw = list(replay) if replay is not None else collect_snapshots(cfg, progress)
     # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.
     snapshots: list[Snapshot] = [scrub_value(s) for s in raw]
     resources, coverage = analyse_snapshots(snapshots)
+    if not keep_raw:
+        raw.clear()
+        snapshots.clear()
+        if isinstance(replay, list):
+            replay.clear()
     if replay is None:  # a replay makes no cloud call: nothing is sampled
         resources = sample_data(cfg, resources, sample_cache)
     findings = evaluate(rules, resources)
