@@ -67,7 +67,9 @@ def create_db(admin: str, name: str) -> str:
 def timed_scan(config: Path, out: Path, *extra: str) -> float:
     t0 = time.perf_counter()
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # the scan's summary
-        main(["scan", "-c", str(config), "--output", str(out), "--no-progress", "--format", "json", *extra])
+        code = main(["scan", "-c", str(config), "--output", str(out), "--no-progress", "--format", "json", *extra])
+    if code not in (0, 1, 3):
+        raise SystemExit(f"the scan failed or was interrupted (exit {code})")
     return time.perf_counter() - t0
 
 
