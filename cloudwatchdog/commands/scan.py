@@ -88,7 +88,7 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
         if distributed and store is not None:
             from cloudwatchdog.services.fleet import run_distributed_scan
 
-            result = run_distributed_scan(cfg, rules, store, sample_cache=cache)
+            result = run_distributed_scan(cfg, rules, store, sample_cache=cache, keep_raw=raw_path is not None)
         else:
             # Without --save-raw the raw answers are not kept beyond their analysis (memory).
             result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache, keep_raw=raw_path is not None)

@@ -164,7 +164,7 @@ class DaemonJobs:
             if cfg.fleet.distributed:  # through the queue and `cloudwatchdog worker` processes
                 from cloudwatchdog.services.fleet import run_distributed_scan
 
-                result = run_distributed_scan(cfg, self.rules, self.store, sample_cache=cache)
+                result = run_distributed_scan(cfg, self.rules, self.store, sample_cache=cache, keep_raw=False)
             else:
                 result = run_scan(cfg, self.rules, sample_cache=cache)
             if cache is not None:

@@ -3,7 +3,7 @@
 The coordinator splits the scan into units (``Provider.units``: one per account, project or subscription, discovery
 done here once), enqueues them on a procrastinate queue in PostgreSQL and waits; workers on any number of machines
 run each unit's ``collect`` and write its raw snapshots to the shared state store (``fleet_units``). When every unit
-has an outcome, the coordinator analyses the snapshots, samples data and evaluates the rules exactly as
+has an outcome, the coordinator analyses the snapshots unit by unit, samples data and evaluates the rules exactly as
 ``services.scan.run_scan`` does, so the findings, alerts and reports equal a single-process scan's; a failed unit
 is its account's coverage ``error`` (it resolves nothing). The caller records the result the usual way
 (services.record: one transaction). A scan lease (a PostgreSQL advisory lock) keeps two distributed scans of one
@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.errors import UsageError
-from cloudwatchdog.model import Coverage, CoverageStatus, ScanResult, Snapshot
+from cloudwatchdog.model import Coverage, CoverageStatus, Resource, ScanResult, Snapshot
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.fleet_queue import PlannedUnit
 from cloudwatchdog.services.scan import analyse_snapshots, sample_data
+from cloudwatchdog.text import scrub_value
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -78,28 +79,39 @@ def _snapshots(outcome: UnitOutcome) -> list[Snapshot] | None:
     return None
 
 
-def assemble(units: Sequence[PlannedUnit], outcomes: dict[str, UnitOutcome]) -> tuple[list[Snapshot], list[Coverage]]:
-    """The units' snapshots in plan order, and an ``error`` coverage entry for each unit without a result."""
-    snapshots: list[Snapshot] = []
+def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutcome | None], *,
+             keep_raw: bool = True) -> tuple[list[Resource], list[Coverage], list[Coverage], list[Snapshot]]:
+    """The units' results in plan order, read and analysed one unit at a time (a unit's raw answers are let go
+    once analysed unless ``keep_raw``): (resources, coverage, an ``error`` coverage entry for each unit without a
+    result, the raw snapshots kept)."""
+    resources: list[Resource] = []
+    coverage: list[Coverage] = []
     failed: list[Coverage] = []
+    kept: list[Snapshot] = []
     for unit in units:
-        outcome = outcomes.get(unit.key)
+        outcome = outcome_of(unit.key)
         found = _snapshots(outcome) if outcome is not None and outcome.status == "ok" else None
         if found is not None:
-            snapshots.extend(found)
+            found = [scrub_value(s) for s in found]
+            more, cov = analyse_snapshots(found)
+            resources.extend(more)
+            coverage.extend(cov)
+            if keep_raw:
+                kept.extend(found)
             continue
         why = (outcome.error if outcome is not None and outcome.error else "no result was recorded")
         failed.append(Coverage(unit.provider, unit.account, CoverageStatus.ERROR, 0,
                                (f"distributed scan: the unit failed: {why}",), name=unit.name))
-    return snapshots, failed
+    return resources, coverage, failed, kept
 
 
 def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
                          progress: Callable[[int, int], None] | None = None,
-                         sample_cache: ResultCache | None = None) -> ScanResult:
-    """Scan through the queue and the workers; the result is recorded by the caller (services.record)."""
+                         sample_cache: ResultCache | None = None, keep_raw: bool = True) -> ScanResult:
+    """Scan through the queue and the workers; the result is recorded by the caller (services.record).
+    ``keep_raw=False``: the units' raw answers are not kept beyond their analysis (``ScanResult.raw`` is empty)."""
     from cloudwatchdog.services.fleet_queue import coordinate
-    from cloudwatchdog.state.fleet import forget_scan, scan_lease, unit_outcomes
+    from cloudwatchdog.state.fleet import forget_scan, scan_lease, unit_outcome
 
     require_engine()
     conninfo = queue_conninfo(cfg, store.url)
@@ -108,14 +120,13 @@ def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
     with scan_lease(store.engine, cfg.fleet.queue):
         units = plan_units(cfg)
         coordinate(cfg, conninfo, store.engine, scan_id, units, progress)
-        outcomes = unit_outcomes(store.engine, scan_id)
+        resources, coverage, failed, kept = assemble(
+            units, lambda key: unit_outcome(store.engine, scan_id, key), keep_raw=keep_raw)
         forget_scan(store.engine, scan_id)
-    snapshots, failed = assemble(units, outcomes)
-    resources, coverage = analyse_snapshots(snapshots)
     resources = sample_data(cfg, resources, sample_cache)
     findings = evaluate(rules, resources)
     return ScanResult(id=scan_id, started_at=started, finished_at=_now(), coverage=(*coverage, *failed),
-                      resources=tuple(resources), findings=tuple(findings), raw=tuple(snapshots))
+                      resources=tuple(resources), findings=tuple(findings), raw=tuple(kept))
 
 
 def run_worker(cfg: Config, store: Store) -> None:

@@ -52,11 +52,13 @@ def finished_units(engine: Engine, scan_id: str) -> set[str]:
         return set(conn.scalars(select(FleetUnitRow.unit).where(FleetUnitRow.scan_id == scan_id)))
 
 
-def unit_outcomes(engine: Engine, scan_id: str) -> dict[str, UnitOutcome]:
+def unit_outcome(engine: Engine, scan_id: str, unit: str) -> UnitOutcome | None:
+    """One unit's outcome (read one at a time: a scan's results are never all in memory at once)."""
     with engine.connect() as conn:
-        rows = conn.execute(select(FleetUnitRow).where(FleetUnitRow.scan_id == scan_id)).mappings()
-        return {r["unit"]: UnitOutcome(r["unit"], r["status"], r["attempts"], r["worker"], r["error"], r["result"])
-                for r in rows}
+        r = conn.execute(select(FleetUnitRow).where(FleetUnitRow.scan_id == scan_id,
+                                                    FleetUnitRow.unit == unit)).mappings().first()
+    return None if r is None else UnitOutcome(r["unit"], r["status"], r["attempts"], r["worker"], r["error"],
+                                              r["result"])
 
 
 def forget_scan(engine: Engine, scan_id: str) -> None:

@@ -94,14 +94,16 @@ def test_a_unit_without_a_result_is_its_accounts_error_and_the_others_keep_their
                 units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, {"snapshots": [snapshot]}),
                 # units[1]: no row at all
                 }
-    snapshots, failed = assemble(units, outcomes)
-    assert snapshots == [snapshot]
+    resources, coverage, failed, kept = assemble(units, outcomes.get)
+    assert kept == [snapshot] and assemble(units, outcomes.get, keep_raw=False)[3] == []
+    assert (resources, coverage) == analyse_snapshots([snapshot])  # the one unit with a result, analysed
+    assert [c.account for c in coverage] == ["333333333333"]
     assert [(c.account, c.status, c.name) for c in failed] == [
         ("111111111111", CoverageStatus.ERROR, "one"), ("222222222222", CoverageStatus.ERROR, "two")]
     assert "timed out" in failed[0].errors[0] and "no result" in failed[1].errors[0]
     # A malformed result is no result: the account is an error, never empty and fine.
     bad = {units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, {"snapshots": "oops"})}
-    assert [c.account for c in assemble(units[2:], bad)[1]] == ["333333333333"]
+    assert [c.account for c in assemble(units[2:], bad.get)[2]] == ["333333333333"]
 
 
 @pytest.mark.parametrize("extra", [["--no-state"], ["--state-url", "sqlite:///{tmp}/s.db"]])
