@@ -206,3 +206,22 @@ def test_a_unit_failing_on_every_run_is_its_accounts_error_and_resolves_nothing(
     with Store.open(postgres_url) as store:  # carried over with its last known state, not resolved
         kept = {r.finding.id: r.finding.state.value for r in store.list_findings() if r.finding.id in slow_findings}
     assert set(kept) == slow_findings and "resolved" not in kept.values()
+
+
+def test_the_daemon_scans_through_the_workers_with_fleet_distributed(
+        estate: MotoServer, postgres_url: str, tmp_path: Path, workers_factory: Any) -> None:
+    accounts = ACCOUNTS[:3]
+    config = _config(tmp_path, estate, postgres_url, max_attempts=3, accounts=accounts)
+    doc = yaml.safe_load(config.read_text())
+    doc["fleet"]["distributed"] = True
+    doc["daemon"] = {"listen": None}
+    config.write_text(yaml.safe_dump(doc))
+    workers = workers_factory(config, 1)
+
+    assert main(["daemon", "-c", str(config), "--once"]) == 0
+
+    with Store.open(postgres_url) as store:
+        [(scan_id, _, complete)] = store.scans()
+        covered = {r.coverage.account for r in store.report_data().coverage}
+    assert complete and covered == set(accounts)
+    assert all(re.search(rf"unit aws/\d+/{a} of scan {scan_id}: done", workers.text(0)) for a in accounts)
