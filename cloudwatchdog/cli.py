@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     state.add_argument("--state", dest="deprecated_state_url", metavar="URL", help=argparse.SUPPRESS)
     state.add_argument("--no-state", action="store_true",
                        help="do not record the scan: no lifecycle (every finding is new), nothing resolved")
+    scan.add_argument("--distributed", action="store_true",
+                      help="split the scan into units (one per account) for `cloudwatchdog worker` processes, wait "
+                      "for them, then record it as usual (needs a PostgreSQL state store; see `fleet:`)")
 
     findings = sub.add_parser("findings", help="list, suppress or unsuppress findings in the state store")
     fsub = findings.add_subparsers(dest="findings_command", required=True, metavar="ACTION")
@@ -102,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     daemon.add_argument("--once", action="store_true",
                         help="run every scan job once, deliver the alerts it queued, and exit (0, or 3 when a scan "
                         "was incomplete or failed): for a cron job")
+
+    worker = sub.add_parser("worker", help="run units of distributed scans (`scan --distributed`) until SIGTERM")
+    worker.add_argument("-c", "--config", help="config file (default: AWS default credentials, us-east-1)")
+    worker.add_argument("--state-url", metavar="URL", help="state store URL, overriding state.url")
 
     demo = sub.add_parser("demo", help="scan an embedded emulated estate seeded with classic mistakes")
     demo.add_argument("--output", default="./out",
@@ -198,6 +205,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             from cloudwatchdog.commands.incident import cmd_incident as run
         case "events":
             from cloudwatchdog.commands.events import cmd_events as run
+        case "worker":
+            from cloudwatchdog.commands.worker import cmd_worker as run
         case _:
             raise AssertionError(f"unhandled command {args.command}")
     return run(args)

@@ -14,6 +14,7 @@ from cloudwatchdog.settings.alerts import AlertsConfig
 from cloudwatchdog.settings.base import ProviderSettings, StrictModel
 from cloudwatchdog.settings.daemon import DaemonConfig
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
+from cloudwatchdog.settings.fleet import FleetConfig
 from cloudwatchdog.settings.notifications import NotificationTargets
 from cloudwatchdog.settings.schedules import Schedules
 from cloudwatchdog.settings.state import StateConfig, SuppressionConfig
@@ -78,6 +79,7 @@ class Config(_Strict):
     alerts: AlertsConfig = AlertsConfig()
     data_sampling: DataSamplingConfig = DataSamplingConfig()
     verify: VerifyConfig = VerifyConfig()
+    fleet: FleetConfig = FleetConfig()
 
     # Where the config came from, to resolve relative paths; not a key in the file.
     source_dir: Path = Field(default=Path("."), exclude=True)

@@ -76,7 +76,7 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
                  fail_on: str | None, *, show_progress: bool,
                  replay: Sequence[Snapshot] | None = None, store: Store | None = None,
                  suppressions: Sequence[Suppression] = (), details: bool = False,
-                 raw_path: str | None = None) -> tuple[int, ScanResult, list[Path]]:
+                 raw_path: str | None = None, distributed: bool = False) -> tuple[int, ScanResult, list[Path]]:
     """Scan, save the raw snapshots (``raw_path``), record in ``store`` (when given), write the outputs, print the
     summary. A store that cannot record the scan, or a raw file that cannot be written, fails the command only
     after everything else is written (services.record)."""
@@ -85,7 +85,13 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
     err_console = Console(stderr=True)
     with progress_display(show_progress and replay is None, err_console) as progress:
         cache = StoreResultCache(store) if store is not None and cfg.data_sampling.enabled else None
-        result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache)
+        if distributed and store is not None:
+            from cloudwatchdog.services.fleet import run_distributed_scan
+
+            result = run_distributed_scan(cfg, rules, store, sample_cache=cache, keep_raw=raw_path is not None)
+        else:
+            # Without --save-raw the raw answers are not kept beyond their analysis (memory).
+            result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache, keep_raw=raw_path is not None)
     if cache is not None:
         cache.flush()  # before recording: the store's answer to recording is about the scan, not this
     recording = apply_state(result, store, suppressions, raw_path)
@@ -134,6 +140,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if args.no_state:
             Console(stderr=True).print("[yellow]warning:[/] --no-state: no alerts are sent (alerts are changes, "
                                        "found by comparing with the state store)", highlight=False)
+    if args.distributed and (args.from_raw or args.no_state):
+        raise UsageError("--distributed scans through workers and records in the shared state store: it goes with "
+                         "neither --from-raw nor --no-state")
     replay = load_raw(args.from_raw) if args.from_raw else None
     check_output_dir(output)
     if args.save_raw:
@@ -145,7 +154,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             attach_outbox(store, cfg)
         code, _, _ = execute_scan(cfg, rules, formats, output, args.fail_on,
                                   show_progress=not args.no_progress, replay=replay, store=store,
-                                  suppressions=suppressions, details=args.details, raw_path=args.save_raw)
+                                  suppressions=suppressions, details=args.details, raw_path=args.save_raw,
+                                  distributed=args.distributed)
         if store is not None and cfg.notifications:
             _deliver(store, cfg)
     finally:

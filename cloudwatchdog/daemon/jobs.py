@@ -163,7 +163,12 @@ class DaemonJobs:
 
             cfg = self._scan_configs[job_id]
             cache = StoreResultCache(self.store) if cfg.data_sampling.enabled else None
-            result = run_scan(cfg, self.rules, sample_cache=cache)
+            if cfg.fleet.distributed:  # through the queue and `cloudwatchdog worker` processes
+                from cloudwatchdog.services.fleet import run_distributed_scan
+
+                result = run_distributed_scan(cfg, self.rules, self.store, sample_cache=cache, keep_raw=False)
+            else:
+                result = run_scan(cfg, self.rules, sample_cache=cache)
             if cache is not None:
                 cache.flush()
             recorded = self._record(job_id, result)

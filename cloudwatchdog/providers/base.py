@@ -39,8 +39,6 @@ Progress = Callable[[str, int], None]
 
 
 @dataclass(frozen=True)
-
-
 class OcsfCloud:
     """How OCSF names this cloud and its account unit (``cloud.provider``, ``cloud.account.type_id``/``type``)."""
 
@@ -50,8 +48,6 @@ class OcsfCloud:
 
 
 @dataclass(frozen=True)
-
-
 class Starter:
     """`cloudwatchdog init`: what credentials were found for a provider (``found``, e.g. "AWS_PROFILE=prod") and
     its config section for a first scan (YAML, indented under `providers:`, comments included)."""
@@ -61,8 +57,6 @@ class Starter:
 
 
 @dataclass(frozen=True)
-
-
 class ProbeTarget:
     """`verify: {anonymous: true}`: the unauthenticated request that shows whether a resource is public, at the
     cloud's public endpoint (or the configured emulator's): ``operation`` LIST or READ; ``verify`` the TLS check
@@ -71,6 +65,18 @@ class ProbeTarget:
     url: str
     operation: str
     verify: str | bool = True
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of a distributed scan (``Provider.units``): ``settings`` are the provider's section narrowed to
+    what one worker reads with one ``collect`` call, normally exactly one account (project, subscription) with
+    discovery off. ``account`` names it for coverage when the unit fails ("organization" when it stands for several
+    that could not be listed apart); ``name`` is the account's configured or discovered name."""
+
+    account: str
+    settings: ProviderSettings
+    name: str | None = None
 
 
 class PolicyError(ValueError):
@@ -88,8 +94,6 @@ class PolicyVerdict(Protocol):
 
 
 @runtime_checkable
-
-
 class Provider(Protocol):
     name: str  # the config section (`providers.<name>`) and Resource.provider
     title: str  # for people: "AWS", "Google Cloud", "Azure"
@@ -135,10 +139,13 @@ class Provider(Protocol):
         """Pure: for public ``resources``, the unauthenticated request to try, by uid (a resource it cannot probe
         is left out: the finding then says it was not probed). ``scanned``: every resource of the scan."""
 
+    def units(self, settings: Any) -> list[Unit]:
+        """Distributed scans: the section split into units, each ``collect``-ed by one worker. Discovery (an
+        organization's accounts, ...) happens here, once, in the coordinator. The snapshots of all units together
+        equal ``collect(settings)``'s. A provider that cannot split returns one unit of the whole section."""
+
 
 @runtime_checkable
-
-
 class ChangeEvents(Protocol):
     """Optional: a provider that follows its cloud's change events. A provider without these methods
     has no event source: the daemon scans it on its schedules only (``change_events`` returns None for it).

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TextIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -106,7 +107,7 @@ def _sections(data: ReportData) -> list[Section]:
     ]
 
 
-def render_report_html(data: ReportData) -> str:
+def _context(data: ReportData) -> dict[str, Any]:
     css = _asset("report.css", "</style")
     script = _asset("report.js", "</script")
     active = [rf.finding for rf in (*data.new, *data.open)
@@ -118,7 +119,7 @@ def render_report_html(data: ReportData) -> str:
                   if rf.finding.account_name})
     coverage_rows: list[CoverageRow] = sorted(
         data.coverage, key=lambda r: (_STATUS_ORDER[r.coverage.status], r.coverage.provider, r.coverage.account))
-    return _environment().get_template(TEMPLATE).render(
+    return dict(
         data=data,
         version=__version__,
         csp=content_security_policy(css, script),
@@ -139,9 +140,24 @@ def render_report_html(data: ReportData) -> str:
     )
 
 
+def render_report_html(data: ReportData) -> str:
+    return _environment().get_template(TEMPLATE).render(**_context(data))
+
+
+def write_report_html(data: ReportData, out: TextIO) -> None:
+    """``render_report_html``'s text, streamed by Jinja2 as the template runs (never one string)."""
+    for chunk in _environment().get_template(TEMPLATE).generate(**_context(data)):
+        out.write(chunk)
+
+
 def render_html(result: ScanResult) -> str:
     """The HTML report of one scan alone (no history: windows from first seen to the end of the scan)."""
     return render_report_html(report_from_scan(result))
 
 
-FORMAT = Format("html", "html", render_html, render_report_html)
+def write_html(result: ScanResult, out: TextIO) -> None:
+    write_report_html(report_from_scan(result), out)
+
+
+FORMAT = Format("html", "html", render_html, render_report_html, scan_writer=write_html,
+                report_writer=write_report_html)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.model import ScanResult
@@ -44,16 +45,18 @@ def check_output_dir(output: str) -> None:
         raise UsageError(f"--output {output}: the directory is not writable")
 
 
-def _write(formats: Sequence[str], output: str, stem: str, render: Callable[[str], str]) -> list[Path]:
+def _write(formats: Sequence[str], output: str, stem: str, write: Callable[[str, TextIO], None]) -> list[Path]:
+    """Each format written as it is produced (a format that streams never holds its whole text)."""
     if output == "-":
-        sys.stdout.write(render(formats[0]))
+        write(formats[0], sys.stdout)
         sys.stdout.flush()
         return []
     written = []
     for name in formats:
         try:
             path = output_path(Path(output), stem, FORMATS.get(name).extension)
-            path.write_text(render(name), encoding="utf-8")
+            with path.open("w", encoding="utf-8") as out:
+                write(name, out)
         except OSError as exc:
             raise UsageError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
         written.append(path)
@@ -63,12 +66,13 @@ def _write(formats: Sequence[str], output: str, stem: str, render: Callable[[str
 def write_scan(result: ScanResult, formats: Sequence[str], output: str) -> list[Path]:
     """The scan in each format, into ``output`` (``-``: the first format to stdout)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return _write(formats, output, f"{SCAN_PREFIX}{stamp}", lambda name: FORMATS.get(name).render_scan(result))
+    return _write(formats, output, f"{SCAN_PREFIX}{stamp}",
+                  lambda name, out: FORMATS.get(name).write_scan(result, out))
 
 
 def write_report(data: ReportData, formats: Sequence[str], output: str, stem: str) -> list[Path]:
     """The report in each format, into ``output`` as ``<stem>.<ext>`` (``-``: the first format to stdout)."""
-    return _write(formats, output, stem, lambda name: FORMATS.get(name).render_report(data))
+    return _write(formats, output, stem, lambda name, out: FORMATS.get(name).write_report(data, out))
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -45,6 +45,8 @@ def save_raw(result: ScanResult, path: str) -> None:
     doc = {"format": RAW_FORMAT, "scan_id": result.id, "started_at": result.started_at,
            "snapshots": list(result.raw)}
     try:
-        Path(path).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        with Path(path).open("w", encoding="utf-8") as out:  # streamed: never one string
+            json.dump(doc, out, indent=1)
+            out.write("\n")
     except OSError as exc:
         raise UsageError(f"--save-raw {path}: cannot write: {exc.strerror or exc}") from None

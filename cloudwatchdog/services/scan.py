@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.data.budget import Budget, ResultCache
@@ -48,7 +49,7 @@ def _labelled(progress: Progress | None, what: str) -> Progress | None:
     return labelled
 
 
-def analyse_snapshots(snapshots: Sequence[Snapshot]) -> tuple[list[Resource], list[Coverage]]:
+def analyse_snapshots(snapshots: Iterable[Snapshot]) -> tuple[list[Resource], list[Coverage]]:
     """Pure: raw snapshots -> resources with verdicts, and one coverage entry per account."""
     resources: list[Resource] = []
     coverage: list[Coverage] = []
@@ -65,6 +66,15 @@ def analyse_snapshots(snapshots: Sequence[Snapshot]) -> tuple[list[Resource], li
         resources.extend(found)
         coverage.append(cov)
     return resources, coverage
+
+
+def _letting_go(snapshots: list[Snapshot], holders: Sequence[list[Any]]) -> Iterator[Snapshot]:
+    """Each snapshot in turn, no longer held by ``holders`` once it is handed out: an account's raw answers are let
+    go as soon as it is analysed, not held until every account is."""
+    for i, snapshot in enumerate(snapshots):
+        for held in holders:
+            held[i] = None
+        yield snapshot
 
 
 def qualifies(resource: Resource, sampling: DataSamplingConfig) -> bool:
@@ -92,14 +102,23 @@ def sample_data(cfg: Config, resources: Sequence[Resource], cache: ResultCache |
 
 
 def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = None, *,
-             replay: Sequence[Snapshot] | None = None, sample_cache: ResultCache | None = None) -> ScanResult:
+             replay: Sequence[Snapshot] | None = None, sample_cache: ResultCache | None = None,
+             keep_raw: bool = True) -> ScanResult:
     """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call.
-    ``sample_cache``: data sampling's earlier results per object version (the state store's)."""
+    ``sample_cache``: data sampling's earlier results per object version (the state store's). ``keep_raw=False``:
+    the raw answers are let go once analysed (``ScanResult.raw`` is empty; ``replay``, when a list, is emptied),
+    so they are not held through judging, recording and the outputs."""
     started = _now()
     raw = list(replay) if replay is not None else collect_snapshots(cfg, progress)
     # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.
     snapshots: list[Snapshot] = [scrub_value(s) for s in raw]
-    resources, coverage = analyse_snapshots(snapshots)
+    if keep_raw:
+        resources, coverage = analyse_snapshots(snapshots)
+    else:
+        holders = [raw, snapshots, *([replay] if isinstance(replay, list) else [])]
+        resources, coverage = analyse_snapshots(_letting_go(snapshots, holders))
+        for held in holders:
+            held.clear()
     if replay is None:  # a replay makes no cloud call: nothing is sampled
         resources = sample_data(cfg, resources, sample_cache)
     findings = evaluate(rules, resources)

@@ -247,3 +247,19 @@ class ObjectSampleRow(Base):
     key: Mapped[str] = mapped_column(String(512), primary_key=True)
     result: Mapped[dict[str, Any]]
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class FleetUnitRow(Base):
+    """One finished unit of a distributed scan (services.fleet): what one worker read for one account, written in
+    one statement when the unit ends, so a worker killed mid-unit leaves no row. ``status``: ok (``result`` holds
+    the unit's raw snapshots) or failed (``error`` says why: raised, worker lost, timed out; no result)."""
+
+    __tablename__ = "fleet_units"
+    scan_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(300), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int]
+    worker: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+    finished_at: Mapped[datetime]

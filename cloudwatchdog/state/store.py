@@ -13,24 +13,20 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, func, insert, or_, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from cloudwatchdog.model import Finding, FindingState, Level, ScanResult, Severity, target_key
+from cloudwatchdog.model import FindingState, ScanResult, Severity, target_key
 from cloudwatchdog.report_model import ExposureWindow, ReportData, ReportFinding
-from cloudwatchdog.state.codec import finding_from_dict
 from cloudwatchdog.state.diff import (
     Event,
-    EventType,
     FindingChange,
     IntervalOp,
     ResourceChange,
-    StoredFinding,
-    StoredResource,
     Suppression,
     diff_scan,
     find_suppression,
@@ -39,6 +35,7 @@ from cloudwatchdog.state.diff import (
 )
 from cloudwatchdog.state.engine import clean_message, mask_url, open_engine
 from cloudwatchdog.state.errors import StateError
+from cloudwatchdog.state.rows import event_from_row, row_finding, stored_finding, stored_resource
 from cloudwatchdog.state.schema import (
     AccountNameRow,
     CoverageRow,
@@ -135,12 +132,13 @@ class Store:
     write_session = _write
 
     def _emit(self, session: Session, events: Sequence[Event], extra: EventHook | None) -> None:
-        for e in events:
-            session.add(FindingEventRow(
-                fingerprint=e.fingerprint, scan_id=e.scan_id, at=e.at, type=e.type.value, state=e.state.value,
-                severity=e.severity.value, old_state=e.old_state.value if e.old_state else None,
-                old_severity=e.old_severity.value if e.old_severity else None, detail=e.detail))
-        session.flush()
+        for chunk in _chunks(events):  # bulk, a batch at a time
+            session.execute(insert(FindingEventRow), [{
+                "fingerprint": e.fingerprint, "scan_id": e.scan_id, "at": e.at, "type": e.type.value,
+                "state": e.state.value, "severity": e.severity.value,
+                "old_state": e.old_state.value if e.old_state else None,
+                "old_severity": e.old_severity.value if e.old_severity else None, "detail": e.detail}
+                for e in chunk])
         for hook in (*self._hooks, *([extra] if extra else [])):
             hook(session, events)
 
@@ -180,15 +178,18 @@ class Store:
             fresh_coverage = [c for c in result.coverage if (c.provider, c.account) not in stale]
             finding_rows = self._load_findings(s, scanned - stale.keys(), {f.id for f in fresh_findings})
             resource_rows = self._load_resources(s, scanned - stale.keys(), {r.uid for r in fresh_resources})
-            finding_rows = {fp: row for fp, row in finding_rows.items() if (row.provider, row.account, target_key(
-                str(row.data.get("resource_type")), str(row.data.get("resource_name")))) not in later}
-            resource_rows = {uid: row for uid, row in resource_rows.items()
-                             if (row.provider, row.account, target_key(row.type, row.name)) not in later}
+            # The stored rows as plain values (a resource a later targeted rescan saw is left to it): their ORM
+            # objects are dropped (memory), only the keys are kept.
+            previous = {fp: stored_finding(row) for fp, row in finding_rows.items()
+                        if (row.provider, row.account, target_key(str(row.data.get("resource_type")),
+                                                                  str(row.data.get("resource_name")))) not in later}
+            previous_resources = {uid: stored_resource(row) for uid, row in resource_rows.items()
+                                  if (row.provider, row.account, target_key(row.type, row.name)) not in later}
+            del finding_rows, resource_rows
+            s.expunge_all()
             all_suppressions = [*self._cli_suppressions(s), *suppressions]
             d = diff_scan(scan_id=result.id, now=when, findings=fresh_findings, resources=fresh_resources,
-                          coverage=fresh_coverage,
-                          previous={fp: _stored_finding(row) for fp, row in finding_rows.items()},
-                          previous_resources={uid: _stored_resource(row) for uid, row in resource_rows.items()},
+                          coverage=fresh_coverage, previous=previous, previous_resources=previous_resources,
                           suppressions=all_suppressions)
             s.add(ScanRow(id=result.id, started_at=parse_iso(result.started_at),
                           finished_at=parse_iso(result.finished_at), recorded_at=when, complete=result.complete,
@@ -203,8 +204,8 @@ class Store:
             for c in result.coverage:  # names as the config or discovery gives them now
                 if c.name:
                     s.merge(AccountNameRow(provider=c.provider, account=c.account, name=c.name[:200]))
-            self._apply_findings(s, d.findings, when, result.id, finding_rows)
-            self._apply_resources(s, d.resources, when, result.id, resource_rows)
+            self._apply_findings(s, d.findings, when, result.id, previous.keys())
+            self._apply_resources(s, d.resources, when, result.id, previous_resources.keys())
             self._emit(s, d.events, on_events)
             current = {f.id: f for f in d.current}
             # A stale account's findings are returned as the store knows them (the newer scan's view); one the
@@ -212,7 +213,7 @@ class Store:
             for f in result.findings:
                 if f.id not in current:
                     row = s.get(FindingRow, f.id)
-                    current[f.id] = _row_finding(row) if row is not None else f
+                    current[f.id] = row_finding(row) if row is not None else f
         return replace(result, findings=tuple(current[f.id] for f in result.findings), resolved=d.resolved)
 
     def _newer(self, s: Session, scanned: set[tuple[str, str]],
@@ -273,56 +274,56 @@ class Store:
                 for r in s.scalars(select(SuppressionRow).order_by(SuppressionRow.fingerprint))]
 
     def _apply_findings(self, s: Session, changes: Sequence[FindingChange], when: datetime, scan_id: str | None,
-                        rows: dict[str, FindingRow]) -> None:
-        """Write the finding rows (``rows``: those already loaded) and open or close their intervals."""
-        with s.no_autoflush:
-            for c in changes:
+                        existing: Collection[str]) -> None:
+        """Write the finding rows (``existing``: the fingerprints already stored) and open or close their
+        intervals, a batch at a time, as bulk statements (no ORM object per row: memory follows the batch)."""
+        for chunk in _chunks(changes):
+            batches: dict[tuple[bool, bool], list[dict[str, Any]]] = {}
+            for c in chunk:
                 f = c.finding
-                row = rows.get(f.id)
-                if row is None:
-                    row = rows[f.id] = FindingRow(fingerprint=f.id)
-                    s.add(row)
-                row.rule_id, row.resource_uid, row.provider, row.account = (f.rule_id, f.resource_uid, f.provider,
-                                                                            f.account)
-                row.severity, row.state = c.severity.value, c.state.value
-                row.first_seen, row.last_seen, row.resolved_at = c.first_seen, c.last_seen, c.resolved_at
-                if c.observed:
-                    row.last_scan_id = scan_id
-                row.updated_at = when
-                row.data = f.to_dict()
-        s.flush()
-        s.add_all(FindingIntervalRow(fingerprint=c.finding.id, started_at=when, ended_at=None)
-                  for c in changes if c.interval is IntervalOp.OPEN)
-        for chunk in _chunks([c.finding.id for c in changes if c.interval is IntervalOp.CLOSE]):
-            s.execute(update(FindingIntervalRow)
-                      .where(FindingIntervalRow.fingerprint.in_(chunk), FindingIntervalRow.ended_at.is_(None))
-                      .values(ended_at=when), execution_options={"synchronize_session": False})
-        s.flush()
+                values: dict[str, Any] = {"fingerprint": f.id, "rule_id": f.rule_id, "resource_uid": f.resource_uid,
+                          "provider": f.provider, "account": f.account, "severity": c.severity.value,
+                          "state": c.state.value, "first_seen": c.first_seen, "last_seen": c.last_seen,
+                          "resolved_at": c.resolved_at, "updated_at": when, "data": f.to_dict()}
+                if c.observed or f.id not in existing:
+                    values["last_scan_id"] = scan_id if c.observed else None
+                batches.setdefault((f.id in existing, "last_scan_id" in values), []).append(values)
+            for (update_, _), rows in batches.items():
+                s.execute(update(FindingRow) if update_ else insert(FindingRow), rows)
+            self._intervals(s, FindingIntervalRow, FindingIntervalRow.fingerprint, "fingerprint", when,
+                            [(c.finding.id, c.interval) for c in chunk])
+        s.expire_all()  # rows loaded earlier in this session are stale now
 
     def _apply_resources(self, s: Session, changes: Sequence[ResourceChange], when: datetime, scan_id: str,
-                         rows: dict[str, ResourceStateRow]) -> None:
-        with s.no_autoflush:
-            for c in changes:
+                         existing: Collection[str]) -> None:
+        for chunk in _chunks(changes):
+            batches: dict[tuple[bool, bool], list[dict[str, Any]]] = {}
+            for c in chunk:
                 r = c.resource
-                row = rows.get(r.uid)
-                if row is None:
-                    row = rows[r.uid] = ResourceStateRow(uid=r.uid)
-                    s.add(row)
-                row.provider, row.account, row.region, row.type, row.name = (r.provider, r.account, r.region, r.type,
-                                                                             r.name)
-                row.level, row.latent, row.public, row.unknown, row.gone = (r.level.value, r.latent, r.public,
-                                                                            r.unknown, r.gone)
-                row.first_seen, row.last_seen = r.first_seen, r.last_seen
-                if not r.gone:
-                    row.last_scan_id = scan_id
-        s.flush()
-        s.add_all(ResourceIntervalRow(uid=c.resource.uid, started_at=when, ended_at=None)
-                  for c in changes if c.interval is IntervalOp.OPEN)
-        for chunk in _chunks([c.resource.uid for c in changes if c.interval is IntervalOp.CLOSE]):
-            s.execute(update(ResourceIntervalRow)
-                      .where(ResourceIntervalRow.uid.in_(chunk), ResourceIntervalRow.ended_at.is_(None))
-                      .values(ended_at=when), execution_options={"synchronize_session": False})
-        s.flush()
+                values: dict[str, Any] = {
+                    "uid": r.uid, "provider": r.provider, "account": r.account, "region": r.region, "type": r.type,
+                    "name": r.name, "level": r.level.value, "latent": r.latent, "public": r.public,
+                    "unknown": r.unknown, "gone": r.gone, "first_seen": r.first_seen, "last_seen": r.last_seen}
+                if not r.gone or r.uid not in existing:
+                    values["last_scan_id"] = None if r.gone else scan_id
+                batches.setdefault((r.uid in existing, "last_scan_id" in values), []).append(values)
+            for (update_, _), rows in batches.items():
+                s.execute(update(ResourceStateRow) if update_ else insert(ResourceStateRow), rows)
+            self._intervals(s, ResourceIntervalRow, ResourceIntervalRow.uid, "uid", when,
+                            [(c.resource.uid, c.interval) for c in chunk])
+        s.expire_all()
+
+    @staticmethod
+    def _intervals(s: Session, table: type[FindingIntervalRow] | type[ResourceIntervalRow], key: Any, name: str,
+                   when: datetime, ops: Sequence[tuple[str, IntervalOp | None]]) -> None:
+        """Open an interval (a new row) or close the open one, for each (key, op) of one batch."""
+        opened = [{name: k, "started_at": when, "ended_at": None} for k, op in ops if op is IntervalOp.OPEN]
+        if opened:
+            s.execute(insert(table), opened)
+        closed = [k for k, op in ops if op is IntervalOp.CLOSE]
+        if closed:
+            s.execute(update(table).where(key.in_(closed), table.ended_at.is_(None)).values(ended_at=when),
+                      execution_options={"synchronize_session": False})
 
     # --- suppressions from the CLI ------------------------------------------------------------------------------
 
@@ -350,7 +351,7 @@ class Store:
             existing.reason, existing.owner, existing.expires = reason, owner, expires
             sup = Suppression(reason=reason, owner=owner, expires=expires, source="cli", fingerprint=row.fingerprint,
                               label="set with `cloudwatchdog findings suppress`")
-            change, ev = suppress_change(_stored_finding(row), sup, when)
+            change, ev = suppress_change(stored_finding(row), sup, when)
             self._apply_findings(s, [change], when, None, {row.fingerprint: row})
             self._emit(s, [ev], on_events)
             return self._view(s, row.fingerprint, when)
@@ -363,7 +364,7 @@ class Store:
         with self._write() as s:
             row = self._resolve_fingerprint(s, fingerprint)
             existing = s.get(SuppressionRow, row.fingerprint)
-            stored = _stored_finding(row)
+            stored = stored_finding(row)
             from_config = find_suppression(stored.finding, config_suppressions, when)
             if existing is None:
                 where = f" by the config ({from_config.label}): remove it there" if from_config else ""
@@ -387,7 +388,7 @@ class Store:
     def _view(self, s: Session, fingerprint: str, at: datetime) -> ReportFinding:
         row = s.get(FindingRow, fingerprint)
         assert row is not None
-        return ReportFinding(finding=_row_finding(row), window=self._windows(s, [fingerprint], at)[fingerprint])
+        return ReportFinding(finding=row_finding(row), window=self._windows(s, [fingerprint], at)[fingerprint])
 
     def _windows(self, s: Session, fingerprints: Collection[str], at: datetime) -> dict[str, ExposureWindow]:
         spans: dict[str, list[Span]] = {fp: [] for fp in fingerprints}
@@ -413,7 +414,7 @@ class Store:
         with self._read() as s:
             rows = list(s.scalars(q))
             windows = self._windows(s, [r.fingerprint for r in rows], when)
-            out = [ReportFinding(_row_finding(r), windows[r.fingerprint]) for r in rows]
+            out = [ReportFinding(row_finding(r), windows[r.fingerprint]) for r in rows]
         out.sort(key=lambda v: (-v.finding.severity.rank, v.finding.account, v.finding.resource_name,
                                 v.finding.rule_id))
         return out
@@ -430,7 +431,7 @@ class Store:
         if fingerprint is not None:
             q = q.where(FindingEventRow.fingerprint == fingerprint)
         with self._read() as s:
-            return [_event(r) for r in s.scalars(q)]
+            return [event_from_row(r) for r in s.scalars(q)]
 
     def resource_window(self, uid: str, at: datetime | None = None) -> ExposureWindow:
         """Every interval during which the resource was public, and the total, as of ``at`` (default now)."""
@@ -480,25 +481,3 @@ class Store:
             s.add(ReportRow(generated_at=utc(generated_at), period_start=utc(period_start),
                             formats=",".join(formats)[:200], location=location))
 
-
-def _row_finding(row: FindingRow) -> Finding:
-    f = finding_from_dict(row.data)
-    return replace(f, state=FindingState(row.state), severity=Severity(row.severity))
-
-
-def _stored_finding(row: FindingRow) -> StoredFinding:
-    return StoredFinding(finding=_row_finding(row), state=FindingState(row.state), severity=Severity(row.severity),
-                         first_seen=row.first_seen, last_seen=row.last_seen, resolved_at=row.resolved_at)
-
-
-def _stored_resource(row: ResourceStateRow) -> StoredResource:
-    return StoredResource(uid=row.uid, provider=row.provider, account=row.account, region=row.region, type=row.type,
-                          name=row.name, level=Level(row.level), latent=row.latent, public=row.public,
-                          unknown=row.unknown, gone=row.gone, first_seen=row.first_seen, last_seen=row.last_seen)
-
-
-def _event(row: FindingEventRow) -> Event:
-    return Event(type=EventType(row.type), fingerprint=row.fingerprint, at=row.at, scan_id=row.scan_id,
-                 state=FindingState(row.state), severity=Severity(row.severity),
-                 old_state=FindingState(row.old_state) if row.old_state else None,
-                 old_severity=Severity(row.old_severity) if row.old_severity else None, detail=row.detail)

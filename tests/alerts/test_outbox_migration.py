@@ -21,7 +21,7 @@ from cloudwatchdog.state.store import Store
 
 def test_a_store_at_0001_with_data_upgrades_to_the_head_keeping_everything(state_url: str,
                                                                            receiver: HttpReceiver) -> None:
-    assert head_revision() == "0006"
+    assert head_revision() == "0008"
     url = make_url(state_url)
     engine = state_engine._engine(url)  # the store's engine (SQLite: BEGIN IMMEDIATE, foreign keys on)
     try:
@@ -44,7 +44,7 @@ def test_a_store_at_0001_with_data_upgrades_to_the_head_keeping_everything(state
     cfg = Config.model_validate({"notifications": [{"type": "webhook", "name": "w", "url": receiver.url()}]})
     with Store.open(state_url, hooks=[outbox_hook(cfg)]) as upgraded:
         with upgraded._engine.connect() as conn:
-            assert current_revision(conn) == "0006"
+            assert current_revision(conn) == "0008"
             indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("alert_outbox")}
             assert indexes["ix_alert_outbox_fingerprint"] == ["fingerprint"]
             after = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in before}

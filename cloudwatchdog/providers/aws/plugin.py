@@ -12,7 +12,7 @@ from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.aws.settings import AwsProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, ProbeTarget, Progress, Starter
+from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, ProbeTarget, Progress, Starter, Unit
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 
@@ -110,6 +110,11 @@ class Aws:
         from cloudwatchdog.providers.aws.collect_targets import rescan_aws
 
         return list(rescan_aws(settings, account, targets))
+
+    def units(self, settings: Any) -> list[Unit]:
+        from cloudwatchdog.providers.aws.units import aws_units
+
+        return aws_units(settings)
 
 
 PROVIDER = Aws()

@@ -12,7 +12,7 @@ from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter
+from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter, Unit
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 
@@ -100,6 +100,12 @@ class Azure:
         from cloudwatchdog.providers.azure.collect_targets import rescan_azure
 
         return list(rescan_azure(settings, account, targets))
+
+    def units(self, settings: Any) -> list[Unit]:
+        """A unit per listed subscription; subscriptions found by listing stay one unit."""
+        if not settings.subscriptions:
+            return [Unit("discovered", settings)]
+        return [Unit(s, settings.model_copy(update={"subscriptions": [s]})) for s in settings.subscriptions]
 
 
 PROVIDER = Azure()

@@ -9,7 +9,7 @@ from typing import Any
 from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter
+from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter, Unit
 from cloudwatchdog.providers.gcp.settings import GcpProvider
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
@@ -89,5 +89,12 @@ class Gcp:
             out[r.uid] = ProbeTarget(f"{endpoint.rstrip('/')}/storage/v1/b/{quote(r.name, safe='')}/o?maxResults=1",
                                      "LIST")
         return out
+
+    def units(self, settings: Any) -> list[Unit]:
+        """A unit per listed project; projects found through Resource Manager stay one unit."""
+        if settings.discovers:
+            return [Unit("discovered", settings)]
+        return [Unit(p.id, settings.model_copy(update={"projects": [p]}), p.name) for p in settings.projects]
+
 
 PROVIDER = Gcp()

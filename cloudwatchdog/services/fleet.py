@@ -1,0 +1,139 @@
+"""Distributed scans (``scan --distributed``, the daemon with ``fleet.distributed``, ``cloudwatchdog worker``).
+
+The coordinator splits the scan into units (``Provider.units``: one per account, project or subscription, discovery
+done here once), enqueues them on a procrastinate queue in PostgreSQL and waits; workers on any number of machines
+run each unit's ``collect`` and write its raw snapshots to the shared state store (``fleet_units``). When every unit
+has an outcome, the coordinator analyses the snapshots unit by unit, samples data and evaluates the rules exactly as
+``services.scan.run_scan`` does, so the findings, alerts and reports equal a single-process scan's; a failed unit
+is its account's coverage ``error`` (it resolves nothing). The caller records the result the usual way
+(services.record: one transaction). A scan lease (a PostgreSQL advisory lock) keeps two distributed scans of one
+store apart.
+
+Rate limits: a unit is one account, so no two workers ever read one account at once; inside a unit the provider's
+own concurrency (``max_workers``) and retry mode (AWS: adaptive) apply, as in a single-process scan.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from cloudwatchdog.config import Config
+from cloudwatchdog.errors import UsageError
+from cloudwatchdog.model import Coverage, CoverageStatus, Resource, ScanResult, Snapshot
+from cloudwatchdog.providers.registry import PROVIDERS
+from cloudwatchdog.rules.engine import evaluate
+from cloudwatchdog.rules.loader import Rule
+from cloudwatchdog.services.fleet_queue import PlannedUnit
+from cloudwatchdog.services.scan import analyse_snapshots, sample_data
+from cloudwatchdog.text import scrub_value
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from cloudwatchdog.data.budget import ResultCache
+    from cloudwatchdog.state.fleet import UnitOutcome
+    from cloudwatchdog.state.store import Store
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def require_engine() -> None:
+    """A clear error, before anything is read, when the queue library is not installed."""
+    try:
+        import procrastinate  # noqa: F401
+    except ImportError:
+        raise UsageError("distributed scans need procrastinate: pip install 'cloudwatchdog[fleet]'") from None
+
+
+def queue_conninfo(cfg: Config, store_url: URL) -> str:
+    """The queue database as a libpq connection string: ``fleet.url``, else the state store's (PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(cfg.fleet.url) if cfg.fleet.url else store_url
+    if url.get_backend_name() != "postgresql":
+        raise UsageError("distributed scans need PostgreSQL: the queue and the units' results live there "
+                         "(set state.url to postgresql+psycopg://..., or fleet.url for the queue)")
+    return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+def plan_units(cfg: Config) -> list[PlannedUnit]:
+    """Every enabled provider's units, in the order a single-process scan reads their accounts."""
+    units: list[PlannedUnit] = []
+    for name, section in cfg.providers.enabled().items():
+        for i, unit in enumerate(PROVIDERS.get(name).units(section)):
+            key = f"{name}/{i:05d}/{unit.account}"[:300]
+            units.append(PlannedUnit(key, name, unit.account, unit.name, unit.settings.model_dump(mode="json")))
+    return units
+
+
+def _snapshots(outcome: UnitOutcome) -> list[Snapshot] | None:
+    result = outcome.result
+    found = result.get("snapshots") if isinstance(result, dict) else None
+    if isinstance(found, list) and all(isinstance(s, dict) for s in found):
+        return found
+    return None
+
+
+def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutcome | None], *,
+             keep_raw: bool = True) -> tuple[list[Resource], list[Coverage], list[Coverage], list[Snapshot]]:
+    """The units' results in plan order, read and analysed one unit at a time (a unit's raw answers are let go
+    once analysed unless ``keep_raw``): (resources, coverage, an ``error`` coverage entry for each unit without a
+    result, the raw snapshots kept)."""
+    resources: list[Resource] = []
+    coverage: list[Coverage] = []
+    failed: list[Coverage] = []
+    kept: list[Snapshot] = []
+    for unit in units:
+        outcome = outcome_of(unit.key)
+        found = _snapshots(outcome) if outcome is not None and outcome.status == "ok" else None
+        if found is not None:
+            found = [scrub_value(s) for s in found]
+            more, cov = analyse_snapshots(found)
+            resources.extend(more)
+            coverage.extend(cov)
+            if keep_raw:
+                kept.extend(found)
+            continue
+        why = (outcome.error if outcome is not None and outcome.error else "no result was recorded")
+        failed.append(Coverage(unit.provider, unit.account, CoverageStatus.ERROR, 0,
+                               (f"distributed scan: the unit failed: {why}",), name=unit.name))
+    return resources, coverage, failed, kept
+
+
+def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
+                         progress: Callable[[int, int], None] | None = None,
+                         sample_cache: ResultCache | None = None, keep_raw: bool = True) -> ScanResult:
+    """Scan through the queue and the workers; the result is recorded by the caller (services.record).
+    ``keep_raw=False``: the units' raw answers are not kept beyond their analysis (``ScanResult.raw`` is empty)."""
+    from cloudwatchdog.services.fleet_queue import coordinate
+    from cloudwatchdog.state.fleet import forget_scan, scan_lease, unit_outcome
+
+    require_engine()
+    conninfo = queue_conninfo(cfg, store.url)
+    scan_id = str(uuid.uuid4())
+    started = _now()
+    with scan_lease(store.engine, cfg.fleet.queue):
+        units = plan_units(cfg)
+        coordinate(cfg, conninfo, store.engine, scan_id, units, progress)
+        resources, coverage, failed, kept = assemble(
+            units, lambda key: unit_outcome(store.engine, scan_id, key), keep_raw=keep_raw)
+        forget_scan(store.engine, scan_id)
+    resources = sample_data(cfg, resources, sample_cache)
+    findings = evaluate(rules, resources)
+    return ScanResult(id=scan_id, started_at=started, finished_at=_now(), coverage=(*coverage, *failed),
+                      resources=tuple(resources), findings=tuple(findings), raw=tuple(kept))
+
+
+def run_worker(cfg: Config, store: Store) -> None:
+    """``cloudwatchdog worker``: run units from the queue until SIGINT/SIGTERM."""
+    from cloudwatchdog.services.fleet_queue import run_worker as run
+
+    require_engine()
+    run(cfg, queue_conninfo(cfg, store.url), store.engine)
+
+

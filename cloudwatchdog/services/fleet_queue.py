@@ -1,0 +1,181 @@
+"""The distributed scan's queue, on procrastinate (PostgreSQL): the unit task that workers run, and the
+coordinator's loop that enqueues a scan's units and watches them to the end.
+
+- A unit runs ``Provider.collect`` on its narrowed settings and writes its raw snapshots in one row
+  (state.fleet.record_unit) when it ends; nothing is written before, so a worker killed mid-unit leaves nothing.
+- A unit that raised is run again by procrastinate's retry strategy; a unit whose worker stopped sending heartbeats
+  (killed, machine lost) is found by the coordinator (procrastinate's stalled-job query) and put back in the queue.
+  Both stop after ``fleet.max_attempts`` runs: the unit is then ``failed`` and its account's coverage ``error``.
+- Units still unfinished at ``fleet.scan_timeout`` are cancelled (aborted when running) and failed.
+
+procrastinate is imported only here, and only when a distributed scan or a worker runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cloudwatchdog.config import Config
+from cloudwatchdog.providers.registry import PROVIDERS
+from cloudwatchdog.state.fleet import UnitOutcome, finished_units, record_unit
+from cloudwatchdog.text import scrub_value
+
+if TYPE_CHECKING:
+    import procrastinate
+    from sqlalchemy.engine import Engine
+
+log = logging.getLogger("cloudwatchdog.fleet")
+
+TASK = "cloudwatchdog.fleet.unit"
+
+
+@dataclass(frozen=True)
+class PlannedUnit:
+    """One unit of a scan: ``key`` is unique in the scan; ``settings`` the provider's narrowed section as JSON."""
+
+    key: str
+    provider: str
+    account: str
+    name: str | None
+    settings: dict[str, Any]
+
+    def job_kwargs(self, scan_id: str) -> dict[str, Any]:
+        return {"scan_id": scan_id, "unit": self.key, "provider": self.provider, "settings": self.settings}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute_unit(engine: Engine, cfg: Config, *, scan_id: str, unit: str, provider: str, settings: dict[str, Any],
+                 attempt: int) -> None:
+    """Run one unit (``attempt``: earlier runs of it) and record its outcome. Raises (for a retry) when it failed
+    with runs left; records ``failed`` when it failed on its last run."""
+    runs = attempt + 1
+    log.info("unit %s of scan %s: started (run %d of at most %d)", unit, scan_id, runs, cfg.fleet.max_attempts)
+    try:
+        plugin = PROVIDERS.get(provider)
+        snapshots = [scrub_value(s) for s in plugin.collect(plugin.settings.model_validate(settings))]
+    except Exception as exc:  # a bug or a broken unit: retried, then reported as the unit's failure
+        log.exception("unit %s of scan %s: failed", unit, scan_id)
+        if runs < cfg.fleet.max_attempts:
+            raise
+        why = f"{type(exc).__name__}: {str(exc)[:300]}"
+        record_unit(engine, scan_id, UnitOutcome(unit, "failed", runs, worker_name(), why, None))
+        return
+    record_unit(engine, scan_id, UnitOutcome(unit, "ok", runs, worker_name(), None, {"snapshots": snapshots}))
+    log.info("unit %s of scan %s: done (%d snapshots)", unit, scan_id, len(snapshots))
+
+
+def make_app(cfg: Config, conninfo: str, engine: Engine) -> procrastinate.App:
+    """The procrastinate app with the unit task, on the queue database ``conninfo`` (libpq); units write their
+    outcomes through ``engine`` (the state store)."""
+    import procrastinate
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+    retries = cfg.fleet.max_attempts - 1
+    retry: procrastinate.RetryStrategy | bool = procrastinate.RetryStrategy(max_attempts=retries) if retries else False
+
+    def unit_task(context: procrastinate.JobContext, scan_id: str, unit: str, provider: str,
+                  settings: dict[str, Any]) -> None:
+        execute_unit(engine, cfg, scan_id=scan_id, unit=unit, provider=provider, settings=settings,
+                     attempt=context.job.attempts)
+
+    app.task(name=TASK, queue=cfg.fleet.queue, retry=retry, pass_context=True)(unit_task)
+    return app
+
+
+def ensure_queue_schema(conninfo: str) -> None:
+    """Create procrastinate's tables in the queue database when they are not there (once, whoever comes first)."""
+    import psycopg
+    from procrastinate.schema import SchemaManager
+
+    with psycopg.connect(conninfo, connect_timeout=10) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('cloudwatchdog.fleet.schema'))")
+        if conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone() == (None,):
+            conn.execute(SchemaManager.get_schema())
+
+
+def run_worker(cfg: Config, conninfo: str, engine: Engine) -> None:
+    """Take units from the queue and run them, one at a time, until SIGINT/SIGTERM."""
+    ensure_queue_schema(conninfo)
+    app = make_app(cfg, conninfo, engine)
+    app.run_worker(queues=[cfg.fleet.queue], concurrency=1, name=worker_name(),
+                   update_heartbeat_interval=cfg.fleet.heartbeat, stalled_worker_timeout=cfg.fleet.stalled_after,
+                   fetch_job_polling_interval=min(5.0, cfg.fleet.poll_interval), delete_jobs="successful")
+
+
+def coordinate(cfg: Config, conninfo: str, engine: Engine, scan_id: str, units: Sequence[PlannedUnit],
+               progress: Callable[[int, int], None] | None = None) -> None:
+    """Enqueue the units of ``scan_id`` and return when each has an outcome (ok, failed, or failed as timed
+    out)."""
+    ensure_queue_schema(conninfo)
+    app = make_app(cfg, conninfo, engine)
+
+    async def run() -> None:
+        async with app.open_async():
+            await _coordinate(app, cfg, engine, scan_id, units, progress)
+
+    asyncio.run(run())
+
+
+async def _coordinate(app: procrastinate.App, cfg: Config, engine: Engine, scan_id: str,
+                      units: Sequence[PlannedUnit], progress: Callable[[int, int], None] | None) -> None:
+    from procrastinate.jobs import Status
+
+    fleet = cfg.fleet
+    jobs = app.job_manager
+    # Units of an earlier scan whose coordinator is gone: nobody waits for them (the scan lease is ours now).
+    for job in await jobs.list_jobs_async(queue=fleet.queue, task=TASK, status="todo"):
+        if job.id is not None and job.task_kwargs.get("scan_id") != scan_id:
+            await jobs.cancel_job_by_id_async(job.id)
+    await app.tasks[TASK].batch_defer_async(*[u.job_kwargs(scan_id) for u in units])
+    pending = {u.key for u in units}
+    deadline = time.monotonic() + fleet.scan_timeout
+    while True:
+        pending -= await asyncio.to_thread(finished_units, engine, scan_id)
+        if progress is not None:
+            progress(len(units) - len(pending), len(units))
+        if not pending:
+            return
+        for job in await jobs.get_stalled_jobs(queue=fleet.queue, task_name=TASK,
+                                               seconds_since_heartbeat=fleet.stalled_after):
+            key = job.task_kwargs.get("unit")
+            if job.task_kwargs.get("scan_id") != scan_id or key not in pending:
+                continue
+            if job.attempts + 1 < fleet.max_attempts:
+                log.warning("unit %s of scan %s: its worker stopped answering; running it again", key, scan_id)
+                await jobs.retry_job(job)
+                continue
+            await jobs.finish_job(job, Status.FAILED, delete_job=False)
+            why = (f"its worker stopped answering (no heartbeat for {fleet.stalled_after:g} s) on each of "
+                   f"{job.attempts + 1} runs")
+            await asyncio.to_thread(record_unit, engine, scan_id,
+                                    UnitOutcome(str(key), "failed", job.attempts + 1, None, why, None))
+        for job in await jobs.list_jobs_async(queue=fleet.queue, task=TASK, status="failed"):
+            key = job.task_kwargs.get("unit")
+            if job.task_kwargs.get("scan_id") == scan_id and key in pending:
+                await asyncio.to_thread(record_unit, engine, scan_id, UnitOutcome(
+                    str(key), "failed", job.attempts + 1, None, "the unit's job failed in the queue", None))
+        if time.monotonic() > deadline:
+            await _time_out(app, cfg, engine, scan_id, pending)
+            return
+        await asyncio.sleep(fleet.poll_interval)
+
+
+async def _time_out(app: procrastinate.App, cfg: Config, engine: Engine, scan_id: str, pending: set[str]) -> None:
+    jobs = app.job_manager
+    why = f"timed out: unfinished after fleet.scan_timeout ({cfg.fleet.scan_timeout:g} s)"
+    for status, abort in (("todo", False), ("doing", True)):
+        for job in await jobs.list_jobs_async(queue=cfg.fleet.queue, task=TASK, status=status):
+            if job.id is not None and job.task_kwargs.get("scan_id") == scan_id:
+                await jobs.cancel_job_by_id_async(job.id, abort=abort)
+    for key in sorted(pending):
+        await asyncio.to_thread(record_unit, engine, scan_id, UnitOutcome(key, "failed", 0, None, why, None))
