@@ -1,6 +1,7 @@
 """Reading a log object as a stream of lines, in bounded memory: gzip is recognised by its magic bytes and
-decompressed on the fly; a line longer than ``MAX_LINE`` is cut there (and will not parse: it is counted as
-malformed by the parser, never loaded whole)."""
+decompressed on the fly; a line longer than ``MAX_LINE`` is cut there and the rest of it up to the next line end is
+dropped (never loaded whole, never read as a line of its own). A gzip stream that ends before its end (a truncated
+object) raises ``TruncatedLog`` after what it held was read: the reader marks its day unreadable."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ CHUNK = 1 << 20
 MAX_LINE = 1 << 20
 
 
+class TruncatedLog(ValueError):
+    """A gzip log object that ends in the middle of its compressed stream."""
+
+
 class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
@@ -19,20 +24,25 @@ class Readable(Protocol):
 def _gunzip(first: bytes, fp: Readable) -> Iterator[bytes]:
     """Decompress a gzip stream (several members, as concatenated gzip files are, included) chunk by chunk."""
     inflate = zlib.decompressobj(wbits=31)
+    pending = False  # a member has begun and not ended
     block = first
     while block:
         while block:
+            pending = True
             out = inflate.decompress(block, CHUNK)
             if out:
                 yield out
             if inflate.eof:  # next member, if any
                 block = inflate.unused_data
                 inflate = zlib.decompressobj(wbits=31)
+                pending = False
                 continue
             block = inflate.unconsumed_tail
         block = fp.read(CHUNK)
-    if tail := inflate.flush():
-        yield tail
+    if pending:
+        if tail := inflate.flush():
+            yield tail
+        raise TruncatedLog("the gzip log object is truncated (it ends inside its compressed stream)")
 
 
 def chunks(fp: Readable) -> Iterator[bytes]:
@@ -51,13 +61,19 @@ def chunks(fp: Readable) -> Iterator[bytes]:
 def lines(fp: Readable) -> Iterator[bytes]:
     """The stream's lines (without line ends); see the module doc for gzip and overlong lines."""
     carry = b""
+    dropping = False  # the rest of an overlong line, up to its line end
     for block in chunks(fp):
+        if dropping:
+            end = block.find(b"\n")
+            if end < 0:
+                continue
+            block, dropping = block[end + 1:], False
         block = carry + block
         parts = block.split(b"\n")
         carry = parts.pop()
         yield from parts
         if len(carry) > MAX_LINE:
             yield carry[:MAX_LINE]
-            carry = b""
+            carry, dropping = b"", True
     if carry:
         yield carry
