@@ -5,6 +5,7 @@ object) raises ``TruncatedLog`` after what it held was read: the reader marks it
 
 from __future__ import annotations
 
+import csv
 import zlib
 from collections.abc import Iterator
 from typing import Protocol
@@ -77,3 +78,17 @@ def lines(fp: Readable) -> Iterator[bytes]:
             carry, dropping = b"", True
     if carry:
         yield carry
+
+
+def csv_rows(reader: Iterator[list[str]]) -> Iterator[list[str] | None]:
+    """A csv reader's rows, None for a row the csv module refuses (a field over its size limit, an unterminated
+    quote): the caller counts it as a malformed line and goes on, the reader resumes at the next line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield None
+            continue
+        yield row

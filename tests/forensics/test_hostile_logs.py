@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import gzip
 import io
+from datetime import UTC, datetime
 
 import pytest
 
+from cloudwatchdog.forensics.aggregate import Aggregator
+from cloudwatchdog.forensics.model import TimeSpan
 from cloudwatchdog.forensics.stream import MAX_LINE, TruncatedLog, lines
+from cloudwatchdog.providers.azure.access_logs import feed_analytics_log, resource_log_record
+from cloudwatchdog.providers.gcp.access_logs import AuditPrincipals, audit_record, feed_usage_log
+from tests.providers.test_access_log_parsers import AZURE_DOC
 
 
 def test_a_truncated_gzip_object_raises_after_what_it_held() -> None:
@@ -33,3 +39,37 @@ def test_the_rest_of_an_overlong_line_is_not_a_line_of_its_own() -> None:
     assert got[0] == b"first" and got[-1] == b"last"
     assert not any(forged in line for line in got), "the tail of the overlong line came out as a line"
     assert len(got) == 3
+
+
+WINDOW = TimeSpan(datetime(2011, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+_USAGE_HEADER = b'"time_micros","c_ip","cs_method","sc_status","sc_bytes","cs_bucket","cs_object"'
+_USAGE_ROW = b'"1709287200000000","203.0.113.5","GET","200","12","b","a.txt"'
+
+
+def test_a_usage_log_row_too_large_for_csv_is_one_skipped_line() -> None:
+    agg = Aggregator([WINDOW])
+    huge = b'"1709287200000000","203.0.113.5","GET","200","12","b","' + b"k" * 200_000 + b'"'
+    feed_usage_log([_USAGE_HEADER, _USAGE_ROW, huge, _USAGE_ROW], "b", agg)
+    c = agg.result()
+    assert (c.lines, c.skipped_lines, c.external_requests) == (3, 1, 2)
+
+
+def test_an_analytics_log_line_too_large_for_csv_is_one_skipped_line() -> None:
+    agg = Aggregator([WINDOW])
+    huge = b'1.0;2011-08-09T18:52:40.9241789Z;GetBlob;"' + b"x" * 200_000 + b'"'
+    feed_analytics_log([huge, AZURE_DOC], "myaccount", "thumbnails", agg)
+    c = agg.result()
+    assert (c.lines, c.skipped_lines, c.anonymous_requests) == (2, 1, 1)
+
+
+def test_audit_and_resource_log_times_with_an_offset_are_read_in_utc() -> None:
+    entry = {"timestamp": "2024-03-01T12:00:00.123456789+02:00", "protoPayload": {
+        "resourceName": "projects/_/buckets/b/objects/a.txt", "methodName": "storage.objects.get",
+        "authenticationInfo": {"principalEmail": "m@evil.example"}}}
+    record = audit_record(entry, "b", AuditPrincipals("p", []))
+    assert record is not None and record.time == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+    azure = {"time": "2024-03-01T05:30:00.0000000-04:30", "operationName": "GetBlob", "statusCode": 200,
+             "callerIpAddress": "198.51.100.7:443", "identity": {"type": "Anonymous"},
+             "properties": {"objectKey": "/acct/box/a.txt", "responseBodySize": 7}}
+    found = resource_log_record(azure, "acct", "box")
+    assert found is not None and found.time == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
