@@ -92,3 +92,19 @@ def csv_rows(reader: Iterator[list[str]]) -> Iterator[list[str] | None]:
             yield None
             continue
         yield row
+
+
+class _Decoded:
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size == 0:  # a probe of the type (ijson makes one)
+            return b""
+        return next(self._blocks, b"")
+
+
+def decoded(fp: Readable) -> Readable:
+    """The stream as a file of its bytes, gunzipped when they are gzip (for a streaming parser such as ijson): each
+    read returns the next chunk, b"" at the end."""
+    return _Decoded(chunks(fp))

@@ -253,3 +253,35 @@ def test_an_unreadable_log_bucket_is_unknown(incident_setup: tuple[Path, str], m
     a = json.loads(capsys.readouterr().out)["access"]
     assert (a["status"], a["coverage"], a["external_requests"]) == ("unknown", [], 0)
     assert "the log bucket access-logs is unreadable: NoSuchBucket" in a["gaps"][0]["reason"]
+
+
+def test_a_request_near_midnight_in_both_sources_is_counted_once(incident_setup: tuple[Path, str],
+                                                                 moto: MotoServer,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A server log object delivered after midnight (day 5) holds a request of the day before (day 4, which has no
+    server logs: CloudTrail covers it, and has the same request); a CloudTrail file of day 5 (server logs) holds an
+    event of day 4 that only CloudTrail saw. Each request counts once."""
+    config, finding_id = incident_setup
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    crossing = _line(_at(4, 23, 55), "198.51.100.44", "-", "REST.GET.OBJECT", "data/midnight.csv", 200, 7)
+    s3.put_object(Bucket="access-logs", Key=f"leaky/{_at(5, 0, 10):%Y-%m-%d-%H-%M-%S}-MIDNIGHT",
+                  Body=(crossing.replace("3E57427F3EXAMPLE", "MIDNIGHTREQ1") + "\n").encode())
+    s3.create_bucket(Bucket="trail-logs")
+    base = f"AWSLogs/{DEFAULT_ACCOUNT}/CloudTrail/us-east-1"
+    files = {
+        4: _trail(_event(_at(4, 23, 55), "GetObject", "anonymous", "198.51.100.44", "data/midnight.csv", 7,
+                         requestID="MIDNIGHTREQ1")),
+        5: _trail(_event(_at(4, 23, 58), "GetObject", "anonymous", "198.51.100.45", "data/late.csv", 9,
+                         requestID="MIDNIGHTREQ2")),
+    }
+    for day, body in files.items():
+        s3.put_object(Bucket="trail-logs", Key=f"{base}/{_at(day, 0):%Y/%m/%d}/{DEFAULT_ACCOUNT}_CloudTrail_us-east-1_"
+                                               f"{_at(day, 0, 5):%Y%m%dT%H%MZ}_x.json.gz", Body=body)
+    config.write_text(config.read_text().replace("regions: [us-east-1]",
+                                                 "regions: [us-east-1], cloudtrail: {bucket: trail-logs}"))
+    assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    a = json.loads(capsys.readouterr().out)["access"]
+    reads = {o["key"]: o["requests"] for o in a["objects_read"]}
+    assert reads["data/midnight.csv"] == 1, "counted once, not by both sources"
+    assert reads["data/late.csv"] == 1, "the event of day 4 in day 5's CloudTrail file is counted"
+    assert (a["external_requests"], a["anonymous_requests"]) == (8, 7)

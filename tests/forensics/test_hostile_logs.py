@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from datetime import UTC, datetime
 
 import pytest
 
 from cloudwatchdog.forensics.aggregate import Aggregator
 from cloudwatchdog.forensics.model import TimeSpan
-from cloudwatchdog.forensics.stream import MAX_LINE, TruncatedLog, lines
+from cloudwatchdog.forensics.stream import CHUNK, MAX_LINE, TruncatedLog, decoded, lines
+from cloudwatchdog.providers.aws.access_logs import Principals, feed_trail_stream
 from cloudwatchdog.providers.azure.access_logs import feed_analytics_log, resource_log_record
 from cloudwatchdog.providers.gcp.access_logs import AuditPrincipals, audit_record, feed_usage_log
 from tests.providers.test_access_log_parsers import AZURE_DOC
@@ -73,3 +75,41 @@ def test_audit_and_resource_log_times_with_an_offset_are_read_in_utc() -> None:
              "properties": {"objectKey": "/acct/box/a.txt", "responseBodySize": 7}}
     found = resource_log_record(azure, "acct", "box")
     assert found is not None and found.time == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def _trail_event(i: int) -> dict[str, object]:
+    return {"eventTime": "2024-03-01T10:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+            "requestParameters": {"bucketName": "b", "key": f"k{i}"}, "requestID": f"R{i}",
+            "userIdentity": {"type": "AWSAccount", "accountId": "ANONYMOUS_PRINCIPAL"},
+            "sourceIPAddress": "198.51.100.1", "additionalEventData": {"bytesTransferredOut": 1}}
+
+
+def _trail_bytes(n: int) -> bytes:
+    return json.dumps({"Records": [_trail_event(i) for i in range(n)]}).encode()
+
+
+def test_a_cloudtrail_file_is_parsed_as_a_stream() -> None:
+    """Larger than one read chunk, gzip: every record counted (the file was read a chunk at a time)."""
+    body = gzip.compress(_trail_bytes(20_000))
+    assert len(_trail_bytes(20_000)) > 3 * CHUNK
+    agg = Aggregator([WINDOW])
+    feed_trail_stream(decoded(io.BytesIO(body)), "b", Principals("123456789012", ()), agg)
+    c = agg.result()
+    assert (c.lines, c.skipped_lines, c.anonymous_requests, c.bytes_sent) == (20_000, 0, 20_000, 20_000)
+
+
+def test_a_cloudtrail_file_that_breaks_off_keeps_its_records_and_counts_one_malformed_line() -> None:
+    whole = _trail_bytes(10)
+    for text, requests, skipped in ((whole[: len(whole) - 400], 8, 1), (b"\xff\xfe not json", 0, 1),
+                                    (b'{"NotRecords": []}', 0, 1), (b'{"Records": []}', 0, 0)):
+        agg = Aggregator([WINDOW])
+        feed_trail_stream(decoded(io.BytesIO(text)), "b", Principals("123456789012", ()), agg)
+        c = agg.result()
+        assert (c.anonymous_requests, c.skipped_lines) == (requests, skipped), text[:30]
+
+
+def test_a_truncated_gzip_cloudtrail_file_raises() -> None:
+    packed = gzip.compress(_trail_bytes(5000))
+    with pytest.raises(TruncatedLog):
+        feed_trail_stream(decoded(io.BytesIO(packed[: len(packed) // 2])), "b", Principals("123456789012", ()),
+                          Aggregator([WINDOW]))
