@@ -21,6 +21,8 @@ from cloudwatchdog.render.html import content_security_policy, reports_dir
 TEMPLATE = "incident.html.j2"
 # Enough to keep cloud text from making markup: no emphasis, code, link, HTML or table cell of its own.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+# C0 and C1 controls and DEL: a Markdown file is read in a terminal (cat, --output -), where they are commands.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def incident_stem(finding_id: str) -> str:
@@ -61,7 +63,7 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
 
 
 def _md(text: Any) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " ").replace("\r", " "))
+    return _MD_SPECIAL.sub(r"\\\1", _CONTROL.sub("\ufffd", str(text).replace("\n", " ").replace("\r", " ")))
 
 
 def _markdown(doc: dict[str, Any]) -> str:

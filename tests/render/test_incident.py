@@ -63,3 +63,15 @@ def test_markdown_escapes_its_special_characters() -> None:
     md = render_dossier(_dossier(), "md")
     assert "<script>" not in md and "\\<script\\>" in md
     assert "[x](" not in md and "\\[x\\](javascript" in md and "| 198.51.100.1 |" in md
+
+
+def test_markdown_shows_no_terminal_control_characters() -> None:
+    """An object key or requester with an ANSI escape (the Markdown is often read with cat, or written to stdout)
+    comes out with the control characters replaced."""
+    import dataclasses
+
+    d = _dossier()
+    c = dataclasses.replace(d.access.counts, objects_read=(ObjectCount("a\x1b]0;pwned\x07\x1b[2Jb\x9bc", 1, 1),))
+    md = render_dossier(dataclasses.replace(d, access=dataclasses.replace(d.access, counts=c)), "md")
+    assert "\x1b" not in md and "\x07" not in md and "\x9b" not in md
+    assert "a\ufffd\\]0;pwned\ufffd\ufffd\\[2Jb\ufffdc" in md
