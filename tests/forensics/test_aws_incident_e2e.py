@@ -118,7 +118,8 @@ def test_incident_json_states_every_count(incident_setup: tuple[Path, str],
     a = doc["access"]
     assert a["status"] == "partial"
     assert a["sources"] == ["s3-server-access-log"]
-    gap = f"no log objects for {(DAY0 + timedelta(days=4)).date()}..{(DAY0 + timedelta(days=6)).date()}"
+    gap = (f"no log objects for {(DAY0 + timedelta(days=4)).date()}..{(DAY0 + timedelta(days=6)).date()}; "
+           "no CloudTrail trail bucket is configured (providers.aws.cloudtrail)")
     assert a["gaps"] == [{"from": _iso(DAY0 + timedelta(days=4)), "to": _iso(DAY0 + timedelta(days=7)),
                           "reason": gap}]
     assert a["coverage"] == [{"from": _iso(T0), "to": _iso(DAY0 + timedelta(days=4))},

@@ -4,15 +4,18 @@ csv module is one skipped line, and timestamps with a zone offset are read in UT
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from cloudwatchdog.forensics.aggregate import Aggregator
-from cloudwatchdog.forensics.model import TimeSpan
+from cloudwatchdog.forensics.evidence import Reading, conclude
+from cloudwatchdog.forensics.model import AccessStatus, TimeSpan
 from cloudwatchdog.forensics.stream import CHUNK, MAX_LINE, TruncatedLog, decoded, lines
 from cloudwatchdog.providers.aws.access_logs import Principals, feed_trail_stream
 from cloudwatchdog.providers.azure.access_logs import feed_analytics_log, resource_log_record
@@ -48,17 +51,25 @@ _USAGE_HEADER = b'"time_micros","c_ip","cs_method","sc_status","sc_bytes","cs_bu
 _USAGE_ROW = b'"1709287200000000","203.0.113.5","GET","200","12","b","a.txt"'
 
 
-def test_a_usage_log_row_too_large_for_csv_is_one_skipped_line() -> None:
+@pytest.fixture
+def csv_limit() -> Iterator[int]:
+    """The csv module's field limit is process-wide (data sampling raises it): the tests set it and restore it."""
+    before = csv.field_size_limit(100_000)
+    yield 100_000
+    csv.field_size_limit(before)
+
+
+def test_a_usage_log_row_too_large_for_csv_is_one_skipped_line(csv_limit: int) -> None:
     agg = Aggregator([WINDOW])
-    huge = b'"1709287200000000","203.0.113.5","GET","200","12","b","' + b"k" * 200_000 + b'"'
+    huge = b'"1709287200000000","203.0.113.5","GET","200","12","b","' + b"k" * 2 * csv_limit + b'"'
     feed_usage_log([_USAGE_HEADER, _USAGE_ROW, huge, _USAGE_ROW], "b", agg)
     c = agg.result()
     assert (c.lines, c.skipped_lines, c.external_requests) == (3, 1, 2)
 
 
-def test_an_analytics_log_line_too_large_for_csv_is_one_skipped_line() -> None:
+def test_an_analytics_log_line_too_large_for_csv_is_one_skipped_line(csv_limit: int) -> None:
     agg = Aggregator([WINDOW])
-    huge = b'1.0;2011-08-09T18:52:40.9241789Z;GetBlob;"' + b"x" * 200_000 + b'"'
+    huge = b'1.0;2011-08-09T18:52:40.9241789Z;GetBlob;"' + b"x" * 2 * csv_limit + b'"'
     feed_analytics_log([huge, AZURE_DOC], "myaccount", "thumbnails", agg)
     c = agg.result()
     assert (c.lines, c.skipped_lines, c.anonymous_requests) == (2, 1, 1)
@@ -113,3 +124,20 @@ def test_a_truncated_gzip_cloudtrail_file_raises() -> None:
     with pytest.raises(TruncatedLog):
         feed_trail_stream(decoded(io.BytesIO(packed[: len(packed) // 2])), "b", Principals("123456789012", ()),
                           Aggregator([WINDOW]))
+
+
+def test_a_gap_says_which_source_was_off_or_unreadable() -> None:
+    """Server access logs cover the first days, then their listing failed (credentials expired mid-read); the
+    CloudTrail source is off: the days without logs say both, not only "no log objects"."""
+    start = datetime(2024, 3, 1, 6, tzinfo=UTC)
+    reading = Reading(TimeSpan(start, start + timedelta(days=4)), Aggregator([TimeSpan(start, start +
+                                                                                        timedelta(days=4))]))
+    reading.sources.append("s3-server-access-log")
+    reading.covered.update({date(2024, 3, 1), date(2024, 3, 2)})
+    reading.unreadable.append("the log bucket logs is unreadable: ExpiredToken")
+    reading.off.append("no CloudTrail trail bucket is configured (providers.aws.cloudtrail)")
+    found = conclude(reading)
+    assert found.status is AccessStatus.PARTIAL and len(found.gaps) == 1
+    assert found.gaps[0].reason == ("no log objects for 2024-03-03..2024-03-05; the log bucket logs is unreadable: "
+                                    "ExpiredToken; no CloudTrail trail bucket is configured "
+                                    "(providers.aws.cloudtrail)")
