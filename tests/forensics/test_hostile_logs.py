@@ -5,6 +5,7 @@ csv module is one skipped line, and timestamps with a zone offset are read in UT
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import json
@@ -15,7 +16,7 @@ import pytest
 
 from cloudwatchdog.forensics.aggregate import Aggregator
 from cloudwatchdog.forensics.evidence import Reading, conclude
-from cloudwatchdog.forensics.model import AccessStatus, TimeSpan
+from cloudwatchdog.forensics.model import AccessRecord, AccessStatus, Operation, Principal, TimeSpan
 from cloudwatchdog.forensics.stream import CHUNK, MAX_LINE, TruncatedLog, decoded, lines
 from cloudwatchdog.providers.aws.access_logs import Principals, feed_trail_stream
 from cloudwatchdog.providers.azure.access_logs import feed_analytics_log, resource_log_record
@@ -141,3 +142,22 @@ def test_a_gap_says_which_source_was_off_or_unreadable() -> None:
     assert found.gaps[0].reason == ("no log objects for 2024-03-03..2024-03-05; the log bucket logs is unreadable: "
                                     "ExpiredToken; no CloudTrail trail bucket is configured "
                                     "(providers.aws.cloudtrail)")
+
+
+def test_a_request_of_an_unnamed_principal_before_the_window_is_no_evidence_of_an_earlier_start() -> None:
+    """A GCS usage log names no principal: the owner's own read three days before the window proves nothing (not
+    counted, not the first external access); an anonymous one does; from a start the provider's evidence gives (a
+    creation date), the unnamed one counts as in the window."""
+    start = datetime(2024, 3, 10, tzinfo=UTC)
+    window = TimeSpan(start, start + timedelta(days=2))
+    unnamed = AccessRecord(start - timedelta(days=3), "10.0.0.1", "", Principal.UNKNOWN, Operation.READ, "k", 200, 5)
+    plain = Aggregator([window])
+    plain.add(unnamed)
+    c = plain.result()
+    assert (c.external_requests, c.first_external) == (0, None)
+    anonymous = dataclasses.replace(unnamed, principal=Principal.ANONYMOUS, time=start - timedelta(days=2))
+    plain.add(anonymous)
+    assert (plain.result().external_requests, plain.result().first_external) == (1, anonymous.time)
+    extended = Aggregator([window], extended_from=start - timedelta(days=5))
+    extended.add(unnamed)
+    assert (extended.result().external_requests, extended.result().first_external) == (1, None)

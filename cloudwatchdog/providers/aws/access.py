@@ -82,7 +82,8 @@ def aws_access_evidence(cfg: AwsProvider, target: AccessTarget, windows: Sequenc
         reason = str(exc) if isinstance(exc, LookupError) else _why(exc)
         return AccessEvidence(AccessStatus.UNKNOWN, gaps=(Gap(span.start, span.end, f"logs not read: {reason}"),))
     starts = _creation_evidence(client, target, span)
-    reading = Reading(analysis_span(windows, starts), Aggregator(windows), start_evidence=starts)
+    analysis = analysis_span(windows, starts)
+    reading = Reading(analysis, Aggregator(windows, extended_from=analysis.start), start_evidence=starts)
     principals = Principals(target.account, target.known_accounts)
     counted = _server_logs(client, target, reading, principals)
     if cfg.cloudtrail is not None:
