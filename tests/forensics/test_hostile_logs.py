@@ -18,8 +18,8 @@ from cloudwatchdog.forensics.aggregate import Aggregator
 from cloudwatchdog.forensics.evidence import Reading, conclude
 from cloudwatchdog.forensics.model import AccessRecord, AccessStatus, Operation, Principal, TimeSpan
 from cloudwatchdog.forensics.stream import CHUNK, MAX_LINE, TruncatedLog, decoded, lines
-from cloudwatchdog.providers.aws.access_logs import Principals, feed_trail_stream
-from cloudwatchdog.providers.azure.access_logs import feed_analytics_log, resource_log_record
+from cloudwatchdog.providers.aws.access_logs import Principals, ServerLogParser, feed_trail_stream
+from cloudwatchdog.providers.azure.access_logs import feed_analytics_log, feed_resource_log, resource_log_record
 from cloudwatchdog.providers.gcp.access_logs import AuditPrincipals, audit_record, feed_usage_log
 from tests.providers.test_access_log_parsers import AZURE_DOC
 
@@ -161,3 +161,22 @@ def test_a_request_of_an_unnamed_principal_before_the_window_is_no_evidence_of_a
     extended = Aggregator([window], extended_from=start - timedelta(days=5))
     extended.add(unnamed)
     assert (extended.result().external_requests, extended.result().first_external) == (1, None)
+
+
+def test_a_negative_byte_count_is_a_malformed_line() -> None:
+    """bytes_sent is summed: a forged or corrupt negative count would lower it; the line is skipped instead."""
+    s3 = (b'79a5 b [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - 3E57 REST.GET.OBJECT k "GET /b/k HTTP/1.1" 200 - -7 10 '
+          b'1 1 "-" "ua" -')
+    agg = Aggregator([WINDOW])
+    ServerLogParser("b", Principals("123456789012", ()), agg).feed([s3])
+    usage = Aggregator([WINDOW])
+    feed_usage_log([_USAGE_HEADER, _USAGE_ROW.replace(b'"12"', b'"-12"')], "b", usage)
+    azure = Aggregator([WINDOW])
+    feed_analytics_log([AZURE_DOC.replace(b";265;100;", b";265;-100;")], "myaccount", "thumbnails", azure)
+    entry = {"time": "2024-03-01T10:00:00Z", "operationName": "GetBlob", "statusCode": 200, "callerIpAddress": "x",
+             "identity": {"type": "Anonymous"}, "properties": {"objectKey": "/a/c/k", "responseBodySize": -3}}
+    resource = Aggregator([WINDOW])
+    feed_resource_log([json.dumps(entry).encode()], "a", "c", resource)
+    for found in (agg, usage, azure, resource):
+        c = found.result()
+        assert (c.lines, c.skipped_lines, c.bytes_sent, c.external_requests) == (1, 1, 0, 0)

@@ -120,6 +120,8 @@ class ServerLogParser:
             return None  # not counted: no need to read the rest
         sent = status_fields[2]
         nbytes = 0 if sent == b"-" else int(sent)
+        if nbytes < 0:
+            raise ValueError("negative bytes sent")
         stamp, zone = head[2], head[3]
         if stamp[:1] != b"[" or zone[-1:] != b"]" or len(stamp) != 21:
             raise ValueError("bad time")

@@ -100,6 +100,8 @@ def feed_analytics_log(lines: Iterable[bytes], account: str, container: str, agg
             record = AccessRecord(
                 time=parse_time(row[1]), ip=_ip(row[15]), requester=row[8] or row[7], principal=principal_of(row[7]),
                 operation=operation_of(row[2]), key=blob, status=int(row[4]), bytes_sent=int(row[20] or 0))
+            if record.bytes_sent < 0:
+                raise ValueError("negative bytes sent")
         except (ValueError, IndexError):
             aggregator.skipped += 1
             continue
@@ -134,6 +136,8 @@ def feed_resource_log(lines: Iterable[bytes], account: str, container: str, aggr
             record = resource_log_record(entry, account, container) if isinstance(entry, Mapping) else None
             if not isinstance(entry, Mapping):
                 raise ValueError("not an object")
+            if record is not None and record.bytes_sent < 0:
+                raise ValueError("negative bytes sent")
         except (ValueError, KeyError, TypeError):
             aggregator.skipped += 1
             continue

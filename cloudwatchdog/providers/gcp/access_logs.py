@@ -77,6 +77,8 @@ def feed_usage_log(lines: Iterable[bytes], bucket: str, aggregator: Aggregator) 
             status = int(row[index["sc_status"]])
             when = datetime.fromtimestamp(int(row[index["time_micros"]]) / 1_000_000, UTC).replace(microsecond=0)
             sent = int(row[index["sc_bytes"]] or 0)
+            if sent < 0:
+                raise ValueError("negative bytes sent")
         except (ValueError, OverflowError, OSError):
             aggregator.skipped += 1
             continue
