@@ -270,6 +270,9 @@ def aws_access_logging(cfg: AwsProvider, resources: Sequence[Resource], *, sessi
         if enabled:
             out[r.uid] = AccessLogging("on", f"server access logs go to s3://{enabled.get('TargetBucket', '')}/"
                                              f"{enabled.get('TargetPrefix', '')}{trail}")
+        elif trail:  # whether the trail records this bucket's data events is not read: not "on"
+            out[r.uid] = AccessLogging("unknown", "server access logging is off" + trail + " (whether the trail "
+                                       "records this bucket's data events is not checked)")
         else:
-            out[r.uid] = AccessLogging("on" if trail else "off", "server access logging is off" + trail)
+            out[r.uid] = AccessLogging("off", "server access logging is off")
     return out
