@@ -286,3 +286,48 @@ def test_a_request_near_midnight_in_both_sources_is_counted_once(incident_setup:
     assert reads["data/midnight.csv"] == 1, "counted once, not by both sources"
     assert reads["data/late.csv"] == 1, "the event of day 4 in day 5's CloudTrail file is counted"
     assert (a["external_requests"], a["anonymous_requests"]) == (8, 7)
+
+
+class _Partitioned:
+    """moto's S3 (the log objects, listings and reads are moto's), with the PartitionedPrefix key format on
+    GetBucketLogging's answer, which moto does not keep."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_bucket_logging(self, Bucket: str) -> dict[str, Any]:  # noqa: N803 (boto3's argument name)
+        found: dict[str, Any] = self._client.get_bucket_logging(Bucket=Bucket)
+        found["LoggingEnabled"]["TargetObjectKeyFormat"] = {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}}
+        return found
+
+
+def test_partitioned_keys_are_read_only_from_the_look_back(moto: MotoServer) -> None:
+    """PartitionedPrefix keys are listed a month at a time: an object of that month from before the look-back (a
+    week before the window) is not read, so its anonymous read is neither counted nor an earlier start; one in the
+    window is."""
+    from cloudwatchdog.forensics.model import AccessTarget, TimeSpan
+    from cloudwatchdog.providers.aws.access import aws_access_evidence
+    from cloudwatchdog.providers.aws.settings import AwsProvider
+
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="part-logs")
+    s3.create_bucket(Bucket="parted")
+    s3.put_bucket_acl(Bucket="part-logs", GrantWrite="uri=http://acs.amazonaws.com/groups/s3/LogDelivery",
+                      GrantReadACP="uri=http://acs.amazonaws.com/groups/s3/LogDelivery")
+    s3.put_bucket_logging(Bucket="parted", BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": "part-logs", "TargetPrefix": "p/"}})
+    too_early = T0 - timedelta(days=7, hours=1)  # the same day as the look-back's start, an hour before it
+    for when, ip in ((too_early, "203.0.113.66"), (_at(1, 9), "198.51.100.1")):
+        key = f"p/{DEFAULT_ACCOUNT}/us-east-1/parted/{when:%Y/%m/%d}/{when:%Y-%m-%d-%H-%M-%S}-0000000000000001"
+        s3.put_object(Bucket="part-logs", Key=key, Body=(_line(when - timedelta(minutes=5), ip, "-", "REST.GET.OBJECT",
+                                                               "a.csv", 200, 10, bucket_name="parted") + "\n").encode())
+    target = AccessTarget(uid="arn:aws:s3:::parted", provider="aws", account=DEFAULT_ACCOUNT, region="us-east-1",
+                          type="aws.s3.bucket", name="parted", first_seen=T0)
+    found = aws_access_evidence(AwsProvider(endpoint_url=moto.endpoint, credential="emulator"), target,
+                                [TimeSpan(T0, T1)], client=_Partitioned(s3))
+    c = found.counts
+    assert (c.external_requests, c.lines, c.first_external) == (1, 1, _at(1, 8, 55))
+    assert [t.ip for t in c.top_clients] == ["198.51.100.1"]

@@ -161,7 +161,7 @@ def _server_logs(client: Any, target: AccessTarget, reading: Reading, principals
             keys = _list(client, log_bucket, prefix, prefix + f"{want.start - timedelta(seconds=1):%Y-%m-%d-%H-%M-%S}")
         for key in keys:
             when = _key_time(key, prefix)
-            if when is None:
+            if when is None or when < want.start:  # a month's listing starts before the look-back
                 continue
             if when > want.end:
                 if partitioned:
