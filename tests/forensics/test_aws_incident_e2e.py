@@ -298,7 +298,7 @@ class _Partitioned:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    def get_bucket_logging(self, Bucket: str) -> dict[str, Any]:  # noqa: N803 (boto3's argument name)
+    def get_bucket_logging(self, Bucket: str) -> dict[str, Any]:
         found: dict[str, Any] = self._client.get_bucket_logging(Bucket=Bucket)
         found["LoggingEnabled"]["TargetObjectKeyFormat"] = {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}}
         return found
