@@ -180,3 +180,21 @@ def test_a_negative_byte_count_is_a_malformed_line() -> None:
     for found in (agg, usage, azure, resource):
         c = found.result()
         assert (c.lines, c.skipped_lines, c.bytes_sent, c.external_requests) == (1, 1, 0, 0)
+
+
+def test_request_ids_are_kept_only_for_days_without_server_logs_of_their_own() -> None:
+    """The ids that stop CloudTrail counting a request twice are kept only for requests of a day that has no log
+    objects of its own (the usual midnight crossing of a day that has them costs no memory)."""
+    line = (b'79a5 b [06/Feb/2019:23:59:38 +0000] 192.0.2.3 - REQ1 REST.GET.OBJECT k "GET /b/k HTTP/1.1" 200 - 7 10 '
+            b'1 1 "-" "ua" -')
+    window = TimeSpan(datetime(2019, 1, 1, tzinfo=UTC), datetime(2020, 1, 1, tzinfo=UTC))
+    covered: set[date] = set()
+    parser = ServerLogParser("b", Principals("123456789012", ()), Aggregator([window]))
+    parser.days_read = (covered,)
+    parser.delivered = date(2019, 2, 7)
+    parser.feed([line])
+    assert parser.crossing == {"REQ1"}
+    covered.add(date(2019, 2, 6))
+    parser.crossing.clear()
+    parser.feed([line.replace(b"REQ1", b"REQ2")])
+    assert parser.crossing == set()

@@ -152,6 +152,7 @@ def _server_logs(client: Any, target: AccessTarget, reading: Reading, principals
     log_bucket, prefix = str(enabled.get("TargetBucket", "")), str(enabled.get("TargetPrefix", ""))
     partitioned = "PartitionedPrefix" in (enabled.get("TargetObjectKeyFormat") or {})
     parser = ServerLogParser(target.name, principals, reading.aggregator)
+    parser.days_read = (reading.covered, reading.failed)
     want = reading.read_from
     try:
         if partitioned:  # <prefix><account>/<region>/<bucket>/YYYY/MM/DD/<time>-<unique>: a month per listing

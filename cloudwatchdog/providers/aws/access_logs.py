@@ -11,7 +11,7 @@ on whitespace: only the fields before the request-uri and the three after it are
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -37,7 +37,7 @@ _COUNTED = {op: kind for op, kind in _OPS.items() if kind in (Operation.READ, Op
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
 _CANONICAL = re.compile(r"^[0-9a-f]{64}$")
 _CACHE = 10_000
-_CROSSING_CAP = 1_000_000
+_CROSSING_CAP = 200_000
 
 
 def operation_of(op: bytes) -> Operation:
@@ -84,8 +84,10 @@ class ServerLogParser:
         self._days: dict[bytes, tuple[int, int, int]] = {}
         self._who: dict[tuple[bytes, bytes], Principal] = {}
         self.delivered: date | None = None  # the delivery day of the log object being fed (its key's)
+        self.days_read: tuple[Container[date], ...] = ()  # days whose own log objects were read (or failed)
         # Request ids of the counted requests of a day other than their object's delivery day (a request before
-        # midnight delivered after it): another source that covers their day must not count them again. Bounded.
+        # midnight delivered after it) when that day has no log objects of its own: another source that reads that
+        # day must not count them again. Rare (only days without server logs), and bounded.
         self.crossing: set[str] = set()
 
     def feed(self, lines: Iterable[bytes]) -> None:
@@ -101,7 +103,9 @@ class ServerLogParser:
                 continue
             if record is not None:
                 agg.add(record)
-                if record.time.date() != self.delivered and len(self.crossing) < _CROSSING_CAP:
+                day = record.time.date()
+                if day != self.delivered and len(self.crossing) < _CROSSING_CAP and not any(
+                        day in read for read in self.days_read):
                     self.crossing.add(record.request_id)
 
     def parse(self, line: bytes) -> AccessRecord | None:
