@@ -75,3 +75,16 @@ def test_markdown_shows_no_terminal_control_characters() -> None:
     md = render_dossier(dataclasses.replace(d, access=dataclasses.replace(d.access, counts=c)), "md")
     assert "\x1b" not in md and "\x07" not in md and "\x9b" not in md
     assert "a\ufffd\\]0;pwned\ufffd\ufffd\\[2Jb\ufffdc" in md
+
+
+def test_a_lone_surrogate_from_a_log_is_written_in_every_format() -> None:
+    """A log's JSON may escape a lone surrogate (an Azure resource log's object key "\\udc80"): every format still
+    encodes as UTF-8 (the file and stdout writes would fail), the character replaced."""
+    import dataclasses
+
+    d = _dossier()
+    c = dataclasses.replace(d.access.counts, objects_read=(ObjectCount("a\udc80b", 1, 1),))
+    d = dataclasses.replace(d, access=dataclasses.replace(d.access, counts=c))
+    for fmt in ("json", "md", "html"):
+        out = render_dossier(d, fmt).encode("utf-8")
+        assert "a\ufffdb".encode() in out, fmt
