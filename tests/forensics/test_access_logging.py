@@ -106,3 +106,14 @@ def test_aws_server_logging_off_with_a_trail_configured_is_unknown_not_on(moto: 
     found = aws_access_logging(cfg, [bucket])[bucket.uid]
     assert found.status == "unknown"
     assert "server access logging is off" in found.detail and "not checked" in found.detail
+
+
+def test_aws_logging_configuration_unreadable_is_unknown_not_off(moto: MotoServer) -> None:
+    """GetBucketLogging fails (here NoSuchBucket: the bucket went between the listing and the check): unknown, with
+    the reason, never "off"."""
+    from cloudwatchdog.providers.aws.access import aws_access_logging
+
+    cfg = AwsProvider(endpoint_url=moto.endpoint, credential="emulator", sharing=False)
+    gone = _resource("aws", "arn:aws:s3:::gone-bucket", "123456789012", "aws.s3.bucket", "gone-bucket")
+    found = aws_access_logging(cfg, [gone])[gone.uid]
+    assert found.status == "unknown" and "NoSuchBucket" in found.detail
