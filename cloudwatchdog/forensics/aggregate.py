@@ -2,7 +2,10 @@
 
 Counted: successful (HTTP 2xx) reads and lists. External requests (anonymous, external or unknown principals) count
 during the exposure windows and before the first one (from the earliest one the logs show: the logs prove the
-exposure began by then); the owner's and the organisation's requests count during the windows only, apart.
+exposure began by then); the owner's and the organisation's requests count during the windows only, apart. A
+request whose principal the log cannot name (``unknown``: every request in a GCS usage log, the owner's own
+included) proves nothing about an earlier start: before the first window it counts only from ``extended_from`` (the
+start the provider's evidence extends the window back to), and it is never the first external access.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ _COUNTED_OPS = (Operation.READ, Operation.LIST)
 
 class Aggregator:
     def __init__(self, windows: Sequence[TimeSpan], *, top: int = TOP, distinct_cap: int = 100_000,
-                 tally_cap: int = 50_000) -> None:
+                 tally_cap: int = 50_000, extended_from: datetime | None = None) -> None:
         if not windows:
             raise ValueError("no exposure window to analyse")
         self._windows = sorted(((w.start, w.end) for w in windows), key=lambda w: w[0])
         self._first_start = self._windows[0][0]
+        self._extended_from = min(extended_from or self._first_start, self._first_start)
         self._end = max(e for _, e in self._windows)
         self._top = top
         self.lines = 0
@@ -53,7 +57,10 @@ class Aggregator:
             return
         t = r.time
         external = r.principal.external
-        if external and (self._first_external is None or t < self._first_external):
+        if r.principal is Principal.UNKNOWN and t < self._first_start:
+            if t < self._extended_from:
+                return  # it may be the owner's own: no evidence of an earlier exposure
+        elif external and (self._first_external is None or t < self._first_external):
             self._first_external = t
         if t > self._end:
             return

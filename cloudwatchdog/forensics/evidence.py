@@ -67,7 +67,10 @@ def conclude(reading: Reading) -> AccessEvidence:
         reason = "; ".join([*reading.unreadable, *reading.off])
         return make(AccessStatus.UNKNOWN, (), (Gap(span.start, span.end, reason),))
     covered = reading.covered - set(failed)
-    coverage, gaps = day_coverage(span, covered, failed)
+    # A day without logs says why the other sources could not speak for it (off, unreadable: a listing that failed
+    # half-way leaves days that may have logs).
+    why = "".join(f"; {r}" for r in [*reading.unreadable, *reading.off])
+    coverage, gaps = day_coverage(span, covered, failed, reason="no log objects for {days}" + why)
     if not coverage:
         status = AccessStatus.UNKNOWN if failed or reading.unreadable else AccessStatus.NO_LOGS
     else:

@@ -49,6 +49,7 @@ class AccessRecord:
     key: str  # object name ("" when none)
     status: int  # HTTP status
     bytes_sent: int
+    request_id: str = ""  # the cloud's request id, when the log gives it (to count a request once across sources)
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,11 @@ def day_in(span: TimeSpan, year: str, month: str, day: str) -> date | None:
     except ValueError:
         return None
     return found if span.start.date() <= found <= span.end.date() else None
+
+
+def parse_utc(text: str) -> datetime:
+    """An ISO 8601 / RFC 3339 time as a log writes it (``Z`` or an offset, up to nine fractional digits; no zone is
+    taken as UTC) -> aware UTC, whole seconds. Raises ValueError."""
+    found = datetime.fromisoformat(text)
+    found = found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+    return found.replace(microsecond=0)

@@ -21,6 +21,9 @@ from cloudwatchdog.render.html import content_security_policy, reports_dir
 TEMPLATE = "incident.html.j2"
 # Enough to keep cloud text from making markup: no emphasis, code, link, HTML or table cell of its own.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+# C0 and C1 controls and DEL: a Markdown file is read in a terminal (cat, --output -), where they are commands.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def incident_stem(finding_id: str) -> str:
@@ -30,12 +33,24 @@ def incident_stem(finding_id: str) -> str:
 
 def render_dossier(dossier: Dossier, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(dossier.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(_clean(dossier.to_dict()), indent=2, ensure_ascii=False) + "\n"
     if fmt == "md":
-        return _markdown(dossier.to_dict())
+        return _markdown(_clean(dossier.to_dict()))
     if fmt == "html":
-        return _html(dossier.to_dict())
+        return _html(_clean(dossier.to_dict()))
     raise ValueError(f"unknown dossier format {fmt!r}")
+
+
+def _clean(value: Any) -> Any:
+    """The dossier with every string encodable as UTF-8: a log's JSON can hold a lone surrogate (``"\\udc80"``),
+    which no file or terminal can take; it becomes U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
 
 
 def summary_lines(doc: dict[str, Any]) -> list[str]:
@@ -61,7 +76,7 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
 
 
 def _md(text: Any) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " ").replace("\r", " "))
+    return _MD_SPECIAL.sub(r"\\\1", _CONTROL.sub("\ufffd", str(text).replace("\n", " ").replace("\r", " ")))
 
 
 def _markdown(doc: dict[str, Any]) -> str:

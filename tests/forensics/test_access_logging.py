@@ -90,3 +90,30 @@ def test_azure_analytics_logging_per_account(azure: AzureEmulators) -> None:
         _resource("azure", uid, SUB_A, "azure.storage.container", f"{a}/open") for a, uid in ids.items()])
     assert found[ids["cwdtest1"]].status == "on" and "$logs" in found[ids["cwdtest1"]].detail
     assert found[ids["cwdtest2"]].status == "off"
+
+
+def test_aws_server_logging_off_with_a_trail_configured_is_unknown_not_on(moto: MotoServer) -> None:
+    """A configured CloudTrail bucket does not show that the trail records this bucket's data events: with server
+    access logging off, the finding says unknown (and why), never "on"."""
+    from cloudwatchdog.providers.aws.access import aws_access_logging
+    from cloudwatchdog.providers.aws.settings import AwsCloudTrail
+
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="open-untrailed")
+    cfg = AwsProvider(endpoint_url=moto.endpoint, credential="emulator", sharing=False,
+                      cloudtrail=AwsCloudTrail(bucket="trail", prefix="org"))
+    bucket = _resource("aws", "arn:aws:s3:::open-untrailed", "123456789012", "aws.s3.bucket", "open-untrailed")
+    found = aws_access_logging(cfg, [bucket])[bucket.uid]
+    assert found.status == "unknown"
+    assert "server access logging is off" in found.detail and "not checked" in found.detail
+
+
+def test_aws_logging_configuration_unreadable_is_unknown_not_off(moto: MotoServer) -> None:
+    """GetBucketLogging fails (here NoSuchBucket: the bucket went between the listing and the check): unknown, with
+    the reason, never "off"."""
+    from cloudwatchdog.providers.aws.access import aws_access_logging
+
+    cfg = AwsProvider(endpoint_url=moto.endpoint, credential="emulator", sharing=False)
+    gone = _resource("aws", "arn:aws:s3:::gone-bucket", "123456789012", "aws.s3.bucket", "gone-bucket")
+    found = aws_access_logging(cfg, [gone])[gone.uid]
+    assert found.status == "unknown" and "NoSuchBucket" in found.detail

@@ -118,7 +118,8 @@ def test_incident_json_states_every_count(incident_setup: tuple[Path, str],
     a = doc["access"]
     assert a["status"] == "partial"
     assert a["sources"] == ["s3-server-access-log"]
-    gap = f"no log objects for {(DAY0 + timedelta(days=4)).date()}..{(DAY0 + timedelta(days=6)).date()}"
+    gap = (f"no log objects for {(DAY0 + timedelta(days=4)).date()}..{(DAY0 + timedelta(days=6)).date()}; "
+           "no CloudTrail trail bucket is configured (providers.aws.cloudtrail)")
     assert a["gaps"] == [{"from": _iso(DAY0 + timedelta(days=4)), "to": _iso(DAY0 + timedelta(days=7)),
                           "reason": gap}]
     assert a["coverage"] == [{"from": _iso(T0), "to": _iso(DAY0 + timedelta(days=4))},
@@ -253,3 +254,80 @@ def test_an_unreadable_log_bucket_is_unknown(incident_setup: tuple[Path, str], m
     a = json.loads(capsys.readouterr().out)["access"]
     assert (a["status"], a["coverage"], a["external_requests"]) == ("unknown", [], 0)
     assert "the log bucket access-logs is unreadable: NoSuchBucket" in a["gaps"][0]["reason"]
+
+
+def test_a_request_near_midnight_in_both_sources_is_counted_once(incident_setup: tuple[Path, str],
+                                                                 moto: MotoServer,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A server log object delivered after midnight (day 5) holds a request of the day before (day 4, which has no
+    server logs: CloudTrail covers it, and has the same request); a CloudTrail file of day 5 (server logs) holds an
+    event of day 4 that only CloudTrail saw. Each request counts once."""
+    config, finding_id = incident_setup
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    crossing = _line(_at(4, 23, 55), "198.51.100.44", "-", "REST.GET.OBJECT", "data/midnight.csv", 200, 7)
+    s3.put_object(Bucket="access-logs", Key=f"leaky/{_at(5, 0, 10):%Y-%m-%d-%H-%M-%S}-MIDNIGHT",
+                  Body=(crossing.replace("3E57427F3EXAMPLE", "MIDNIGHTREQ1") + "\n").encode())
+    s3.create_bucket(Bucket="trail-logs")
+    base = f"AWSLogs/{DEFAULT_ACCOUNT}/CloudTrail/us-east-1"
+    files = {
+        4: _trail(_event(_at(4, 23, 55), "GetObject", "anonymous", "198.51.100.44", "data/midnight.csv", 7,
+                         requestID="MIDNIGHTREQ1")),
+        5: _trail(_event(_at(4, 23, 58), "GetObject", "anonymous", "198.51.100.45", "data/late.csv", 9,
+                         requestID="MIDNIGHTREQ2")),
+    }
+    for day, body in files.items():
+        s3.put_object(Bucket="trail-logs", Key=f"{base}/{_at(day, 0):%Y/%m/%d}/{DEFAULT_ACCOUNT}_CloudTrail_us-east-1_"
+                                               f"{_at(day, 0, 5):%Y%m%dT%H%MZ}_x.json.gz", Body=body)
+    config.write_text(config.read_text().replace("regions: [us-east-1]",
+                                                 "regions: [us-east-1], cloudtrail: {bucket: trail-logs}"))
+    assert main(["incident", finding_id, "-c", str(config), "--format", "json", "--output", "-"]) == 0
+    a = json.loads(capsys.readouterr().out)["access"]
+    reads = {o["key"]: o["requests"] for o in a["objects_read"]}
+    assert reads["data/midnight.csv"] == 1, "counted once, not by both sources"
+    assert reads["data/late.csv"] == 1, "the event of day 4 in day 5's CloudTrail file is counted"
+    assert (a["external_requests"], a["anonymous_requests"]) == (8, 7)
+
+
+class _Partitioned:
+    """moto's S3 (the log objects, listings and reads are moto's), with the PartitionedPrefix key format on
+    GetBucketLogging's answer, which moto does not keep."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_bucket_logging(self, Bucket: str) -> dict[str, Any]:
+        found: dict[str, Any] = self._client.get_bucket_logging(Bucket=Bucket)
+        found["LoggingEnabled"]["TargetObjectKeyFormat"] = {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}}
+        return found
+
+
+def test_partitioned_keys_are_read_only_from_the_look_back(moto: MotoServer) -> None:
+    """PartitionedPrefix keys are listed a month at a time: an object of that month from before the look-back (a
+    week before the window) is not read, so its anonymous read is neither counted nor an earlier start; one in the
+    window is."""
+    from cloudwatchdog.forensics.model import AccessTarget, TimeSpan
+    from cloudwatchdog.providers.aws.access import aws_access_evidence
+    from cloudwatchdog.providers.aws.settings import AwsProvider
+
+    s3 = account_session(moto.endpoint).client("s3", endpoint_url=moto.endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="part-logs")
+    s3.create_bucket(Bucket="parted")
+    s3.put_bucket_acl(Bucket="part-logs", GrantWrite="uri=http://acs.amazonaws.com/groups/s3/LogDelivery",
+                      GrantReadACP="uri=http://acs.amazonaws.com/groups/s3/LogDelivery")
+    s3.put_bucket_logging(Bucket="parted", BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": "part-logs", "TargetPrefix": "p/"}})
+    too_early = T0 - timedelta(days=7, hours=1)  # the same day as the look-back's start, an hour before it
+    for when, ip in ((too_early, "203.0.113.66"), (_at(1, 9), "198.51.100.1")):
+        key = f"p/{DEFAULT_ACCOUNT}/us-east-1/parted/{when:%Y/%m/%d}/{when:%Y-%m-%d-%H-%M-%S}-0000000000000001"
+        s3.put_object(Bucket="part-logs", Key=key, Body=(_line(when - timedelta(minutes=5), ip, "-", "REST.GET.OBJECT",
+                                                               "a.csv", 200, 10, bucket_name="parted") + "\n").encode())
+    target = AccessTarget(uid="arn:aws:s3:::parted", provider="aws", account=DEFAULT_ACCOUNT, region="us-east-1",
+                          type="aws.s3.bucket", name="parted", first_seen=T0)
+    found = aws_access_evidence(AwsProvider(endpoint_url=moto.endpoint, credential="emulator"), target,
+                                [TimeSpan(T0, T1)], client=_Partitioned(s3))
+    c = found.counts
+    assert (c.external_requests, c.lines, c.first_external) == (1, 1, _at(1, 8, 55))
+    assert [t.ip for t in c.top_clients] == ["198.51.100.1"]

@@ -63,3 +63,28 @@ def test_markdown_escapes_its_special_characters() -> None:
     md = render_dossier(_dossier(), "md")
     assert "<script>" not in md and "\\<script\\>" in md
     assert "[x](" not in md and "\\[x\\](javascript" in md and "| 198.51.100.1 |" in md
+
+
+def test_markdown_shows_no_terminal_control_characters() -> None:
+    """An object key or requester with an ANSI escape (the Markdown is often read with cat, or written to stdout)
+    comes out with the control characters replaced."""
+    import dataclasses
+
+    d = _dossier()
+    c = dataclasses.replace(d.access.counts, objects_read=(ObjectCount("a\x1b]0;pwned\x07\x1b[2Jb\x9bc", 1, 1),))
+    md = render_dossier(dataclasses.replace(d, access=dataclasses.replace(d.access, counts=c)), "md")
+    assert "\x1b" not in md and "\x07" not in md and "\x9b" not in md
+    assert "a\ufffd\\]0;pwned\ufffd\ufffd\\[2Jb\ufffdc" in md
+
+
+def test_a_lone_surrogate_from_a_log_is_written_in_every_format() -> None:
+    """A log's JSON may escape a lone surrogate (an Azure resource log's object key "\\udc80"): every format still
+    encodes as UTF-8 (the file and stdout writes would fail), the character replaced."""
+    import dataclasses
+
+    d = _dossier()
+    c = dataclasses.replace(d.access.counts, objects_read=(ObjectCount("a\udc80b", 1, 1),))
+    d = dataclasses.replace(d, access=dataclasses.replace(d.access, counts=c))
+    for fmt in ("json", "md", "html"):
+        out = render_dossier(d, fmt).encode("utf-8")
+        assert "a\ufffdb".encode() in out, fmt

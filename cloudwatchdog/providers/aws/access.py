@@ -9,7 +9,6 @@ when the bucket was public the first time a scan saw it.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -20,7 +19,7 @@ from cloudwatchdog.forensics.aggregate import Aggregator
 from cloudwatchdog.forensics.evidence import Reading, analysis_span, conclude, exposed_since_first_sight
 from cloudwatchdog.forensics.model import AccessEvidence, AccessStatus, AccessTarget, Gap, StartEvidence, TimeSpan
 from cloudwatchdog.forensics.spans import day_in, hull, months
-from cloudwatchdog.forensics.stream import chunks, lines
+from cloudwatchdog.forensics.stream import decoded, lines
 from cloudwatchdog.model import AccessLogging, Resource
 from cloudwatchdog.providers.aws.access_logs import (
     CLOUDTRAIL,
@@ -28,7 +27,7 @@ from cloudwatchdog.providers.aws.access_logs import (
     ChangeEvent,
     Principals,
     ServerLogParser,
-    feed_trail,
+    feed_trail_stream,
 )
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
 from cloudwatchdog.providers.aws.model import BUCKET_TYPE
@@ -83,12 +82,13 @@ def aws_access_evidence(cfg: AwsProvider, target: AccessTarget, windows: Sequenc
         reason = str(exc) if isinstance(exc, LookupError) else _why(exc)
         return AccessEvidence(AccessStatus.UNKNOWN, gaps=(Gap(span.start, span.end, f"logs not read: {reason}"),))
     starts = _creation_evidence(client, target, span)
-    reading = Reading(analysis_span(windows, starts), Aggregator(windows), start_evidence=starts)
+    analysis = analysis_span(windows, starts)
+    reading = Reading(analysis, Aggregator(windows, extended_from=analysis.start), start_evidence=starts)
     principals = Principals(target.account, target.known_accounts)
-    _server_logs(client, target, reading, principals)
+    counted = _server_logs(client, target, reading, principals)
     if cfg.cloudtrail is not None:
         _cloudtrail(client, cfg.cloudtrail.bucket, cfg.cloudtrail.prefix, target, reading, principals,
-                    min(w.start for w in windows))
+                    min(w.start for w in windows), counted)
     else:
         reading.off.append("no CloudTrail trail bucket is configured (providers.aws.cloudtrail)")
     return conclude(reading)
@@ -136,19 +136,23 @@ def _list(client: Any, bucket: str, prefix: str, start_after: str = "") -> Itera
         args = {"Bucket": bucket, "Prefix": prefix, "ContinuationToken": token}
 
 
-def _server_logs(client: Any, target: AccessTarget, reading: Reading, principals: Principals) -> None:
+def _server_logs(client: Any, target: AccessTarget, reading: Reading, principals: Principals) -> set[str]:
+    """Reads the server access logs; returns the request ids of the requests they counted on a day other than their
+    object's (a request before midnight delivered after it), which CloudTrail, reading that day, must not count
+    again."""
     try:
         enabled = client.get_bucket_logging(Bucket=target.name).get("LoggingEnabled")
     except Exception as exc:
         reading.unreadable.append(f"the server access logging configuration is unreadable: {_why(exc)}")
-        return
+        return set()
     if not enabled:
         reading.off.append("server access logging is off (GetBucketLogging shows no target)")
-        return
+        return set()
     reading.sources.append(SERVER_LOG)
     log_bucket, prefix = str(enabled.get("TargetBucket", "")), str(enabled.get("TargetPrefix", ""))
     partitioned = "PartitionedPrefix" in (enabled.get("TargetObjectKeyFormat") or {})
     parser = ServerLogParser(target.name, principals, reading.aggregator)
+    parser.days_read = (reading.covered, reading.failed)
     want = reading.read_from
     try:
         if partitioned:  # <prefix><account>/<region>/<bucket>/YYYY/MM/DD/<time>-<unique>: a month per listing
@@ -158,15 +162,17 @@ def _server_logs(client: Any, target: AccessTarget, reading: Reading, principals
             keys = _list(client, log_bucket, prefix, prefix + f"{want.start - timedelta(seconds=1):%Y-%m-%d-%H-%M-%S}")
         for key in keys:
             when = _key_time(key, prefix)
-            if when is None:
+            if when is None or when < want.start:  # a month's listing starts before the look-back
                 continue
             if when > want.end:
                 if partitioned:
                     continue
                 break
+            parser.delivered = when.date()
             _read_object(client, log_bucket, key, when.date(), reading, lambda body: parser.feed(lines(body)))
     except Exception as exc:
         reading.unreadable.append(f"the log bucket {log_bucket} is unreadable: {_why(exc)}")
+    return parser.crossing
 
 
 def _read_object(client: Any, bucket: str, key: str, day: date, reading: Reading, feed: Any) -> None:
@@ -183,9 +189,11 @@ def _read_object(client: Any, bucket: str, key: str, day: date, reading: Reading
 
 
 def _cloudtrail(client: Any, bucket: str, prefix: str, target: AccessTarget, reading: Reading,
-                principals: Principals, opened_by: datetime) -> None:
-    """Data events for the days the server access logs do not cover (counted once); management events that may
-    have opened the bucket, in every file up to the day the store first saw it exposed (``opened_by``)."""
+                principals: Principals, opened_by: datetime, counted: set[str]) -> None:
+    """Data events of the days the server access logs do not cover (a request is counted once: a file is read when
+    its day or the day before has no server logs; an event of a day that has them, or whose request id the server
+    logs ``counted``, is not counted); management events that may have opened the bucket, in every file up to the
+    day the store first saw it exposed (``opened_by``)."""
     reading.sources.append(CLOUDTRAIL)
     reading.notes.append("CloudTrail files cover a day only when the trail records S3 data events for this bucket")
     base = f"{prefix.rstrip('/')}/" if prefix else ""
@@ -201,14 +209,14 @@ def _cloudtrail(client: Any, bucket: str, prefix: str, target: AccessTarget, rea
                 if day is None:
                     continue
                 if day not in server_days:
-                    _read_object(client, bucket, key, day, reading, lambda body: _feed_trail(
-                        body, target, reading, principals, changes=changes))
+                    _read_object(client, bucket, key, day, reading, lambda body: feed_trail_stream(
+                        decoded(body), target.name, principals, reading.aggregator, changes=changes,
+                        skip_days=server_days, skip_ids=counted))
+                elif day - timedelta(days=1) not in server_days:  # its events of the day before; not its day
+                    _read_trail_quietly(client, bucket, key, target, reading, principals, changes,
+                                        (server_days, counted))
                 elif day <= opened_by.date():  # the server logs have the requests: only the changes are read
-                    try:
-                        body = client.get_object(Bucket=bucket, Key=key)["Body"]
-                        _feed_trail(body, target, reading, principals, data=False, changes=changes)
-                    except Exception as exc:
-                        reading.notes.append(f"a CloudTrail file could not be read for change events: {_why(exc)}")
+                    _read_trail_quietly(client, bucket, key, target, reading, principals, changes, None)
     except Exception as exc:
         reading.unreadable.append(f"the CloudTrail bucket {bucket} is unreadable: {_why(exc)}")
     before = [c for c in changes if c.time <= opened_by]
@@ -220,16 +228,21 @@ def _cloudtrail(client: Any, bucket: str, prefix: str, target: AccessTarget, rea
             "opened it")))
 
 
-def _feed_trail(body: Any, target: AccessTarget, reading: Reading, principals: Principals, *, data: bool = True,
-                changes: list[ChangeEvent] | None = None) -> None:
+def _read_trail_quietly(client: Any, bucket: str, key: str, target: AccessTarget, reading: Reading,
+                       principals: Principals, changes: list[ChangeEvent],
+                       skip: tuple[set[date], set[str]] | None) -> None:
+    """A CloudTrail file of a day the server logs cover: its change events, and (``skip``: the days and request ids
+    the server logs count) the data events of the day before when they do not cover it; a failure is a note (the
+    file's own day is covered by the server logs)."""
     try:
-        document = json.loads(b"".join(chunks(body)))
-    except ValueError:
-        if data:
-            reading.aggregator.lines += 1
-            reading.aggregator.skipped += 1
-        return
-    feed_trail(document, target.name, principals, reading.aggregator, data=data, changes=changes)
+        body = client.get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            feed_trail_stream(decoded(body), target.name, principals, reading.aggregator, data=skip is not None,
+                              changes=changes, skip_days=skip[0] if skip else (), skip_ids=skip[1] if skip else ())
+        finally:
+            body.close()
+    except Exception as exc:
+        reading.notes.append(f"a CloudTrail file could not be read: {_why(exc)}")
 
 
 def aws_access_logging(cfg: AwsProvider, resources: Sequence[Resource], *, session: Any = None
@@ -258,6 +271,9 @@ def aws_access_logging(cfg: AwsProvider, resources: Sequence[Resource], *, sessi
         if enabled:
             out[r.uid] = AccessLogging("on", f"server access logs go to s3://{enabled.get('TargetBucket', '')}/"
                                              f"{enabled.get('TargetPrefix', '')}{trail}")
+        elif trail:  # whether the trail records this bucket's data events is not read: not "on"
+            out[r.uid] = AccessLogging("unknown", "server access logging is off" + trail + " (whether the trail "
+                                       "records this bucket's data events is not checked)")
         else:
-            out[r.uid] = AccessLogging("on" if trail else "off", "server access logging is off" + trail)
+            out[r.uid] = AccessLogging("off", "server access logging is off")
     return out

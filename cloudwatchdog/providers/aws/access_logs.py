@@ -11,14 +11,17 @@ on whitespace: only the fields before the request-uri and the three after it are
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import unquote
 
+import ijson  # type: ignore[import-untyped]
+
 from cloudwatchdog.forensics.aggregate import Aggregator
 from cloudwatchdog.forensics.model import AccessRecord, Operation, Principal
+from cloudwatchdog.forensics.stream import Readable
 
 SERVER_LOG = "s3-server-access-log"
 CLOUDTRAIL = "cloudtrail-data-events"
@@ -34,6 +37,7 @@ _COUNTED = {op: kind for op, kind in _OPS.items() if kind in (Operation.READ, Op
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
 _CANONICAL = re.compile(r"^[0-9a-f]{64}$")
 _CACHE = 10_000
+_CROSSING_CAP = 200_000
 
 
 def operation_of(op: bytes) -> Operation:
@@ -79,6 +83,12 @@ class ServerLogParser:
         self._agg = aggregator
         self._days: dict[bytes, tuple[int, int, int]] = {}
         self._who: dict[tuple[bytes, bytes], Principal] = {}
+        self.delivered: date | None = None  # the delivery day of the log object being fed (its key's)
+        self.days_read: tuple[Container[date], ...] = ()  # days whose own log objects were read (or failed)
+        # Request ids of the counted requests of a day other than their object's delivery day (a request before
+        # midnight delivered after it) when that day has no log objects of its own: another source that reads that
+        # day must not count them again. Rare (only days without server logs), and bounded.
+        self.crossing: set[str] = set()
 
     def feed(self, lines: Iterable[bytes]) -> None:
         agg = self._agg
@@ -93,6 +103,10 @@ class ServerLogParser:
                 continue
             if record is not None:
                 agg.add(record)
+                day = record.time.date()
+                if day != self.delivered and len(self.crossing) < _CROSSING_CAP and not any(
+                        day in read for read in self.days_read):
+                    self.crossing.add(record.request_id)
 
     def parse(self, line: bytes) -> AccessRecord | None:
         """One line -> a record of a successful read or list; None for another bucket's line or a request that is
@@ -110,6 +124,8 @@ class ServerLogParser:
             return None  # not counted: no need to read the rest
         sent = status_fields[2]
         nbytes = 0 if sent == b"-" else int(sent)
+        if nbytes < 0:
+            raise ValueError("negative bytes sent")
         stamp, zone = head[2], head[3]
         if stamp[:1] != b"[" or zone[-1:] != b"]" or len(stamp) != 21:
             raise ValueError("bad time")
@@ -130,7 +146,7 @@ class ServerLogParser:
             time=when, ip=head[4].decode("utf-8", "replace"), requester=requester.decode("utf-8", "replace"),
             principal=who, operation=op,
             key="" if key == b"-" else unquote(key.decode("utf-8", "replace"), errors="replace"),
-            status=status, bytes_sent=nbytes)
+            status=status, bytes_sent=nbytes, request_id=head[6].decode("ascii", "replace"))
 
     def _who_of(self, requester: bytes, bucket_owner: bytes) -> Principal:
         # An IAM/STS ARN is judged by its account (session names differ on every line): cached by account.
@@ -175,7 +191,7 @@ def trail_record(event: Mapping[str, Any], bucket: str, principals: Principals) 
     return AccessRecord(
         time=when, ip=str(event.get("sourceIPAddress", "")), requester=requester, principal=who, operation=op,
         key=str(params.get("key", "")), status=400 if event.get("errorCode") else 200,
-        bytes_sent=int(sent or 0))
+        bytes_sent=int(sent or 0), request_id=str(event.get("requestID") or ""))
 
 
 # Management events that can open a bucket to others: the last one before an exposure is its likely start.
@@ -204,15 +220,48 @@ def change_event(event: Mapping[str, Any], bucket: str) -> ChangeEvent | None:
 
 
 def feed_trail(document: Any, bucket: str, principals: Principals, aggregator: Aggregator, *, data: bool = True,
-               changes: list[ChangeEvent] | None = None) -> None:
+               changes: list[ChangeEvent] | None = None, skip_days: Collection[date] = (),
+               skip_ids: Collection[str] = ()) -> None:
     """A CloudTrail log file ({"Records": [...]}) into the aggregator (``data``: its S3 data events; a malformed
-    record is counted, skipped) and its bucket-opening management events into ``changes``."""
+    record is counted, skipped; one on a day in ``skip_days``, which another source covers, or with a request id in
+    ``skip_ids``, which another source counted, is not counted) and its bucket-opening management events into
+    ``changes``."""
     records = document.get("Records") if isinstance(document, Mapping) else None
     if not isinstance(records, list):
         if data:
             aggregator.lines += 1
             aggregator.skipped += 1
         return
+    _feed_records(records, bucket, principals, aggregator, data, changes, skip_days, skip_ids)
+
+
+def feed_trail_stream(stream: Readable, bucket: str, principals: Principals, aggregator: Aggregator, *,
+                      data: bool = True, changes: list[ChangeEvent] | None = None,
+                      skip_days: Collection[date] = (), skip_ids: Collection[str] = ()) -> None:
+    """``feed_trail`` on a CloudTrail file read as a stream (ijson: one record in memory at a time, whatever the
+    file's size). A file that is not JSON, or has no ``Records`` array, counts one malformed line; one that breaks
+    off keeps the records before the break and counts one. Errors of the stream itself (a truncated gzip) are
+    raised."""
+    found: list[bool] = []
+
+    def watch(events: Iterator[tuple[str, str, Any]]) -> Iterator[tuple[str, str, Any]]:
+        for event in events:
+            if event[0] == "Records" and event[1] == "start_array":
+                found.append(True)
+            yield event
+
+    try:
+        _feed_records(ijson.items(watch(ijson.parse(stream)), "Records.item"), bucket, principals, aggregator, data,
+                      changes, skip_days, skip_ids)
+    except ijson.JSONError:
+        found.clear()
+    if not found and data:
+        aggregator.lines += 1
+        aggregator.skipped += 1
+
+
+def _feed_records(records: Iterable[Any], bucket: str, principals: Principals, aggregator: Aggregator, data: bool,
+                  changes: list[ChangeEvent] | None, skip_days: Collection[date], skip_ids: Collection[str]) -> None:
     for event in records:
         if changes is not None and isinstance(event, Mapping):
             try:
@@ -225,11 +274,12 @@ def feed_trail(document: Any, bucket: str, principals: Principals, aggregator: A
             continue
         aggregator.lines += 1
         try:
-            record = trail_record(event, bucket, principals) if isinstance(event, Mapping) else None
             if not isinstance(event, Mapping):
                 raise ValueError("not a record")
-        except (ValueError, KeyError, TypeError):
+            record = trail_record(event, bucket, principals)
+        except (ValueError, KeyError, TypeError, ArithmeticError):
             aggregator.skipped += 1
             continue
-        if record is not None:
+        if record is not None and record.time.date() not in skip_days and (
+                not record.request_id or record.request_id not in skip_ids):
             aggregator.add(record)

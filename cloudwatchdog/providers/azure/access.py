@@ -60,7 +60,8 @@ def azure_access_evidence(cfg: AzureProvider, target: AccessTarget, windows: Seq
         return AccessEvidence(AccessStatus.UNKNOWN, gaps=(Gap(span.start, span.end, (
             f"the storage account {account} could not be read: {_why(exc)}"),),))
     starts = _modified_evidence(arm, group, account, container, target, span)
-    reading = Reading(analysis_span(windows, starts), Aggregator(windows), start_evidence=starts)
+    analysis = analysis_span(windows, starts)
+    reading = Reading(analysis, Aggregator(windows, extended_from=analysis.start), start_evidence=starts)
     _analytics_logs(service, account, container, reading)
     if cfg.resource_logs is not None:
         _resource_logs(cfg, cfg.resource_logs, credential, counter, (subscription, group, account, container),

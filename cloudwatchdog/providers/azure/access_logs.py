@@ -24,6 +24,8 @@ from typing import Any
 
 from cloudwatchdog.forensics.aggregate import Aggregator
 from cloudwatchdog.forensics.model import AccessRecord, Operation, Principal
+from cloudwatchdog.forensics.spans import parse_utc
+from cloudwatchdog.forensics.stream import csv_rows
 
 ANALYTICS_LOG = "azure-storage-analytics-log"
 RESOURCE_LOG = "azure-monitor-resource-log"
@@ -85,10 +87,10 @@ def _text(lines: Iterable[bytes]) -> Iterator[str]:
 
 def feed_analytics_log(lines: Iterable[bytes], account: str, container: str, aggregator: Aggregator) -> None:
     """Storage Analytics log lines into the aggregator (blob service requests on ``container`` only)."""
-    for row in csv.reader(_text(lines), delimiter=";", quotechar='"', doublequote=True):
+    for row in csv_rows(csv.reader(_text(lines), delimiter=";", quotechar='"', doublequote=True)):
         aggregator.lines += 1
         try:
-            if len(row) < 30 or row[0] not in ("1.0", "2.0"):
+            if row is None or len(row) < 30 or row[0] not in ("1.0", "2.0"):
                 raise ValueError("not a Storage Analytics log line")
             if row[10] != "blob":
                 continue
@@ -98,6 +100,8 @@ def feed_analytics_log(lines: Iterable[bytes], account: str, container: str, agg
             record = AccessRecord(
                 time=parse_time(row[1]), ip=_ip(row[15]), requester=row[8] or row[7], principal=principal_of(row[7]),
                 operation=operation_of(row[2]), key=blob, status=int(row[4]), bytes_sent=int(row[20] or 0))
+            if record.bytes_sent < 0:
+                raise ValueError("negative bytes sent")
         except (ValueError, IndexError):
             aggregator.skipped += 1
             continue
@@ -107,7 +111,7 @@ def feed_analytics_log(lines: Iterable[bytes], account: str, container: str, agg
 def resource_log_record(entry: Mapping[str, Any], account: str, container: str) -> AccessRecord | None:
     """One Azure Monitor StorageRead entry -> a record; None for another container. Raises ValueError (KeyError,
     TypeError) when it is not one."""
-    when = datetime.fromisoformat(str(entry["time"])[:19]).replace(tzinfo=UTC)
+    when = parse_utc(str(entry["time"]))
     operation = operation_of(str(entry["operationName"]))
     props = entry.get("properties") or {}
     if not isinstance(props, Mapping):
@@ -132,6 +136,8 @@ def feed_resource_log(lines: Iterable[bytes], account: str, container: str, aggr
             record = resource_log_record(entry, account, container) if isinstance(entry, Mapping) else None
             if not isinstance(entry, Mapping):
                 raise ValueError("not an object")
+            if record is not None and record.bytes_sent < 0:
+                raise ValueError("negative bytes sent")
         except (ValueError, KeyError, TypeError):
             aggregator.skipped += 1
             continue

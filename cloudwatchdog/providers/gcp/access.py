@@ -69,7 +69,8 @@ def gcp_access_evidence(cfg: GcpProvider, target: AccessTarget, windows: Sequenc
         return AccessEvidence(AccessStatus.UNKNOWN, gaps=(Gap(span.start, span.end,
                                                               f"the bucket could not be read: {_why(exc)}"),))
     starts = _creation_evidence(bucket, target, span)
-    reading = Reading(analysis_span(windows, starts), Aggregator(windows), start_evidence=starts)
+    analysis = analysis_span(windows, starts)
+    reading = Reading(analysis, Aggregator(windows, extended_from=analysis.start), start_evidence=starts)
     _usage_logs(client, bucket, target, reading, cfg.timeout)
     if cfg.audit_logs is not None:
         _audit_logs(client, cfg.audit_logs, cfg, target, reading)

@@ -17,6 +17,8 @@ from typing import Any
 
 from cloudwatchdog.forensics.aggregate import Aggregator
 from cloudwatchdog.forensics.model import AccessRecord, Operation, Principal
+from cloudwatchdog.forensics.spans import parse_utc
+from cloudwatchdog.forensics.stream import csv_rows
 
 USAGE_LOG = "gcs-usage-log"
 NO_PRINCIPAL = ("a Cloud Storage usage log names no principal: every successful read or list in it is counted as "
@@ -46,11 +48,13 @@ def _text(lines: Iterable[bytes]) -> Iterator[str]:
 def feed_usage_log(lines: Iterable[bytes], bucket: str, aggregator: Aggregator) -> None:
     """One usage log object (its header first) into the aggregator; a malformed row is counted and skipped; an
     object without the header is one malformed line (its rows cannot be read without it)."""
-    rows = csv.reader(_text(lines))
+    rows = csv_rows(csv.reader(_text(lines)))
     header = next(rows, None)
     if header is None:
         return
     try:
+        if not header:
+            raise ValueError("no header row")
         index = {name: header.index(name) for name in _NEEDED}
         op_index = header.index("cs_operation") if "cs_operation" in header else None
     except ValueError:
@@ -59,11 +63,11 @@ def feed_usage_log(lines: Iterable[bytes], bucket: str, aggregator: Aggregator) 
         return
     width = max(index.values()) + 1
     for row in rows:
-        if not row:
+        if row == []:
             continue
         aggregator.lines += 1
         try:
-            if len(row) < width:
+            if row is None or len(row) < width:
                 raise ValueError("short row")
             if row[index["cs_bucket"]] != bucket:
                 continue
@@ -73,6 +77,8 @@ def feed_usage_log(lines: Iterable[bytes], bucket: str, aggregator: Aggregator) 
             status = int(row[index["sc_status"]])
             when = datetime.fromtimestamp(int(row[index["time_micros"]]) / 1_000_000, UTC).replace(microsecond=0)
             sent = int(row[index["sc_bytes"]] or 0)
+            if sent < 0:
+                raise ValueError("negative bytes sent")
         except (ValueError, OverflowError, OSError):
             aggregator.skipped += 1
             continue
@@ -117,7 +123,7 @@ def audit_record(entry: dict[str, Any], bucket: str, principals: AuditPrincipals
     email = str((payload.get("authenticationInfo") or {}).get("principalEmail", ""))
     status = payload.get("status") or {}
     code = int(status.get("code", 0)) if isinstance(status, dict) else 0
-    when = datetime.fromisoformat(str(entry["timestamp"])[:19]).replace(tzinfo=UTC)
+    when = parse_utc(str(entry["timestamp"]))
     return AccessRecord(time=when, ip=str((payload.get("requestMetadata") or {}).get("callerIp", "")),
                         requester=email, principal=principals.of(email),
                         operation=_AUDIT_OPS.get(str(payload.get("methodName", "")), Operation.OTHER), key=key,
