@@ -58,7 +58,12 @@ def verify_anonymously(cfg: Config, resources: Sequence[Resource], findings: Seq
         mine = [r for r in public if r.provider == name]
         if not mine:
             continue
-        targets = PROVIDERS.get(name).probe_targets(section, mine, [r for r in resources if r.provider == name])
+        try:
+            targets = PROVIDERS.get(name).probe_targets(section, mine, [r for r in resources if r.provider == name])
+        except Exception as exc:  # a bug must not lose the scan: these resources are not probed, with the reason
+            log.exception("%s: choosing the anonymous probes failed", name)
+            found.update({r.uid: Probe("-", _now(), None, None, f"not probed: {type(exc).__name__}") for r in mine})
+            continue
         for r in mine:
             target = targets.get(r.uid)
             if target is None:
@@ -66,13 +71,13 @@ def verify_anonymously(cfg: Config, resources: Sequence[Resource], findings: Seq
                                                               "(a read needs an object name)")
                 continue
             at = _now()
-            verify = ssl.create_default_context(cafile=target.verify) if isinstance(target.verify, str) else \
-                target.verify
             try:
+                verify = ssl.create_default_context(cafile=target.verify) if isinstance(target.verify, str) else \
+                    target.verify
                 with httpx.Client(trust_env=False, timeout=cfg.verify.timeout, verify=verify,
                                   follow_redirects=False) as client:
                     status = client.get(target.url).status_code
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:  # no answer, or none possible
                 found[r.uid] = Probe(target.operation, at, None, None,
                                      f"anonymous {target.operation} got no answer at {at}: {type(exc).__name__}")
                 continue

@@ -50,7 +50,11 @@ def _access(cfg: Config, target: AccessTarget, windows: tuple[TimeSpan, ...]) ->
     provider = PROVIDERS.get(target.provider)
     if section is None:
         return unsupported(windows, f"providers.{target.provider} is not configured: its logs were not read")
-    return provider.access_evidence(section, target, windows)
+    try:
+        return provider.access_evidence(section, target, windows)
+    except Exception as exc:  # a provider's bug must not lose the dossier: its access is unknown, with the reason
+        log.exception("%s: reading the access logs of %s failed", target.provider, target.uid)
+        return unsupported(windows, f"the access logs could not be read ({type(exc).__name__}); see the log")
 
 
 def start_evidence(access: AccessEvidence, windows: tuple[TimeSpan, ...]) -> list[StartEvidence]:

@@ -57,3 +57,28 @@ def test_moto_public_bucket(moto: MotoServer) -> None:
     assert probe is not None and (probe.status, probe.agrees) == (200, True)
     doc = json.loads(FORMATS.get("json").render_scan(on))
     assert next(f for f in doc["findings"] if f["resource_name"] == "listed")["anonymous_probe"]["status"] == 200
+
+
+def test_a_probe_that_cannot_be_sent_is_recorded_not_raised() -> None:
+    """No emulator serves this: an ARM answer whose blob endpoint httpx cannot parse (``InvalidURL`` is not an
+    ``HTTPError``) fails before any request is made, so the resources are built here. The scan must keep going and
+    the finding say why there is no answer."""
+    from cloudwatchdog.model import Exposure, Resource
+    from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE, CONTAINER_TYPE
+    from cloudwatchdog.providers.azure.settings import AzureProvider
+    from cloudwatchdog.rules.engine import evaluate
+    from cloudwatchdog.services.exposure_checks import verify_anonymously
+
+    account = Resource(uid="acct", provider="azure", account=SUB_A, region="westeurope", type=ACCOUNT_TYPE,
+                       name="cwdbad", exposure=Exposure(Level.PUBLIC, list=True, read=True), aggregate=True,
+                       properties={"blob_endpoint": "https://exa mple\x00.invalid/"})
+    container = Resource(uid="cont", provider="azure", account=SUB_A, region="westeurope", type=CONTAINER_TYPE,
+                         name="cwdbad/open", exposure=Exposure(Level.PUBLIC, list=True, read=True),
+                         properties={"storage_account_id": "acct", "container": "open"})
+    findings = evaluate(load_rules(), [account, container])
+    assert any(f.resource_uid == "cont" for f in findings)
+    cfg = Config(providers=Providers(azure=AzureProvider(subscriptions=[SUB_A])), verify=ON)
+    probe = next(f.anonymous_probe for f in verify_anonymously(cfg, [account, container], findings)
+                 if f.resource_uid == "cont")
+    assert probe is not None and probe.status is None and probe.agrees is None
+    assert "got no answer" in probe.detail and "InvalidURL" in probe.detail
