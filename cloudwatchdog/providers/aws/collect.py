@@ -21,9 +21,13 @@ Snapshot (``AccountSnapshot``) shape, schema_version 1::
      "api_calls": <HTTP requests sent for this account, retries included>,
      "started_at": iso, "finished_at": iso, "endpoint_url": null | "<url>",
      "calls": {"GetPublicAccessBlock": r, "ListBuckets": r, "ListAccounts": r (organization manager only)},
-     "buckets": [{"name": n, "calls": {"GetBucketLocation": r, "GetBucketAcl": r, "GetBucketPolicy": r,
+     "bucket_region_listings": {"<region>": r (ListBuckets with BucketRegion), ...},
+     "tag_listings": {"<region>": r (tagging API GetResources for s3), ...},
+     "buckets": [{"name": n, "calls": {"GetBucketLocation": r (unless a listing named the region),
+                                        "GetBucketAcl": r, "GetBucketPolicy": r,
                                         "GetBucketPolicyStatus": r, "GetPublicAccessBlock": r,
-                                        "GetBucketOwnershipControls": r, "GetBucketTagging": r,
+                                        "GetBucketOwnershipControls": r,
+                                        "GetBucketTagging": r (unless the tag listings tell),
                                         "ListObjectsV2": r (when sampled)},
                   "object_acls": [{"key": k, "GetObjectAcl": r}, ...]}, ...],
      "access_point_listings": {"<region>": r, ...},
@@ -46,6 +50,7 @@ from botocore.exceptions import PaginationError
 
 from cloudwatchdog.providers.aws.collect_sharing import SHARING_ABSENT_CODES, collect_sharing
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
+from cloudwatchdog.providers.aws.listings import TagListings, listed_regions
 from cloudwatchdog.providers.aws.normalize import arn_region
 from cloudwatchdog.providers.aws.session import (
     AccountTarget,
@@ -60,6 +65,7 @@ from cloudwatchdog.providers.aws.settings import AwsProvider
 log = logging.getLogger("cloudwatchdog.providers.aws.collect")
 
 SCHEMA_VERSION = 1
+LIST_PAGE = 1000  # buckets per ListBuckets page (AWS allows up to 10,000)
 
 AccountSnapshot = dict[str, Any]
 CallResult = dict[str, Any]
@@ -145,17 +151,38 @@ class AccountReader:
 
     # --- account level ---
 
-    def list_buckets(self) -> CallResult:
+    def list_buckets(self, region: str | None = None) -> CallResult:
+        """Every bucket, paginated (then AWS names each one's ``BucketRegion``); with ``region``, the buckets of
+        that region only (``ListBuckets(BucketRegion=...)``, which emulators without the field also honour)."""
         def run() -> dict[str, Any]:
             buckets: list[Any] = []
             owner: Any = None
-            paginator = self.clients.client("s3").get_paginator("list_buckets")
-            for page in paginator.paginate():
+            client = self.clients.client("s3")
+            params: dict[str, Any] = {"BucketRegion": region} if region else {}
+            page: dict[str, Any] = {}
+            pages = client.get_paginator("list_buckets").paginate(**params, PaginationConfig={"PageSize": LIST_PAGE})
+            for page in pages:
                 buckets.extend(page.get("Buckets", []))
                 owner = page.get("Owner", owner)
+            if len(page.get("Buckets", [])) >= LIST_PAGE and not page.get("ContinuationToken"):
+                # A full last page without a token: a server that cuts at MaxBuckets without paging on (moto
+                # does). Never lose a bucket: ask once more without MaxBuckets and add what was missing.
+                seen = {b.get("Name") for b in buckets if isinstance(b, dict)}
+                buckets.extend(b for b in client.list_buckets(**params).get("Buckets", []) if b.get("Name") not in seen)
             return {"Buckets": buckets, "Owner": owner} if owner is not None else {"Buckets": buckets}
 
-        return self.guard("ListBuckets", run, resource="buckets")
+        return self.guard("ListBuckets", run, resource=f"buckets in {region}" if region else "buckets")
+
+    def list_tags(self, region: str) -> CallResult:
+        """Every tagged bucket of a region with its tags, 100 a page (Resource Groups Tagging API)."""
+        def run() -> dict[str, Any]:
+            mappings: list[Any] = []
+            paginator = self.clients.client("resourcegroupstaggingapi", region).get_paginator("get_resources")
+            for page in paginator.paginate(ResourceTypeFilters=["s3"], PaginationConfig={"PageSize": 100}):
+                mappings.extend(page.get("ResourceTagMappingList", []))
+            return {"ResourceTagMappingList": mappings}
+
+        return self.guard("GetResources", run, resource=f"bucket tags in {region}")
 
     def list_access_points(self, region: str) -> CallResult:
         def run() -> dict[str, Any]:
@@ -178,18 +205,27 @@ class AccountReader:
 
     # --- per resource ---
 
-    def read_bucket(self, name: str, *, object_acl_sample: int) -> dict[str, Any]:
+    def read_bucket(
+        self, name: str, *, object_acl_sample: int, region: str | None = None, tags: TagListings | None = None
+    ) -> dict[str, Any]:
+        """All calls for one bucket, back to back on one thread. ``region``: what a listing said (then
+        GetBucketLocation is not asked); ``tags``: the tagging API's answers (then GetBucketTagging is asked only
+        for a bucket they do not tell)."""
         resource = f"bucket {name}"
-        calls: dict[str, CallResult] = {
-            "GetBucketLocation": self.call("s3", "GetBucketLocation", resource=resource, Bucket=name)
-        }
+        calls: dict[str, CallResult] = {}
+        if region is None:
+            calls["GetBucketLocation"] = self.call("s3", "GetBucketLocation", resource=resource, Bucket=name)
+            region = bucket_region(calls["GetBucketLocation"])
+        known_region = region
         # An unknown region falls back to the default client; botocore follows S3's region redirects.
-        region = bucket_region(calls["GetBucketLocation"]) or self.clients.default_region
+        region = region or self.clients.default_region
         for operation in BUCKET_SETTINGS:
             if operation == "GetBucketPolicyStatus" and "absent" in calls.get("GetBucketPolicy", {}):
                 # No policy, no policy status: AWS would answer NoSuchBucketPolicy; save the call.
                 calls[operation] = {"absent": "NoSuchBucketPolicy"}
                 continue
+            if operation == "GetBucketTagging" and tags is not None and tags.answers(name, known_region):
+                continue  # the normalizer reads them from the tag listing (``listings``)
             calls[operation] = self.call("s3", operation, region=region, resource=resource, Bucket=name)
         object_acls: list[dict[str, Any]] = []
         if object_acl_sample > 0 and not _acls_disabled(calls["GetBucketOwnershipControls"]):
@@ -257,15 +293,32 @@ def _bucket_names(listing: CallResult) -> list[str]:
     return sorted({b["Name"] for b in buckets if isinstance(b, dict) and isinstance(b.get("Name"), str)})
 
 
-def _access_point_regions(cfg: AwsProvider, buckets: Iterable[dict[str, Any]], default: str) -> list[str]:
+def _access_point_regions(
+    cfg: AwsProvider, buckets: Iterable[dict[str, Any]], listed: dict[str, str], default: str
+) -> list[str]:
     """Regions to list access points in: the configured ones, plus every region holding a bucket (an access
     point lives in its bucket's region). With ``regions: all`` that is the bucket regions and the default."""
     regions = {default} if cfg.regions == "all" else set(cfg.regions)
+    regions.update(listed.values())
     for bucket in buckets:
         region = bucket_region(bucket.get("calls", {}).get("GetBucketLocation", {}))
         if region:
             regions.add(region)
     return sorted(regions)
+
+
+def _list_regions_and_tags(reader: AccountReader, cfg: AwsProvider, snapshot: AccountSnapshot) -> dict[str, str]:
+    """Ask the account-wide listings what would otherwise cost a request per bucket: regions (``ListBuckets`` by
+    configured region, only when the full listing did not name them) and tags (the tagging API, per region that
+    holds a bucket). A failed listing only costs the per-bucket calls back. Returns bucket -> listed region."""
+    names = _bucket_names(snapshot["calls"]["ListBuckets"])
+    listed = listed_regions(snapshot)
+    if isinstance(cfg.regions, list) and any(n not in listed for n in names):
+        snapshot["bucket_region_listings"] = {r: reader.list_buckets(r) for r in sorted(set(cfg.regions))}
+        listed = listed_regions(snapshot)
+    if names:
+        snapshot["tag_listings"] = {r: reader.list_tags(r) for r in sorted(set(listed.values()))}
+    return listed
 
 
 def _empty_snapshot(target: AccountTarget, cfg: AwsProvider, started: str) -> AccountSnapshot:
@@ -283,6 +336,8 @@ def _empty_snapshot(target: AccountTarget, cfg: AwsProvider, started: str) -> Ac
         "endpoint_url": cfg.effective_endpoint(),
         "trusted_orgs": sorted(set(cfg.trusted_organizations) | ({target.organization_id} - {None})),
         "calls": dict(target.extra_calls),
+        "bucket_region_listings": {},
+        "tag_listings": {},
         "buckets": [],
         "access_point_listings": {},
         "access_points": [],
@@ -327,11 +382,16 @@ def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | N
         snapshot["status"] = "error"
         snapshot["error"] = f"cannot list buckets: {err['code']}: {err['message']}"
 
+    listed = _list_regions_and_tags(reader, cfg, snapshot) if "ok" in listing else {}
+    tags = TagListings(snapshot)
+
     with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix=f"aws-{account}") as pool:
 
         def bucket_job(bucket: str) -> dict[str, Any]:
             try:
-                result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample)
+                result = reader.read_bucket(
+                    bucket, object_acl_sample=cfg.object_acl_sample, region=listed.get(bucket), tags=tags
+                )
             except Exception:  # a bug or an unforeseen SDK shape costs this bucket, not the account
                 log.exception("aws account %s bucket %s: read failed", account, bucket)
                 # No answers recorded: the normalizer marks every setting NotCollected, so the bucket is unknown.
@@ -344,7 +404,7 @@ def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | N
         snapshot["buckets"] = buckets
 
         points: dict[str, tuple[dict[str, Any], str]] = {}
-        for region in _access_point_regions(cfg, buckets, clients.default_region):
+        for region in _access_point_regions(cfg, buckets, listed, clients.default_region):
             result = reader.list_access_points(region)
             snapshot["access_point_listings"][region] = result
             entries = result.get("ok", {}).get("AccessPointList", [])

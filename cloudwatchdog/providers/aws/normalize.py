@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from cloudwatchdog.model import ReadError
+from cloudwatchdog.providers.aws.listings import TagListings, listed_regions
 from cloudwatchdog.providers.aws.model import (
     Acl,
     Grant,
@@ -226,7 +227,8 @@ def _calls(raw: Any) -> Mapping[str, Any]:
 
 
 def _bucket(
-    raw: Mapping[str, Any], account: str, account_pab: PublicAccessBlock | ReadError | None, c: CallReader
+    raw: Mapping[str, Any], account: str, account_pab: PublicAccessBlock | ReadError | None, c: CallReader,
+    listed: Mapping[str, str], tag_listings: TagListings,
 ) -> S3Bucket | None:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
@@ -237,12 +239,11 @@ def _bucket(
     calls = _calls(raw.get("calls"))
     other: list[ReadError] = []
 
-    location = c.required(calls.get("GetBucketLocation"), "GetBucketLocation", parse_location, resource)
+    location = (listed[name] if "GetBucketLocation" not in calls and name in listed  # a listing told (``listings``)
+                else c.required(calls.get("GetBucketLocation"), "GetBucketLocation", parse_location, resource))
+    region = UNKNOWN_REGION if isinstance(location, ReadError) else location
     if isinstance(location, ReadError):
         other.append(location)
-        region = UNKNOWN_REGION
-    else:
-        region = location
 
     acl = c.required(calls.get("GetBucketAcl"), "GetBucketAcl", parse_acl, resource)
     policy = c.setting(calls.get("GetBucketPolicy"), "GetBucketPolicy", parse_policy, resource)
@@ -250,7 +251,10 @@ def _bucket(
     bucket_pab = c.setting(calls.get("GetPublicAccessBlock"), "GetPublicAccessBlock", parse_pab, resource)
     ownership = c.setting(calls.get("GetBucketOwnershipControls"), "GetBucketOwnershipControls", parse_ownership,
                           resource)
-    tags_value = c.setting(calls.get("GetBucketTagging"), "GetBucketTagging", parse_tags, resource)
+    if "GetBucketTagging" not in calls and tag_listings.answers(name, region):  # the tagging API told (``listings``)
+        tags_value = c.setting(tag_listings.tagging_result(name), "GetResources", parse_tags, resource)
+    else:
+        tags_value = c.setting(calls.get("GetBucketTagging"), "GetBucketTagging", parse_tags, resource)
     tags: Mapping[str, str] | ReadError = {} if tags_value is None else tags_value
 
     object_acls: list[ObjectAcl] = []
@@ -441,8 +445,9 @@ def normalize_account(snapshot: Mapping[str, Any]) -> AwsAccountInventory:
                 listed_points.setdefault(point_name, str(region))
 
     buckets: list[S3Bucket] = []
+    listed, tag_listings = listed_regions(snapshot), TagListings(snapshot)
     for raw in _entries(snapshot.get("buckets"), "buckets", account, c):
-        bucket = _bucket(raw, account, account_pab, c)
+        bucket = _bucket(raw, account, account_pab, c, listed, tag_listings)
         if bucket is not None:
             buckets.append(bucket)
     by_name = {b.name: b for b in buckets}
