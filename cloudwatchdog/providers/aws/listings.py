@@ -1,5 +1,5 @@
-"""Pure: what the account-wide listings of a raw snapshot already answer per bucket, so that the collector does not
-ask again and the normalizer reads the same answer back.
+"""Pure: what the account-wide listings (and the account-level settings) of a raw snapshot already answer per
+bucket, so that the collector does not ask again and the normalizer reads the same answer back.
 
 - A bucket's region: the ``BucketRegion`` field of a ``ListBuckets`` entry (AWS sends it on a paginated listing),
   else a ``ListBuckets(BucketRegion=<region>)`` listing that names the bucket (``bucket_region_listings``). Never
@@ -7,14 +7,21 @@ ask again and the normalizer reads the same answer back.
 - A bucket's tags: the Resource Groups Tagging API (``GetResources`` for ``s3``, ``tag_listings`` per region).
   It names every bucket that has tags; a bucket it does not name has none, but only where the listing of the
   bucket's own region was read whole (the API is regional). Anything else is read with GetBucketTagging.
+- A bucket's Block Public Access: not read when all four account-level flags are on (they decide every route the
+  bucket level could block); recorded as ``{"skipped": why}`` and normalized to ``NotRead``, never to a value.
 
 Imports no SDK.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from cloudwatchdog.model import ReadError
+from cloudwatchdog.providers.aws.model import NotRead, PublicAccessBlock
+
+BucketPab = PublicAccessBlock | ReadError | NotRead | None
 
 
 def bucket_of_arn(arn: Any) -> str | None:
@@ -83,4 +90,20 @@ class TagListings:
         return {"absent": "NoSuchTagSet"}
 
 
-__all__ = ["TagListings", "bucket_of_arn", "listed_regions"]
+def skipped_bucket_pab(
+    result: Any, account_pab: PublicAccessBlock | ReadError | None, note: Callable[[ReadError], None]
+) -> NotRead | ReadError | None:
+    """A bucket's GetPublicAccessBlock the collector did not ask (``{"skipped": why}``) because all four
+    account-level flags are on: NotRead. Trusted only when the snapshot's account level says so too; otherwise
+    the setting is unknown (a ReadError). None: the call was made (or not recorded), read it as usual."""
+    if not isinstance(result, Mapping) or "skipped" not in result:
+        return None
+    if isinstance(account_pab, PublicAccessBlock) and account_pab.fully_on:
+        return NotRead(str(result["skipped"]))
+    error = ReadError("GetPublicAccessBlock", "NotCollected",
+                      "not read, yet the account-level Block Public Access does not have all four flags on")
+    note(error)
+    return error
+
+
+__all__ = ["BucketPab", "TagListings", "bucket_of_arn", "listed_regions", "skipped_bucket_pab"]

@@ -1,9 +1,8 @@
 """Pure: one raw AWS account snapshot (``cloudwatchdog.providers.aws.collect``) -> typed S3 inventory.
 
-Imports no SDK. Each setting becomes its typed value, ``None`` when the API said it is not configured, or
-a ``ReadError`` when the call failed or answered in a shape we do not understand. A malformed answer is logged
-with the resource and becomes ``ReadError(code="InvalidResponse")``: never a crash, never a silently empty
-setting.
+Imports no SDK. Each setting becomes its typed value, ``None`` when the API said it is not configured, or a
+``ReadError`` when the call failed or answered in a shape we do not understand (``NotRead``: see ``listings``). A
+malformed answer is logged with the resource and becomes ``ReadError(code="InvalidResponse")``: never a crash.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from cloudwatchdog.model import ReadError
-from cloudwatchdog.providers.aws.listings import TagListings, listed_regions
+from cloudwatchdog.providers.aws.listings import BucketPab, TagListings, listed_regions, skipped_bucket_pab
 from cloudwatchdog.providers.aws.model import (
     Acl,
     Grant,
@@ -226,6 +225,10 @@ def _calls(raw: Any) -> Mapping[str, Any]:
     return raw if isinstance(raw, Mapping) else {}
 
 
+def _mapping_payload(payload: Any) -> Mapping[str, Any]:
+    return _mapping(payload, "response")
+
+
 def _bucket(
     raw: Mapping[str, Any], account: str, account_pab: PublicAccessBlock | ReadError | None, c: CallReader,
     listed: Mapping[str, str], tag_listings: TagListings,
@@ -248,13 +251,14 @@ def _bucket(
     acl = c.required(calls.get("GetBucketAcl"), "GetBucketAcl", parse_acl, resource)
     policy = c.setting(calls.get("GetBucketPolicy"), "GetBucketPolicy", parse_policy, resource)
     status = c.setting(calls.get("GetBucketPolicyStatus"), "GetBucketPolicyStatus", parse_policy_status, resource)
-    bucket_pab = c.setting(calls.get("GetPublicAccessBlock"), "GetPublicAccessBlock", parse_pab, resource)
+    pab = calls.get("GetPublicAccessBlock")  # not asked when the account level decides (``listings``)
+    bucket_pab: BucketPab = skipped_bucket_pab(
+        pab, account_pab, lambda e: c.note(resource, e)) or c.setting(pab, "GetPublicAccessBlock", parse_pab, resource)
     ownership = c.setting(calls.get("GetBucketOwnershipControls"), "GetBucketOwnershipControls", parse_ownership,
                           resource)
-    if "GetBucketTagging" not in calls and tag_listings.answers(name, region):  # the tagging API told (``listings``)
-        tags_value = c.setting(tag_listings.tagging_result(name), "GetResources", parse_tags, resource)
-    else:
-        tags_value = c.setting(calls.get("GetBucketTagging"), "GetBucketTagging", parse_tags, resource)
+    in_bulk = "GetBucketTagging" not in calls and tag_listings.answers(name, region)  # the tagging API told
+    tags_value = (c.setting(tag_listings.tagging_result(name), "GetResources", parse_tags, resource) if in_bulk
+                  else c.setting(calls.get("GetBucketTagging"), "GetBucketTagging", parse_tags, resource))
     tags: Mapping[str, str] | ReadError = {} if tags_value is None else tags_value
 
     object_acls: list[ObjectAcl] = []
@@ -300,10 +304,6 @@ def _bucket(
         object_acls=tuple(object_acls),
         other_errors=tuple(other),
     )
-
-
-def _mapping_payload(payload: Any) -> Mapping[str, Any]:
-    return _mapping(payload, "response")
 
 
 @dataclass(frozen=True)
