@@ -25,7 +25,9 @@ Snapshot (``AccountSnapshot``) shape, schema_version 1::
      "tag_listings": {"<region>": r (tagging API GetResources for s3), ...},
      "buckets": [{"name": n, "calls": {"GetBucketLocation": r (unless a listing named the region),
                                         "GetBucketAcl": r, "GetBucketPolicy": r,
-                                        "GetBucketPolicyStatus": r, "GetPublicAccessBlock": r,
+                                        "GetBucketPolicyStatus": r,
+                                        "GetPublicAccessBlock": r | {"skipped": why} (all four
+                                                                account-level flags on: the account decides),
                                         "GetBucketOwnershipControls": r,
                                         "GetBucketTagging": r (unless the tag listings tell),
                                         "ListObjectsV2": r (when sampled)},
@@ -51,7 +53,8 @@ from botocore.exceptions import PaginationError
 from cloudwatchdog.providers.aws.collect_sharing import SHARING_ABSENT_CODES, collect_sharing
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
 from cloudwatchdog.providers.aws.listings import TagListings, listed_regions
-from cloudwatchdog.providers.aws.normalize import arn_region
+from cloudwatchdog.providers.aws.model import ACCOUNT_DECIDES
+from cloudwatchdog.providers.aws.normalize import ShapeError, arn_region, parse_pab
 from cloudwatchdog.providers.aws.session import (
     AccountTarget,
     Base,
@@ -206,11 +209,13 @@ class AccountReader:
     # --- per resource ---
 
     def read_bucket(
-        self, name: str, *, object_acl_sample: int, region: str | None = None, tags: TagListings | None = None
+        self, name: str, *, object_acl_sample: int, region: str | None = None, tags: TagListings | None = None,
+        account_decides: bool = False,
     ) -> dict[str, Any]:
         """All calls for one bucket, back to back on one thread. ``region``: what a listing said (then
         GetBucketLocation is not asked); ``tags``: the tagging API's answers (then GetBucketTagging is asked only
-        for a bucket they do not tell)."""
+        for a bucket they do not tell); ``account_decides``: all four account-level Block Public Access flags are
+        on (then the bucket level changes nothing and is not asked)."""
         resource = f"bucket {name}"
         calls: dict[str, CallResult] = {}
         if region is None:
@@ -226,6 +231,9 @@ class AccountReader:
                 continue
             if operation == "GetBucketTagging" and tags is not None and tags.answers(name, known_region):
                 continue  # the normalizer reads them from the tag listing (``listings``)
+            if operation == "GetPublicAccessBlock" and account_decides:
+                calls[operation] = {"skipped": ACCOUNT_DECIDES}
+                continue
             calls[operation] = self.call("s3", operation, region=region, resource=resource, Bucket=name)
         object_acls: list[dict[str, Any]] = []
         if object_acl_sample > 0 and not _acls_disabled(calls["GetBucketOwnershipControls"]):
@@ -265,6 +273,14 @@ class AccountReader:
             for operation in ("GetAccessPoint", "GetAccessPointPolicy")
         }
         return {"name": name, "listed_in": listed_in, "listing": jsonable(entry), "calls": calls}
+
+
+def _fully_on(account_pab: CallResult) -> bool:
+    """All four account-level Block Public Access flags read, and on."""
+    try:
+        return "ok" in account_pab and parse_pab(account_pab["ok"]).fully_on
+    except ShapeError:
+        return False
 
 
 def _acls_disabled(ownership: CallResult) -> bool:
@@ -384,14 +400,14 @@ def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | N
 
     listed = _list_regions_and_tags(reader, cfg, snapshot) if "ok" in listing else {}
     tags = TagListings(snapshot)
+    account_decides = _fully_on(snapshot["calls"]["GetPublicAccessBlock"])
 
     with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix=f"aws-{account}") as pool:
 
         def bucket_job(bucket: str) -> dict[str, Any]:
             try:
-                result = reader.read_bucket(
-                    bucket, object_acl_sample=cfg.object_acl_sample, region=listed.get(bucket), tags=tags
-                )
+                result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample, region=listed.get(bucket),
+                                            tags=tags, account_decides=account_decides)
             except Exception:  # a bug or an unforeseen SDK shape costs this bucket, not the account
                 log.exception("aws account %s bucket %s: read failed", account, bucket)
                 # No answers recorded: the normalizer marks every setting NotCollected, so the bucket is unknown.
@@ -453,16 +469,22 @@ def collect_aws(
         base = session if session is not None else base_session(cfg)
     except Exception as exc:  # a missing or broken profile: an error of every account that needs the session
         base = exc
-    snapshots: list[AccountSnapshot] = []
-    for target in discover_accounts(cfg, base):
+    targets = discover_accounts(cfg, base)
+
+    def account_job(target: AccountTarget) -> AccountSnapshot:
         try:
-            snapshots.append(_scan_target(target, cfg, progress))
+            return _scan_target(target, cfg, progress)
         except Exception as exc:  # a bug or an unforeseen SDK shape must not lose the other accounts
             code, message = describe_exception(exc)
             log.exception("aws account %s: scan failed", target.account)
             target.error = f"scan failed: {code}: {message}"
-            snapshots.append(_empty_snapshot(target, cfg, _now()))
-    return snapshots
+            return _empty_snapshot(target, cfg, _now())
+
+    # Accounts side by side (each with its own max_workers for its buckets: rate limits are per account), in the
+    # order they were configured or discovered.
+    with ThreadPoolExecutor(max_workers=max(1, min(cfg.max_accounts, len(targets))),
+                            thread_name_prefix="aws-account") as pool:
+        return list(pool.map(account_job, targets))
 
 
 __all__ = ["ABSENT_CODES", "AccountReader", "AccountSnapshot", "CallResult", "collect_aws", "scan_account"]
