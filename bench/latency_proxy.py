@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+import sys
 import threading
 from urllib.parse import urlsplit
+
+STATS = {"connections": 0, "requests": 0}
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, turn: list[bool], delay: float,
@@ -24,6 +28,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, turn
         while data := await reader.read(65536):
             if request_side and turn[0]:
                 turn[0] = False
+                STATS["requests"] += 1
                 await asyncio.sleep(delay)  # the request's one-way trip, the answer's is folded in
             elif not request_side:
                 turn[0] = True  # the next bytes from the client start a new request
@@ -56,6 +61,7 @@ class LatencyProxy:
             client_w.close()
             return
         turn = [True]
+        STATS["connections"] += 1
         await asyncio.gather(_pipe(client_r, up_w, turn, self._delay, True),
                              _pipe(up_r, client_w, turn, self._delay, False))
 
@@ -83,9 +89,13 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=50)
     ap.add_argument("--port", type=int, default=5050)
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with LatencyProxy(args.upstream, args.latency_ms, args.port) as proxy:
-        print(f"{proxy.endpoint} -> {args.upstream}, +{args.latency_ms:g} ms per request; Ctrl-C to stop")
-        threading.Event().wait()
+        print(f"{proxy.endpoint} -> {args.upstream}, +{args.latency_ms:g} ms per request; Ctrl-C to stop", flush=True)
+        try:
+            threading.Event().wait()
+        finally:
+            print(f"{STATS['requests']} requests on {STATS['connections']} connections", flush=True)
 
 
 if __name__ == "__main__":
