@@ -23,14 +23,11 @@ Snapshot (``AccountSnapshot``) shape, schema_version 1::
      "calls": {"GetPublicAccessBlock": r, "ListBuckets": r, "ListAccounts": r (organization manager only)},
      "bucket_region_listings": {"<region>": r (ListBuckets with BucketRegion), ...},
      "tag_listings": {"<region>": r (tagging API GetResources for s3), ...},
-     "buckets": [{"name": n, "calls": {"GetBucketLocation": r (unless a listing named the region),
-                                        "GetBucketAcl": r, "GetBucketPolicy": r,
-                                        "GetBucketPolicyStatus": r,
-                                        "GetPublicAccessBlock": r | {"skipped": why} (all four
-                                                                account-level flags on: the account decides),
-                                        "GetBucketOwnershipControls": r,
+     "buckets": [{"name": n, "calls": {"GetBucketAcl": r, "GetBucketPolicy": r, "GetBucketPolicyStatus": r,
+                                        "GetBucketOwnershipControls": r, "ListObjectsV2": r (when sampled),
+                                        "GetBucketLocation": r (unless a listing named the region),
                                         "GetBucketTagging": r (unless the tag listings tell),
-                                        "ListObjectsV2": r (when sampled)},
+                                        "GetPublicAccessBlock": r | {"skipped": why} (all account-level flags on)},
                   "object_acls": [{"key": k, "GetObjectAcl": r}, ...]}, ...],
      "access_point_listings": {"<region>": r, ...},
      "access_points": [{"name": n, "listed_in": region, "listing": <ListAccessPoints entry>,
@@ -42,7 +39,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,13 +155,10 @@ class AccountReader:
         """Every bucket, paginated (then AWS names each one's ``BucketRegion``); with ``region``, the buckets of
         that region only (``ListBuckets(BucketRegion=...)``, which emulators without the field also honour)."""
         def run() -> dict[str, Any]:
-            buckets: list[Any] = []
-            owner: Any = None
-            client = self.clients.client("s3")
+            buckets, owner, page, client = [], None, {}, self.clients.client("s3")
             params: dict[str, Any] = {"BucketRegion": region} if region else {}
-            page: dict[str, Any] = {}
-            pages = client.get_paginator("list_buckets").paginate(**params, PaginationConfig={"PageSize": LIST_PAGE})
-            for page in pages:
+            paging = {"PageSize": LIST_PAGE}
+            for page in client.get_paginator("list_buckets").paginate(**params, PaginationConfig=paging):
                 buckets.extend(page.get("Buckets", []))
                 owner = page.get("Owner", owner)
             if len(page.get("Buckets", [])) >= LIST_PAGE and not page.get("ContinuationToken"):
@@ -212,10 +206,9 @@ class AccountReader:
         self, name: str, *, object_acl_sample: int, region: str | None = None, tags: TagListings | None = None,
         account_decides: bool = False,
     ) -> dict[str, Any]:
-        """All calls for one bucket, back to back on one thread. ``region``: what a listing said (then
-        GetBucketLocation is not asked); ``tags``: the tagging API's answers (then GetBucketTagging is asked only
-        for a bucket they do not tell); ``account_decides``: all four account-level Block Public Access flags are
-        on (then the bucket level changes nothing and is not asked)."""
+        """All calls for one bucket, back to back on one thread. Not asked: GetBucketLocation when a listing gave
+        the ``region``, GetBucketTagging when the ``tags`` listings tell, and the bucket-level Block Public Access
+        when all four account-level flags are on (``account_decides``: then it changes nothing)."""
         resource = f"bucket {name}"
         calls: dict[str, CallResult] = {}
         if region is None:
@@ -324,9 +317,9 @@ def _access_point_regions(
 
 
 def _list_regions_and_tags(reader: AccountReader, cfg: AwsProvider, snapshot: AccountSnapshot) -> dict[str, str]:
-    """Ask the account-wide listings what would otherwise cost a request per bucket: regions (``ListBuckets`` by
-    configured region, only when the full listing did not name them) and tags (the tagging API, per region that
-    holds a bucket). A failed listing only costs the per-bucket calls back. Returns bucket -> listed region."""
+    """Ask the account-wide listings what would cost a request per bucket: regions (``ListBuckets`` by configured
+    region, when the full listing did not name them) and tags (the tagging API, per region holding a bucket). A
+    failed listing only costs the per-bucket calls back. Returns bucket -> listed region."""
     names = _bucket_names(snapshot["calls"]["ListBuckets"])
     listed = listed_regions(snapshot)
     if isinstance(cfg.regions, list) and any(n not in listed for n in names):
@@ -377,17 +370,11 @@ def scan_account(
     return _scan_target(target, cfg, progress)
 
 
-def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | None) -> AccountSnapshot:
-    started = _now()
-    snapshot = _empty_snapshot(target, cfg, started)
-    if target.session is None:
-        return snapshot
-    clients = ClientFactory(target.session, cfg, target.counter)
-    reader = AccountReader(target.account, clients)
-    account = target.account
-    if progress:
-        progress(account, 0)
-
+def _read_s3(reader: AccountReader, cfg: AwsProvider, snapshot: AccountSnapshot, pool: Executor,
+             progress: Progress | None) -> None:
+    """The account's buckets and access points into ``snapshot``: the account-level calls and listings here, one
+    job per bucket and per access point in ``pool``."""
+    account = reader.account
     snapshot["calls"]["GetPublicAccessBlock"] = reader.call(
         "s3control", "GetPublicAccessBlock", resource="account", AccountId=account
     )
@@ -402,49 +389,71 @@ def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | N
     tags = TagListings(snapshot)
     account_decides = _fully_on(snapshot["calls"]["GetPublicAccessBlock"])
 
-    with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix=f"aws-{account}") as pool:
+    def bucket_job(bucket: str) -> dict[str, Any]:
+        try:
+            result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample, region=listed.get(bucket),
+                                        tags=tags, account_decides=account_decides)
+        except Exception:  # a bug or an unforeseen SDK shape costs this bucket, not the account
+            log.exception("aws account %s bucket %s: read failed", account, bucket)
+            # No answers recorded: the normalizer marks every setting NotCollected, so the bucket is unknown.
+            result = {"name": bucket, "calls": {}, "object_acls": []}
+        if progress:
+            progress(f"{account}/{bucket}", 1)
+        return result
 
-        def bucket_job(bucket: str) -> dict[str, Any]:
-            try:
-                result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample, region=listed.get(bucket),
-                                            tags=tags, account_decides=account_decides)
-            except Exception:  # a bug or an unforeseen SDK shape costs this bucket, not the account
-                log.exception("aws account %s bucket %s: read failed", account, bucket)
-                # No answers recorded: the normalizer marks every setting NotCollected, so the bucket is unknown.
-                result = {"name": bucket, "calls": {}, "object_acls": []}
-            if progress:
-                progress(f"{account}/{bucket}", 1)
-            return result
+    buckets = list(pool.map(bucket_job, _bucket_names(listing)))
+    snapshot["buckets"] = buckets
 
-        buckets = list(pool.map(bucket_job, _bucket_names(listing)))
-        snapshot["buckets"] = buckets
+    points: dict[str, tuple[dict[str, Any], str]] = {}
+    for region in _access_point_regions(cfg, buckets, listed, reader.clients.default_region):
+        result = reader.list_access_points(region)
+        snapshot["access_point_listings"][region] = result
+        entries = result.get("ok", {}).get("AccessPointList", [])
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("Name"), str):
+                # Keyed by ARN: an emulator may answer every region with every access point.
+                key = str(entry.get("AccessPointArn") or f"{region}/{entry['Name']}")
+                points.setdefault(key, (entry, region))
 
-        points: dict[str, tuple[dict[str, Any], str]] = {}
-        for region in _access_point_regions(cfg, buckets, listed, clients.default_region):
-            result = reader.list_access_points(region)
-            snapshot["access_point_listings"][region] = result
-            entries = result.get("ok", {}).get("AccessPointList", [])
-            for entry in entries if isinstance(entries, list) else []:
-                if isinstance(entry, dict) and isinstance(entry.get("Name"), str):
-                    # Keyed by ARN: an emulator may answer every region with every access point.
-                    key = str(entry.get("AccessPointArn") or f"{region}/{entry['Name']}")
-                    points.setdefault(key, (entry, region))
+    def point_job(item: tuple[dict[str, Any], str]) -> dict[str, Any]:
+        result = reader.read_access_point(*item)
+        if progress:
+            progress(f"{account}/accesspoint/{result['name']}", 1)
+        return result
 
-        def point_job(item: tuple[dict[str, Any], str]) -> dict[str, Any]:
-            result = reader.read_access_point(*item)
-            if progress:
-                progress(f"{account}/accesspoint/{result['name']}", 1)
-            return result
+    snapshot["access_points"] = list(pool.map(point_job, [points[k] for k in sorted(points)]))
 
-        snapshot["access_points"] = list(pool.map(point_job, [points[k] for k in sorted(points)]))
 
-        if cfg.sharing:
-            try:
-                snapshot["sharing"] = collect_sharing(reader, cfg, pool, progress)
-            except Exception as exc:  # a bug must not lose the buckets already read; the normalizer reports it
-                code, message = describe_exception(exc)
-                log.exception("aws account %s: reading snapshot and image sharing failed", account)
-                snapshot["sharing"] = {"error": f"reading snapshot and image sharing failed: {code}: {message}"}
+def _read_sharing(
+    reader: AccountReader, cfg: AwsProvider, pool: Executor, progress: Progress | None
+) -> dict[str, Any]:
+    try:
+        return collect_sharing(reader, cfg, pool, progress)
+    except Exception as exc:  # a bug must not lose the buckets already read; the normalizer reports it
+        code, message = describe_exception(exc)
+        log.exception("aws account %s: reading snapshot and image sharing failed", reader.account)
+        return {"error": f"reading snapshot and image sharing failed: {code}: {message}"}
+
+
+def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | None) -> AccountSnapshot:
+    started = _now()
+    snapshot = _empty_snapshot(target, cfg, started)
+    if target.session is None:
+        return snapshot
+    clients = ClientFactory(target.session, cfg, target.counter)
+    reader = AccountReader(target.account, clients)
+    account = target.account
+    if progress:
+        progress(account, 0)
+
+    # Snapshot and image sharing alongside the buckets (neither waits for the other's listings); their per-resource
+    # reads share the pool, so the account has max_workers of them in flight (plus the two listing threads).
+    with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix=f"aws-{account}") as pool, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"aws-{account}-sharing") as side:
+        sharing = side.submit(_read_sharing, reader, cfg, pool, progress) if cfg.sharing else None
+        _read_s3(reader, cfg, snapshot, pool, progress)
+        if sharing is not None:
+            snapshot["sharing"] = sharing.result()
 
     snapshot["api_calls"] = target.counter.value
     snapshot["finished_at"] = _now()
