@@ -1,10 +1,22 @@
-"""Benchmark: seed N buckets into a local moto server, scan them, print throughput, API calls and memory.
+"""Benchmark: seed N buckets into a local moto server, scan them with default settings, print what a scan costs.
 
-    .venv/bin/python bench/scan_buckets.py --buckets 1000 --workers 8
+    .venv/bin/python bench/scan_buckets.py --buckets 1000                  # requests, CPU, wall, RSS, start-up
+    .venv/bin/python bench/scan_buckets.py --buckets 1000 --latency-ms 50  # also: wall with 50 ms per request
 
-Figures, not assertions: run by hand, compare between changes. moto (a Python server sharing the same cores) is
-the bottleneck here, so buckets per second is a lower bound; "scanner CPU time" is the scanner's own cost
-(without --trace-memory, which slows Python down).
+Figures, not assertions: run by hand, compare between changes. Printed:
+- requests per bucket (every HTTP request the scan sent, account-level ones included, over the buckets; with the
+  requests per operation), client CPU per bucket (the scanning process's user+system time), wall time and peak RSS
+  of the scan, run in a fresh process (``run_scan``, as ``cloudwatchdog scan`` does, without the outputs);
+- start-up: ``cloudwatchdog scan`` on an empty account (moto before seeding), wall time of the whole command with a
+  new SQLite store, the median of 3;
+- with ``--latency-ms N``: the same scan through bench/latency_proxy.py, a delay line adding N ms to every request.
+
+moto (a Python server sharing the same cores) answers in about 3 ms of its own CPU per request, so without latency
+wall time is moto's; with latency it shows how well the scan overlaps waiting (the floor is requests x latency /
+concurrency). The estate: every 10th bucket has a public bucket policy, every 7th a tag, every 20th Block Public
+Access, every 5th an object; ACLs are enabled on every bucket (moto creates buckets without Object Ownership
+controls, like AWS before April 2023). ``--ownership-enforced`` creates them as AWS does today (BucketOwnerEnforced:
+ACLs disabled, so no object-ACL sample is needed).
 """
 
 from __future__ import annotations
@@ -13,21 +25,53 @@ import argparse
 import json
 import os
 import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
 import time
-import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
-from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
+
+HERE = Path(__file__).resolve().parent
+
+# The scan, in a fresh process: argv[1] is the settings as JSON; prints one JSON line of figures.
+_CHILD = r"""
+import collections, json, resource, sys, time
+from cloudwatchdog.providers.aws import session as aws_session
+ops = collections.Counter()
+hook = aws_session.CallCounter.hook
+def counting(self, **kw):
+    ops[kw.get("event_name", "?").split(".", 2)[-1]] += 1
+    hook(self, **kw)
+aws_session.CallCounter.hook = counting
+from cloudwatchdog.config import Config, Providers
+from cloudwatchdog.providers.aws.settings import AwsProvider
 from cloudwatchdog.rules.loader import load_rules
 from cloudwatchdog.services.scan import run_scan
+cfg = Config(providers=Providers(aws=AwsProvider(**json.loads(sys.argv[1]))))
+rules = load_rules()
+cpu0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+result = run_scan(cfg, rules)
+wall, cpu1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({
+    "wall": wall, "cpu": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+    "rss_mib": cpu1.ru_maxrss / 1024, "calls": sum(c.api_calls for c in result.coverage),
+    "buckets": sum(1 for r in result.resources if r.type == "aws.s3.bucket"), "findings": len(result.findings),
+    "coverage": [c.status.value for c in result.coverage], "ops": dict(ops)}))
+"""
 
 
-def _seed_one(s3: Any, i: int) -> None:
+def _seed_one(s3: Any, i: int, enforced: bool) -> None:
     name = f"bench-{i:05d}"
     s3.create_bucket(Bucket=name)
+    if enforced:
+        s3.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
     if i % 10 == 0:
         s3.put_bucket_policy(Bucket=name, Policy=json.dumps({
             "Version": "2012-10-17",
@@ -44,55 +88,112 @@ def _seed_one(s3: Any, i: int) -> None:
         s3.put_object(Bucket=name, Key="data.csv", Body=b"id,name\n1,x\n")
 
 
+def _env() -> dict[str, str]:
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION="us-east-1")
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        env.pop(proxy, None)
+    return env
+
+
+def startup(endpoint: str, runs: int = 3) -> tuple[float, float]:
+    """Median wall and CPU time of ``cloudwatchdog scan`` on an empty account, each with a new SQLite store (CPU
+    time is the steadier figure on a busy machine)."""
+    times, cpus = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(runs):
+            config = Path(tmp) / f"config-{i}.yaml"
+            config.write_text(f"state:\n  url: sqlite:///{tmp}/state-{i}.db\nproviders:\n  aws:\n"
+                              f"    endpoint_url: {endpoint}\n    credential: emulator\n  gcp:\n    enabled: false\n"
+                              f"  azure:\n    enabled: false\nreports:\n  output_dir: {tmp}/out\n")
+            t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+            done = subprocess.run([sys.executable, "-m", "cloudwatchdog", "scan", "-c", str(config), "--no-progress"],
+                                  capture_output=True, text=True, env=_env())
+            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            times.append(time.perf_counter() - t0)
+            cpus.append(c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime)
+            if done.returncode not in (0, 1):
+                raise SystemExit(f"cloudwatchdog scan failed ({done.returncode}): {done.stderr[-2000:]}")
+    return statistics.median(times), statistics.median(cpus)
+
+
+def scan(endpoint: str, settings: dict[str, Any]) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps({"endpoint_url": endpoint, **settings})],
+                          capture_output=True, text=True, env=_env())
+    if done.returncode != 0:
+        raise SystemExit(f"the scan failed: {done.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def with_latency(endpoint: str, latency_ms: float, settings: dict[str, Any]) -> dict[str, Any]:
+    port = _free_port()
+    proxy = subprocess.Popen([sys.executable, str(HERE / "latency_proxy.py"), "--upstream", endpoint,
+                              "--latency-ms", str(latency_ms), "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        figures = scan(f"http://127.0.0.1:{port}", settings)
+    finally:
+        proxy.terminate()
+        out, _ = proxy.communicate(timeout=10)
+    # moto's server (werkzeug, HTTP/1.0) closes every connection after one answer: one connection per request.
+    figures["proxy"] = out.strip().splitlines()[-1] if out.strip() else "?"
+    return figures
+
+
+def _report(label: str, f: dict[str, Any]) -> None:
+    n = max(f["buckets"], 1)
+    print(f"{label}: {f['buckets']} buckets, {f['findings']} findings, coverage {f['coverage']}")
+    print(f"  requests per bucket   {f['calls'] / n:.2f} ({f['calls']} requests)")
+    per_op = sorted(f["ops"].items(), key=lambda kv: -kv[1])
+    print("    " + ", ".join(f"{op} {count / n:.2f}" for op, count in per_op if count / n >= 0.005))
+    print(f"  client CPU per bucket {1000 * f['cpu'] / n:.2f} ms ({f['cpu']:.2f} s)")
+    print(f"  wall                  {f['wall']:.2f} s ({n / f['wall']:.0f} buckets/s)")
+    print(f"  peak RSS              {f['rss_mib']:.0f} MiB")
+    if "proxy" in f:
+        print(f"  through the proxy     {f['proxy']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--buckets", type=int, default=1000)
-    ap.add_argument("--workers", type=int, default=8)
-    ap.add_argument("--object-acl-sample", type=int, default=10)
-    ap.add_argument("--trace-memory", action="store_true",
-                    help="also report the peak Python heap (tracemalloc slows the scan and inflates CPU time)")
+    ap.add_argument("--workers", type=int, default=None, help="max_workers (default: the setting's default)")
+    ap.add_argument("--object-acl-sample", type=int, default=None, help="(default: the setting's default)")
+    ap.add_argument("--latency-ms", type=float, default=0, help="also scan through a delay line of N ms per request")
+    ap.add_argument("--ownership-enforced", action="store_true",
+                    help="create the buckets as AWS does today (Object Ownership BucketOwnerEnforced)")
+    ap.add_argument("--no-startup", action="store_true", help="skip the start-up measurement")
     args = ap.parse_args()
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    settings: dict[str, Any] = {"credential": "emulator", "accounts": [{"id": DEFAULT_ACCOUNT, "name": "bench"}]}
+    if args.workers is not None:
+        settings["max_workers"] = args.workers
+    if args.object_acl_sample is not None:
+        settings["object_acl_sample"] = args.object_acl_sample
+    os.environ.update(_env())
     with MotoServer() as server:
-        session = account_session(server.endpoint, DEFAULT_ACCOUNT)
-        s3 = emulator_client(session, "s3", server.endpoint)
+        if not args.no_startup:
+            wall, cpu = startup(server.endpoint)
+            print(f"start-up (scan, empty account, new store): {wall:.2f} s wall, {cpu:.2f} s CPU (medians of 3)")
+        s3 = emulator_client(account_session(server.endpoint, DEFAULT_ACCOUNT), "s3", server.endpoint)
         t0 = time.perf_counter()
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda i: _seed_one(s3, i), range(args.buckets)))
-        seeded = time.perf_counter() - t0
-
-        cfg = Config(providers=Providers(aws=AwsProvider(
-            endpoint_url=server.endpoint, accounts=[AwsAccount(id=DEFAULT_ACCOUNT, name="bench")],
-            max_workers=args.workers, object_acl_sample=args.object_acl_sample)))
-        rules = load_rules()
-        if args.trace_memory:
-            tracemalloc.start()
-        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-        t0 = time.perf_counter()
-        result = run_scan(cfg, rules)
-        elapsed = time.perf_counter() - t0
-        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-        peak = tracemalloc.get_traced_memory()[1] if args.trace_memory else None
-        tracemalloc.stop()
-
-    buckets = sum(1 for r in result.resources if r.type == "aws.s3.bucket")
-    calls = sum(c.api_calls for c in result.coverage)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"buckets seeded          {args.buckets} in {seeded:.1f}s")
-    print(f"buckets scanned         {buckets}")
-    print(f"scan wall time          {elapsed:.2f}s with {args.workers} workers")
-    print(f"buckets per second      {buckets / elapsed:.1f}")
-    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    print(f"scanner CPU time        {cpu:.2f}s ({1000 * cpu / max(buckets, 1):.1f} ms per bucket; the rest is moto)")
-    print(f"API calls               {calls} ({calls / max(buckets, 1):.2f} per bucket)")
-    print(f"findings                {len(result.findings)}")
-    if peak is not None:
-        print(f"peak Python heap (scan) {peak / 2**20:.1f} MiB")
-    print(f"max RSS (process)       {rss_mb:.1f} MiB")
-    print(f"coverage                {[c.status.value for c in result.coverage]}")
+            list(pool.map(lambda i: _seed_one(s3, i, args.ownership_enforced), range(args.buckets)))
+        print(f"seeded {args.buckets} buckets in {time.perf_counter() - t0:.1f} s")
+        _report("scan", scan(server.endpoint, settings))
+        if args.latency_ms:
+            _report(f"scan, {args.latency_ms:g} ms per request", with_latency(server.endpoint, args.latency_ms,
+                                                                              settings))
 
 
 if __name__ == "__main__":

@@ -21,10 +21,13 @@ Snapshot (``AccountSnapshot``) shape, schema_version 1::
      "api_calls": <HTTP requests sent for this account, retries included>,
      "started_at": iso, "finished_at": iso, "endpoint_url": null | "<url>",
      "calls": {"GetPublicAccessBlock": r, "ListBuckets": r, "ListAccounts": r (organization manager only)},
-     "buckets": [{"name": n, "calls": {"GetBucketLocation": r, "GetBucketAcl": r, "GetBucketPolicy": r,
-                                        "GetBucketPolicyStatus": r, "GetPublicAccessBlock": r,
-                                        "GetBucketOwnershipControls": r, "GetBucketTagging": r,
-                                        "ListObjectsV2": r (when sampled)},
+     "bucket_region_listings": {"<region>": r (ListBuckets with BucketRegion), ...},
+     "tag_listings": {"<region>": r (tagging API GetResources for s3), ...},
+     "buckets": [{"name": n, "calls": {"GetBucketAcl": r, "GetBucketPolicy": r, "GetBucketPolicyStatus": r,
+                                        "GetBucketOwnershipControls": r, "ListObjectsV2": r (when sampled),
+                                        "GetBucketLocation": r (unless a listing named the region),
+                                        "GetBucketTagging": r (unless the tag listings tell),
+                                        "GetPublicAccessBlock": r | {"skipped": why} (all account-level flags on)},
                   "object_acls": [{"key": k, "GetObjectAcl": r}, ...]}, ...],
      "access_point_listings": {"<region>": r, ...},
      "access_points": [{"name": n, "listed_in": region, "listing": <ListAccessPoints entry>,
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,7 +49,9 @@ from botocore.exceptions import PaginationError
 
 from cloudwatchdog.providers.aws.collect_sharing import SHARING_ABSENT_CODES, collect_sharing
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
-from cloudwatchdog.providers.aws.normalize import arn_region
+from cloudwatchdog.providers.aws.listings import TagListings, listed_regions
+from cloudwatchdog.providers.aws.model import ACCOUNT_DECIDES
+from cloudwatchdog.providers.aws.normalize import ShapeError, arn_region, parse_pab
 from cloudwatchdog.providers.aws.session import (
     AccountTarget,
     Base,
@@ -60,6 +65,7 @@ from cloudwatchdog.providers.aws.settings import AwsProvider
 log = logging.getLogger("cloudwatchdog.providers.aws.collect")
 
 SCHEMA_VERSION = 1
+LIST_PAGE = 1000  # buckets per ListBuckets page (AWS allows up to 10,000)
 
 AccountSnapshot = dict[str, Any]
 CallResult = dict[str, Any]
@@ -145,17 +151,35 @@ class AccountReader:
 
     # --- account level ---
 
-    def list_buckets(self) -> CallResult:
+    def list_buckets(self, region: str | None = None) -> CallResult:
+        """Every bucket, paginated (then AWS names each one's ``BucketRegion``); with ``region``, the buckets of
+        that region only (``ListBuckets(BucketRegion=...)``, which emulators without the field also honour)."""
         def run() -> dict[str, Any]:
-            buckets: list[Any] = []
-            owner: Any = None
-            paginator = self.clients.client("s3").get_paginator("list_buckets")
-            for page in paginator.paginate():
+            buckets, owner, page, client = [], None, {}, self.clients.client("s3")
+            params: dict[str, Any] = {"BucketRegion": region} if region else {}
+            paging = {"PageSize": LIST_PAGE}
+            for page in client.get_paginator("list_buckets").paginate(**params, PaginationConfig=paging):
                 buckets.extend(page.get("Buckets", []))
                 owner = page.get("Owner", owner)
+            if len(page.get("Buckets", [])) >= LIST_PAGE and not page.get("ContinuationToken"):
+                # A full last page without a token: a server that cuts at MaxBuckets without paging on (moto
+                # does). Never lose a bucket: ask once more without MaxBuckets and add what was missing.
+                seen = {b.get("Name") for b in buckets if isinstance(b, dict)}
+                buckets.extend(b for b in client.list_buckets(**params).get("Buckets", []) if b.get("Name") not in seen)
             return {"Buckets": buckets, "Owner": owner} if owner is not None else {"Buckets": buckets}
 
-        return self.guard("ListBuckets", run, resource="buckets")
+        return self.guard("ListBuckets", run, resource=f"buckets in {region}" if region else "buckets")
+
+    def list_tags(self, region: str) -> CallResult:
+        """Every tagged bucket of a region with its tags, 100 a page (Resource Groups Tagging API)."""
+        def run() -> dict[str, Any]:
+            mappings: list[Any] = []
+            paginator = self.clients.client("resourcegroupstaggingapi", region).get_paginator("get_resources")
+            for page in paginator.paginate(ResourceTypeFilters=["s3"], PaginationConfig={"PageSize": 100}):
+                mappings.extend(page.get("ResourceTagMappingList", []))
+            return {"ResourceTagMappingList": mappings}
+
+        return self.guard("GetResources", run, resource=f"bucket tags in {region}")
 
     def list_access_points(self, region: str) -> CallResult:
         def run() -> dict[str, Any]:
@@ -178,17 +202,30 @@ class AccountReader:
 
     # --- per resource ---
 
-    def read_bucket(self, name: str, *, object_acl_sample: int) -> dict[str, Any]:
+    def read_bucket(
+        self, name: str, *, object_acl_sample: int, region: str | None = None, tags: TagListings | None = None,
+        account_decides: bool = False,
+    ) -> dict[str, Any]:
+        """All calls for one bucket, back to back on one thread. Not asked: GetBucketLocation when a listing gave
+        the ``region``, GetBucketTagging when the ``tags`` listings tell, and the bucket-level Block Public Access
+        when all four account-level flags are on (``account_decides``: then it changes nothing)."""
         resource = f"bucket {name}"
-        calls: dict[str, CallResult] = {
-            "GetBucketLocation": self.call("s3", "GetBucketLocation", resource=resource, Bucket=name)
-        }
+        calls: dict[str, CallResult] = {}
+        if region is None:
+            calls["GetBucketLocation"] = self.call("s3", "GetBucketLocation", resource=resource, Bucket=name)
+            region = bucket_region(calls["GetBucketLocation"])
+        known_region = region
         # An unknown region falls back to the default client; botocore follows S3's region redirects.
-        region = bucket_region(calls["GetBucketLocation"]) or self.clients.default_region
+        region = region or self.clients.default_region
         for operation in BUCKET_SETTINGS:
             if operation == "GetBucketPolicyStatus" and "absent" in calls.get("GetBucketPolicy", {}):
                 # No policy, no policy status: AWS would answer NoSuchBucketPolicy; save the call.
                 calls[operation] = {"absent": "NoSuchBucketPolicy"}
+                continue
+            if operation == "GetBucketTagging" and tags is not None and tags.answers(name, known_region):
+                continue  # the normalizer reads them from the tag listing (``listings``)
+            if operation == "GetPublicAccessBlock" and account_decides:
+                calls[operation] = {"skipped": ACCOUNT_DECIDES}
                 continue
             calls[operation] = self.call("s3", operation, region=region, resource=resource, Bucket=name)
         object_acls: list[dict[str, Any]] = []
@@ -231,6 +268,14 @@ class AccountReader:
         return {"name": name, "listed_in": listed_in, "listing": jsonable(entry), "calls": calls}
 
 
+def _fully_on(account_pab: CallResult) -> bool:
+    """All four account-level Block Public Access flags read, and on."""
+    try:
+        return "ok" in account_pab and parse_pab(account_pab["ok"]).fully_on
+    except ShapeError:
+        return False
+
+
 def _acls_disabled(ownership: CallResult) -> bool:
     payload = ownership.get("ok")
     try:
@@ -257,15 +302,32 @@ def _bucket_names(listing: CallResult) -> list[str]:
     return sorted({b["Name"] for b in buckets if isinstance(b, dict) and isinstance(b.get("Name"), str)})
 
 
-def _access_point_regions(cfg: AwsProvider, buckets: Iterable[dict[str, Any]], default: str) -> list[str]:
+def _access_point_regions(
+    cfg: AwsProvider, buckets: Iterable[dict[str, Any]], listed: dict[str, str], default: str
+) -> list[str]:
     """Regions to list access points in: the configured ones, plus every region holding a bucket (an access
     point lives in its bucket's region). With ``regions: all`` that is the bucket regions and the default."""
     regions = {default} if cfg.regions == "all" else set(cfg.regions)
+    regions.update(listed.values())
     for bucket in buckets:
         region = bucket_region(bucket.get("calls", {}).get("GetBucketLocation", {}))
         if region:
             regions.add(region)
     return sorted(regions)
+
+
+def _list_regions_and_tags(reader: AccountReader, cfg: AwsProvider, snapshot: AccountSnapshot) -> dict[str, str]:
+    """Ask the account-wide listings what would cost a request per bucket: regions (``ListBuckets`` by configured
+    region, when the full listing did not name them) and tags (the tagging API, per region holding a bucket). A
+    failed listing only costs the per-bucket calls back. Returns bucket -> listed region."""
+    names = _bucket_names(snapshot["calls"]["ListBuckets"])
+    listed = listed_regions(snapshot)
+    if isinstance(cfg.regions, list) and any(n not in listed for n in names):
+        snapshot["bucket_region_listings"] = {r: reader.list_buckets(r) for r in sorted(set(cfg.regions))}
+        listed = listed_regions(snapshot)
+    if names:
+        snapshot["tag_listings"] = {r: reader.list_tags(r) for r in sorted(set(listed.values()))}
+    return listed
 
 
 def _empty_snapshot(target: AccountTarget, cfg: AwsProvider, started: str) -> AccountSnapshot:
@@ -283,6 +345,8 @@ def _empty_snapshot(target: AccountTarget, cfg: AwsProvider, started: str) -> Ac
         "endpoint_url": cfg.effective_endpoint(),
         "trusted_orgs": sorted(set(cfg.trusted_organizations) | ({target.organization_id} - {None})),
         "calls": dict(target.extra_calls),
+        "bucket_region_listings": {},
+        "tag_listings": {},
         "buckets": [],
         "access_point_listings": {},
         "access_points": [],
@@ -306,6 +370,71 @@ def scan_account(
     return _scan_target(target, cfg, progress)
 
 
+def _read_s3(reader: AccountReader, cfg: AwsProvider, snapshot: AccountSnapshot, pool: Executor,
+             progress: Progress | None) -> None:
+    """The account's buckets and access points into ``snapshot``: the account-level calls and listings here, one
+    job per bucket and per access point in ``pool``."""
+    account = reader.account
+    snapshot["calls"]["GetPublicAccessBlock"] = reader.call(
+        "s3control", "GetPublicAccessBlock", resource="account", AccountId=account
+    )
+    listing = reader.list_buckets()
+    snapshot["calls"]["ListBuckets"] = listing
+    if "error" in listing:
+        err = listing["error"]
+        snapshot["status"] = "error"
+        snapshot["error"] = f"cannot list buckets: {err['code']}: {err['message']}"
+
+    listed = _list_regions_and_tags(reader, cfg, snapshot) if "ok" in listing else {}
+    tags = TagListings(snapshot)
+    account_decides = _fully_on(snapshot["calls"]["GetPublicAccessBlock"])
+
+    def bucket_job(bucket: str) -> dict[str, Any]:
+        try:
+            result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample, region=listed.get(bucket),
+                                        tags=tags, account_decides=account_decides)
+        except Exception:  # a bug or an unforeseen SDK shape costs this bucket, not the account
+            log.exception("aws account %s bucket %s: read failed", account, bucket)
+            # No answers recorded: the normalizer marks every setting NotCollected, so the bucket is unknown.
+            result = {"name": bucket, "calls": {}, "object_acls": []}
+        if progress:
+            progress(f"{account}/{bucket}", 1)
+        return result
+
+    buckets = list(pool.map(bucket_job, _bucket_names(listing)))
+    snapshot["buckets"] = buckets
+
+    points: dict[str, tuple[dict[str, Any], str]] = {}
+    for region in _access_point_regions(cfg, buckets, listed, reader.clients.default_region):
+        result = reader.list_access_points(region)
+        snapshot["access_point_listings"][region] = result
+        entries = result.get("ok", {}).get("AccessPointList", [])
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("Name"), str):
+                # Keyed by ARN: an emulator may answer every region with every access point.
+                key = str(entry.get("AccessPointArn") or f"{region}/{entry['Name']}")
+                points.setdefault(key, (entry, region))
+
+    def point_job(item: tuple[dict[str, Any], str]) -> dict[str, Any]:
+        result = reader.read_access_point(*item)
+        if progress:
+            progress(f"{account}/accesspoint/{result['name']}", 1)
+        return result
+
+    snapshot["access_points"] = list(pool.map(point_job, [points[k] for k in sorted(points)]))
+
+
+def _read_sharing(
+    reader: AccountReader, cfg: AwsProvider, pool: Executor, progress: Progress | None
+) -> dict[str, Any]:
+    try:
+        return collect_sharing(reader, cfg, pool, progress)
+    except Exception as exc:  # a bug must not lose the buckets already read; the normalizer reports it
+        code, message = describe_exception(exc)
+        log.exception("aws account %s: reading snapshot and image sharing failed", reader.account)
+        return {"error": f"reading snapshot and image sharing failed: {code}: {message}"}
+
+
 def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | None) -> AccountSnapshot:
     started = _now()
     snapshot = _empty_snapshot(target, cfg, started)
@@ -317,58 +446,14 @@ def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | N
     if progress:
         progress(account, 0)
 
-    snapshot["calls"]["GetPublicAccessBlock"] = reader.call(
-        "s3control", "GetPublicAccessBlock", resource="account", AccountId=account
-    )
-    listing = reader.list_buckets()
-    snapshot["calls"]["ListBuckets"] = listing
-    if "error" in listing:
-        err = listing["error"]
-        snapshot["status"] = "error"
-        snapshot["error"] = f"cannot list buckets: {err['code']}: {err['message']}"
-
-    with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix=f"aws-{account}") as pool:
-
-        def bucket_job(bucket: str) -> dict[str, Any]:
-            try:
-                result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample)
-            except Exception:  # a bug or an unforeseen SDK shape costs this bucket, not the account
-                log.exception("aws account %s bucket %s: read failed", account, bucket)
-                # No answers recorded: the normalizer marks every setting NotCollected, so the bucket is unknown.
-                result = {"name": bucket, "calls": {}, "object_acls": []}
-            if progress:
-                progress(f"{account}/{bucket}", 1)
-            return result
-
-        buckets = list(pool.map(bucket_job, _bucket_names(listing)))
-        snapshot["buckets"] = buckets
-
-        points: dict[str, tuple[dict[str, Any], str]] = {}
-        for region in _access_point_regions(cfg, buckets, clients.default_region):
-            result = reader.list_access_points(region)
-            snapshot["access_point_listings"][region] = result
-            entries = result.get("ok", {}).get("AccessPointList", [])
-            for entry in entries if isinstance(entries, list) else []:
-                if isinstance(entry, dict) and isinstance(entry.get("Name"), str):
-                    # Keyed by ARN: an emulator may answer every region with every access point.
-                    key = str(entry.get("AccessPointArn") or f"{region}/{entry['Name']}")
-                    points.setdefault(key, (entry, region))
-
-        def point_job(item: tuple[dict[str, Any], str]) -> dict[str, Any]:
-            result = reader.read_access_point(*item)
-            if progress:
-                progress(f"{account}/accesspoint/{result['name']}", 1)
-            return result
-
-        snapshot["access_points"] = list(pool.map(point_job, [points[k] for k in sorted(points)]))
-
-        if cfg.sharing:
-            try:
-                snapshot["sharing"] = collect_sharing(reader, cfg, pool, progress)
-            except Exception as exc:  # a bug must not lose the buckets already read; the normalizer reports it
-                code, message = describe_exception(exc)
-                log.exception("aws account %s: reading snapshot and image sharing failed", account)
-                snapshot["sharing"] = {"error": f"reading snapshot and image sharing failed: {code}: {message}"}
+    # Snapshot and image sharing alongside the buckets (neither waits for the other's listings); their per-resource
+    # reads share the pool, so the account has max_workers of them in flight (plus the two listing threads).
+    with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix=f"aws-{account}") as pool, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"aws-{account}-sharing") as side:
+        sharing = side.submit(_read_sharing, reader, cfg, pool, progress) if cfg.sharing else None
+        _read_s3(reader, cfg, snapshot, pool, progress)
+        if sharing is not None:
+            snapshot["sharing"] = sharing.result()
 
     snapshot["api_calls"] = target.counter.value
     snapshot["finished_at"] = _now()
@@ -393,16 +478,22 @@ def collect_aws(
         base = session if session is not None else base_session(cfg)
     except Exception as exc:  # a missing or broken profile: an error of every account that needs the session
         base = exc
-    snapshots: list[AccountSnapshot] = []
-    for target in discover_accounts(cfg, base):
+    targets = discover_accounts(cfg, base)
+
+    def account_job(target: AccountTarget) -> AccountSnapshot:
         try:
-            snapshots.append(_scan_target(target, cfg, progress))
+            return _scan_target(target, cfg, progress)
         except Exception as exc:  # a bug or an unforeseen SDK shape must not lose the other accounts
             code, message = describe_exception(exc)
             log.exception("aws account %s: scan failed", target.account)
             target.error = f"scan failed: {code}: {message}"
-            snapshots.append(_empty_snapshot(target, cfg, _now()))
-    return snapshots
+            return _empty_snapshot(target, cfg, _now())
+
+    # Accounts side by side (each with its own max_workers for its buckets: rate limits are per account), in the
+    # order they were configured or discovered.
+    with ThreadPoolExecutor(max_workers=max(1, min(cfg.max_accounts, len(targets))),
+                            thread_name_prefix="aws-account") as pool:
+        return list(pool.map(account_job, targets))
 
 
 __all__ = ["ABSENT_CODES", "AccountReader", "AccountSnapshot", "CallResult", "collect_aws", "scan_account"]

@@ -12,6 +12,7 @@ invalid credentials, an endpoint that cannot be reached), for the account's cove
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import boto3
@@ -92,8 +93,22 @@ def base_session(cfg: AwsProvider) -> boto3.Session:
 
 
 def new_core(cfg: AwsProvider, region: str) -> botocore.session.Session:
-    """A fresh botocore session for credentials set later (an assumed role)."""
-    return _isolated_core(region) if cfg.credential == "emulator" else botocore.session.get_session()
+    """A fresh botocore session for credentials set later (an assumed role). Its service models come from the
+    process's one loader of that kind: read once per process, not once per account entered."""
+    if cfg.credential == "emulator":
+        return _shared_loader(_isolated_core(region), "emulator")
+    return _shared_loader(botocore.session.get_session(), "default")
+
+
+_LOADERS: dict[str, Any] = {}
+_LOADERS_LOCK = threading.Lock()
+
+
+def _shared_loader(core: botocore.session.Session, kind: str) -> botocore.session.Session:
+    with _LOADERS_LOCK:
+        loader = _LOADERS.setdefault(kind, core.get_component("data_loader"))
+    core.register_component("data_loader", loader)
+    return core
 
 
 class EmulatorOnlyError(RuntimeError):

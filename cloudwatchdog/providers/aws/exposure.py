@@ -22,6 +22,7 @@ from cloudwatchdog.providers.aws.model import (
     LOG_DELIVERY_URI,
     Acl,
     GranteeType,
+    NotRead,
     PublicAccessBlock,
     S3AccessPoint,
     S3Bucket,
@@ -57,7 +58,8 @@ BUCKET_OWNER_ENFORCED = "BucketOwnerEnforced"
 
 # --- Block Public Access ------------------------------------------------------------------------------------
 
-_Levels = Sequence[tuple[str, PublicAccessBlock | ReadError | None]]
+# A level not read (NotRead: the account level decides) is neither on nor unknown: the other levels tell.
+_Levels = Sequence[tuple[str, PublicAccessBlock | ReadError | NotRead | None]]
 
 
 @dataclass(frozen=True)
@@ -408,7 +410,7 @@ def access_point_exposure(ap: S3AccessPoint) -> Exposure:
         return _verdict(report)
     report.note("access-point", f"network origin is {origin}: reachable from the internet")
     levels = [("account", ap.account_pab), ("access point", ap.pab)]
-    if ap.bucket_pab is not None:
+    if isinstance(ap.bucket_pab, PublicAccessBlock | ReadError):
         levels.append(("bucket", ap.bucket_pab))
     analysis = _analyse(ap.policy, account=ap.account, resource="access-point", trusted_orgs=ap.trusted_orgs)
     _policy_route(analysis, _restrict(levels), report, source="access-point-policy")

@@ -12,6 +12,7 @@ from cloudwatchdog.providers.aws.model import (
     ACCESS_POINT_TYPE,
     ACCOUNT_TYPE,
     BUCKET_TYPE,
+    NotRead,
     PublicAccessBlock,
     S3AccessPoint,
     S3Bucket,
@@ -27,19 +28,21 @@ def account_uid(account: str) -> str:
     return f"aws:account:{account}"
 
 
-def _pab_dict(value: PublicAccessBlock | ReadError | None) -> dict[str, bool] | None:
+def _pab_dict(value: PublicAccessBlock | ReadError | NotRead | None) -> dict[str, Any] | None:
     if isinstance(value, PublicAccessBlock):
         return value.to_dict()
+    if isinstance(value, NotRead):
+        return {"not_read": value.reason}
     return None
 
 
-def _effective_pab(*levels: PublicAccessBlock | ReadError | None) -> dict[str, bool] | None:
+def _effective_pab(*levels: PublicAccessBlock | ReadError | NotRead | None) -> dict[str, bool] | None:
     """The combined setting, or None when a level could not be read (then nothing is known for sure)."""
     combined = PublicAccessBlock()
     for level in levels:
         if isinstance(level, ReadError):
             return None
-        if level is not None:
+        if isinstance(level, PublicAccessBlock):  # NotRead: the account level, all on, already decides
             combined = combined | level
     return combined.to_dict()
 

@@ -17,6 +17,17 @@ ACCESS_POINT_TYPE = "aws.s3.access_point"
 
 
 @dataclass(frozen=True)
+class NotRead:
+    """A setting deliberately not read, and why: another setting already decides everything it could change (the
+    bucket-level Block Public Access under all four account-level flags). Neither a value nor an absence."""
+
+    reason: str
+
+
+ACCOUNT_DECIDES = "not read: the account-level Block Public Access has all four flags on and decides"
+
+
+@dataclass(frozen=True)
 class PublicAccessBlock:
     block_public_acls: bool = False
     ignore_public_acls: bool = False
@@ -96,7 +107,7 @@ class S3Bucket:
     acl: Acl | ReadError
     policy: PolicyDocument | ReadError | None  # parsed once; ReadError MALFORMED_POLICY if unparsable
     policy_status_public: bool | ReadError | None  # GetBucketPolicyStatus.IsPublic, AWS's own answer
-    bucket_pab: PublicAccessBlock | ReadError | None
+    bucket_pab: PublicAccessBlock | ReadError | NotRead | None
     account_pab: PublicAccessBlock | ReadError | None
     object_ownership: str | ReadError | None  # BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter
     tags: Mapping[str, str] | ReadError = field(default_factory=dict)
@@ -121,7 +132,7 @@ class S3AccessPoint:
     policy: PolicyDocument | ReadError | None
     pab: PublicAccessBlock | ReadError | None
     account_pab: PublicAccessBlock | ReadError | None
-    bucket_pab: PublicAccessBlock | ReadError | None = None
+    bucket_pab: PublicAccessBlock | ReadError | NotRead | None = None
     trusted_orgs: frozenset[str] = frozenset()
 
     @property

@@ -1,9 +1,8 @@
 """Pure: one raw AWS account snapshot (``cloudwatchdog.providers.aws.collect``) -> typed S3 inventory.
 
-Imports no SDK. Each setting becomes its typed value, ``None`` when the API said it is not configured, or
-a ``ReadError`` when the call failed or answered in a shape we do not understand. A malformed answer is logged
-with the resource and becomes ``ReadError(code="InvalidResponse")``: never a crash, never a silently empty
-setting.
+Imports no SDK. Each setting becomes its typed value, ``None`` when the API said it is not configured, or a
+``ReadError`` when the call failed or answered in a shape we do not understand (``NotRead``: see ``listings``). A
+malformed answer is logged with the resource and becomes ``ReadError(code="InvalidResponse")``: never a crash.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from cloudwatchdog.model import ReadError
+from cloudwatchdog.providers.aws.listings import BucketPab, TagListings, listed_regions, skipped_bucket_pab
 from cloudwatchdog.providers.aws.model import (
     Acl,
     Grant,
@@ -225,8 +225,13 @@ def _calls(raw: Any) -> Mapping[str, Any]:
     return raw if isinstance(raw, Mapping) else {}
 
 
+def _mapping_payload(payload: Any) -> Mapping[str, Any]:
+    return _mapping(payload, "response")
+
+
 def _bucket(
-    raw: Mapping[str, Any], account: str, account_pab: PublicAccessBlock | ReadError | None, c: CallReader
+    raw: Mapping[str, Any], account: str, account_pab: PublicAccessBlock | ReadError | None, c: CallReader,
+    listed: Mapping[str, str], tag_listings: TagListings,
 ) -> S3Bucket | None:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
@@ -237,20 +242,23 @@ def _bucket(
     calls = _calls(raw.get("calls"))
     other: list[ReadError] = []
 
-    location = c.required(calls.get("GetBucketLocation"), "GetBucketLocation", parse_location, resource)
+    location = (listed[name] if "GetBucketLocation" not in calls and name in listed  # a listing told (``listings``)
+                else c.required(calls.get("GetBucketLocation"), "GetBucketLocation", parse_location, resource))
+    region = UNKNOWN_REGION if isinstance(location, ReadError) else location
     if isinstance(location, ReadError):
         other.append(location)
-        region = UNKNOWN_REGION
-    else:
-        region = location
 
     acl = c.required(calls.get("GetBucketAcl"), "GetBucketAcl", parse_acl, resource)
     policy = c.setting(calls.get("GetBucketPolicy"), "GetBucketPolicy", parse_policy, resource)
     status = c.setting(calls.get("GetBucketPolicyStatus"), "GetBucketPolicyStatus", parse_policy_status, resource)
-    bucket_pab = c.setting(calls.get("GetPublicAccessBlock"), "GetPublicAccessBlock", parse_pab, resource)
+    pab = calls.get("GetPublicAccessBlock")  # not asked when the account level decides (``listings``)
+    bucket_pab: BucketPab = skipped_bucket_pab(
+        pab, account_pab, lambda e: c.note(resource, e)) or c.setting(pab, "GetPublicAccessBlock", parse_pab, resource)
     ownership = c.setting(calls.get("GetBucketOwnershipControls"), "GetBucketOwnershipControls", parse_ownership,
                           resource)
-    tags_value = c.setting(calls.get("GetBucketTagging"), "GetBucketTagging", parse_tags, resource)
+    in_bulk = "GetBucketTagging" not in calls and tag_listings.answers(name, region)  # the tagging API told
+    tags_value = (c.setting(tag_listings.tagging_result(name), "GetResources", parse_tags, resource) if in_bulk
+                  else c.setting(calls.get("GetBucketTagging"), "GetBucketTagging", parse_tags, resource))
     tags: Mapping[str, str] | ReadError = {} if tags_value is None else tags_value
 
     object_acls: list[ObjectAcl] = []
@@ -296,10 +304,6 @@ def _bucket(
         object_acls=tuple(object_acls),
         other_errors=tuple(other),
     )
-
-
-def _mapping_payload(payload: Any) -> Mapping[str, Any]:
-    return _mapping(payload, "response")
 
 
 @dataclass(frozen=True)
@@ -441,8 +445,9 @@ def normalize_account(snapshot: Mapping[str, Any]) -> AwsAccountInventory:
                 listed_points.setdefault(point_name, str(region))
 
     buckets: list[S3Bucket] = []
+    listed, tag_listings = listed_regions(snapshot), TagListings(snapshot)
     for raw in _entries(snapshot.get("buckets"), "buckets", account, c):
-        bucket = _bucket(raw, account, account_pab, c)
+        bucket = _bucket(raw, account, account_pab, c, listed, tag_listings)
         if bucket is not None:
             buckets.append(bucket)
     by_name = {b.name: b for b in buckets}

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
@@ -34,6 +36,8 @@ from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, Aw
 log = logging.getLogger("cloudwatchdog.providers.aws.collect")
 
 SESSION_NAME = "cloudwatchdog"
+T = TypeVar("T")
+_CLIENT_LOCK = threading.Lock()
 # The session accounts are entered from, or why there is none (a missing or broken AWS_PROFILE, say): then every
 # account that needs it is an error saying so, and the others are still scanned.
 Base = boto3.Session | Exception
@@ -110,12 +114,13 @@ def make_client(
     Typed ``Any`` on purpose: the collector drives clients by operation name (``call``), not by typed
     method."""
     endpoint = cfg.effective_endpoint()
-    client: BaseClient = session.client(
-        service,  # type: ignore[call-overload]
-        region_name=region or session.region_name or DEFAULT_REGION,
-        endpoint_url=endpoint,
-        config=botocore_config(cfg),
-    )
+    with _CLIENT_LOCK:  # a session is not thread-safe for creating clients; accounts are entered side by side
+        client: BaseClient = session.client(
+            service,  # type: ignore[call-overload]
+            region_name=region or session.region_name or DEFAULT_REGION,
+            endpoint_url=endpoint,
+            config=botocore_config(cfg),
+        )
     if cfg.credential == "emulator":
         client.meta.events.register("before-send", refuse_non_loopback)
     if counter is not None:
@@ -295,23 +300,8 @@ def enter_organization(
         members = []
         listing = {"error": {"operation": "ListAccounts", "code": code, "message": message}}
 
-    targets: list[AccountTarget] = []
-    seen_manager = False
-    for member in members:
-        account_id = str(member.get("Id", ""))
-        # Account.State replaces the deprecated Account.Status; either may be the only one in a reply.
-        state = member.get("State") or member.get("Status")
-        if state != "ACTIVE" or account_id in org.exclude or account_id in skip:
-            continue
-        name = member.get("Name")
-        if account_id == manager_id:
-            seen_manager = True
-            target = AccountTarget(
-                account=account_id, name=name, via="organization-management", session=manager, counter=counter
-            )
-            target.extra_calls["ListAccounts"] = jsonable(listing)
-            targets.append(target)
-            continue
+    def enter_member(member: dict[str, Any]) -> AccountTarget:
+        account_id, name = str(member.get("Id", "")), member.get("Name")
         role_arn = f"arn:{_partition(manager_arn)}:iam::{account_id}:role/{org.role_name}"
         target = AccountTarget(account=account_id, name=name, via=f"organization-role:{role_arn}")
         try:
@@ -327,6 +317,21 @@ def enter_organization(
             target.error = entry_failure(exc, f"role {role_arn} (assumed with {source})", cfg.effective_endpoint())
         if target.error:
             log.warning("aws account %s: %s", account_id, target.error)
+        return target
+
+    # Account.State replaces the deprecated Account.Status; either may be the only one in a reply.
+    active = [m for m in members if (m.get("State") or m.get("Status")) == "ACTIVE"
+              and str(m.get("Id", "")) not in org.exclude and str(m.get("Id", "")) not in skip]
+    seen_manager = any(str(m.get("Id", "")) == manager_id for m in active)
+    entered = iter(_side_by_side(enter_member, [m for m in active if str(m.get("Id", "")) != manager_id], cfg))
+    targets: list[AccountTarget] = []
+    for member in active:  # in the order the organization listed them
+        if str(member.get("Id", "")) != manager_id:
+            targets.append(next(entered))
+            continue
+        target = AccountTarget(account=manager_id, name=member.get("Name"), via="organization-management",
+                               session=manager, counter=counter)
+        target.extra_calls["ListAccounts"] = jsonable(listing)
         targets.append(target)
 
     if not seen_manager and "error" in listing:
@@ -381,10 +386,18 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _side_by_side(enter: Callable[[T], AccountTarget], items: Sequence[T], cfg: AwsProvider) -> list[AccountTarget]:
+    """Enter accounts ``max_accounts`` at a time (an AssumeRole is a round trip), in the given order."""
+    if len(items) <= 1:
+        return [enter(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(cfg.max_accounts, len(items)), thread_name_prefix="aws-enter") as pool:
+        return list(pool.map(enter, items))
+
+
 def discover_accounts(cfg: AwsProvider, base: Base) -> list[AccountTarget]:
     """The accounts to scan: explicit ones, then organization members not already listed; with neither, the
     default chain's own account. ``base`` is the session accounts are entered from, or why there is none."""
-    targets = [enter_explicit(a, base, cfg) for a in cfg.accounts]
+    targets = _side_by_side(lambda a: enter_explicit(a, base, cfg), cfg.accounts, cfg)
     if cfg.organization is not None:
         targets.extend(enter_organization(cfg.organization, base, cfg, skip={a.id for a in cfg.accounts}))
     if not cfg.accounts and cfg.organization is None:

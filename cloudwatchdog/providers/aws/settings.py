@@ -69,11 +69,15 @@ class AwsProvider(ProviderSettings):
     # Organizations whose members are not "external": a policy limited to aws:PrincipalOrgID of one of these is
     # private. The organization discovered through `organization:` is trusted automatically.
     trusted_organizations: list[Annotated[str, Field(pattern=r"^o-[a-z0-9]{10,32}$")]] = []
-    max_workers: Annotated[int, Field(ge=1, le=64)] = 8
+    # Requests in flight per account (one bucket's calls run back to back on one of them): against a cloud 20-100 ms
+    # away, wall time is about requests x latency / max_workers (README: "Concurrency").
+    max_workers: Annotated[int, Field(ge=1, le=64)] = 32
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     object_acl_sample: Annotated[int, Field(ge=0, le=1000)] = 10
     # Also read how EBS snapshots, AMIs and RDS (cluster) snapshots are shared, in every region of `regions`.
     sharing: bool = True
+    # Accounts read side by side, each with up to max_workers requests in flight (README: "Concurrency").
+    max_accounts: Annotated[int, Field(ge=1, le=64)] = 4
     # `cloudwatchdog incident`: a trail's bucket (and prefix) whose S3 data events are read besides the server
     # access logs.
     cloudtrail: AwsCloudTrail | None = None

@@ -219,12 +219,16 @@ def test_reads_every_setting_in_two_explicit_accounts(moto: MotoServer, aws_sess
     assert_seeded_account(analytics, OTHER_ACCOUNT, "ana")
 
     # Every HTTP request is counted: entering (1: GetCallerIdentity or AssumeRole), account PAB, ListBuckets,
-    # 7 per bucket but 6 for the two without a policy (no GetBucketPolicyStatus then), the object sample
-    # (ListObjectsV2 + 3 GetObjectAcl on "public", ListObjectsV2 on "plain"), ListAccessPoints in us-east-1 and
-    # eu-west-1, 2 per access point; then snapshot and image sharing in the one configured region (us-east-1):
-    # DescribeSnapshots, DescribeImages, DescribeDBSnapshots, DescribeDBClusterSnapshots and the two Block Public
-    # Access states (nothing to read per resource: the seeded accounts have no snapshots or images).
-    assert prod.api_calls == analytics.api_calls == 1 + 1 + 1 + (7 + 6 + 6) + (1 + 3) + 1 + 2 + 2 * 2 + 6
+    # ListBuckets of the configured region (us-east-1: names "plain"), the tagging API in us-east-1 (moto answers
+    # with every region's tagged buckets: names "public"); per bucket: "public" 6 (location, ACL, policy, policy
+    # status, PAB, ownership: its tags came from the tagging API), "enforced" 6 (location, ACL, policy, PAB,
+    # ownership, tagging: no policy, no policy status; eu-west-1 was not tag-listed), "plain" 4 (its region and
+    # tags came from the listings); the object sample (ListObjectsV2 + 3 GetObjectAcl on "public", ListObjectsV2
+    # on "plain"), ListAccessPoints in us-east-1 and eu-west-1, 2 per access point; then snapshot and image
+    # sharing in the one configured region (us-east-1): DescribeSnapshots, DescribeImages, DescribeDBSnapshots,
+    # DescribeDBClusterSnapshots and the two Block Public Access states (nothing to read per resource: the seeded
+    # accounts have no snapshots or images).
+    assert prod.api_calls == analytics.api_calls == 1 + 1 + 1 + 1 + 1 + (6 + 6 + 4) + (1 + 3) + 1 + 2 + 2 * 2 + 6
     assert (DEFAULT_ACCOUNT, 0) in events
     assert (f"{DEFAULT_ACCOUNT}/prod-public", 1) in events
     assert (f"{OTHER_ACCOUNT}/accesspoint/ana-vpc-ap", 1) in events
@@ -340,9 +344,9 @@ def test_bucket_deleted_mid_scan_is_recorded(moto: MotoServer) -> None:
 
     def delete_first(**kwargs: Any) -> None:
         if api_params(kwargs).get("Bucket") == "vanishes-mid-scan":
-            s3.delete_bucket(Bucket="vanishes-mid-scan")  # after ListBuckets, before the settings are read
+            s3.delete_bucket(Bucket="vanishes-mid-scan")  # after the listings, before the settings are read
 
-    session.events.register("before-call.s3.GetBucketLocation", delete_first)
+    session.events.register("before-call.s3.GetBucketAcl", delete_first)
     snapshot = scan_account(session, provider(moto), account_id=DEFAULT_ACCOUNT)
     inv = normalize_account(snapshot)
     assert inv.status == "ok"
@@ -436,7 +440,8 @@ def test_demo_estate_is_deterministic(moto: MotoServer) -> None:
     def content(snapshots: list[dict[str, Any]]) -> list[Any]:
         # Everything but timestamps and generated ids.
         return [
-            [(b["name"], b["calls"]["GetBucketPolicy"], b["calls"]["GetBucketTagging"]) for b in s["buckets"]]
+            [(b["name"], b["calls"]["GetBucketPolicy"]) for b in s["buckets"]]
+            + [(b.name, b.tags) for b in normalize_account(s).buckets]
             for s in snapshots
         ]
 
