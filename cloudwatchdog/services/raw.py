@@ -81,6 +81,7 @@ class _Text:
         self.eof = False
         self.bytes = 0
         self.lines = 0  # newlines in the text already let go of
+        self.last = 0  # characters of the last value decoded
 
     def more(self, size: int) -> None:
         data = self.fh.read(size)
@@ -114,13 +115,20 @@ class _Text:
         raise json.JSONDecodeError(msg, self.buf, self.pos)
 
     def value(self) -> Any:
-        """The next JSON value, decoded by the json module; reads on while the buffer ends inside it."""
+        """The next JSON value, decoded by the json module; reads on while the buffer ends inside it. The buffer
+        first holds a little more than the previous value took (accounts of an estate are alike in size), so a
+        value is seldom decoded twice."""
         size = _CHUNK
+        self.peek()
+        ahead = self.last + self.last // 4 - (len(self.buf) - self.pos)
+        if ahead > 0 and not self.eof:
+            self.more(ahead)
         while True:
             self.peek()
             try:
                 obj, end = _DECODER.raw_decode(self.buf, self.pos)
                 if end < len(self.buf) or self.eof:  # a number at the buffer's end may go on in the next read
+                    self.last = end - self.pos
                     self.pos = end
                     return obj
             except ValueError:  # JSON that ends early, or a number cut short by the buffer (too many digits)
