@@ -60,7 +60,7 @@ def save_raw(result: ScanResult, path: str) -> None:
 # The file's top level is read here; each value in it (a snapshot, the scan id, ...) is decoded by the json module
 # itself, so a snapshot read this way is the one json.load gives (numbers, escapes, lone surrogates, limits).
 
-_CHUNK = 4 << 20  # characters read at a time; a value longer than the buffer doubles what the next read asks for
+_CHUNK = 4 << 20  # bytes read at a time; a value longer than the buffer doubles what the next read asks for
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")
 _LIST = object()  # stands for the snapshots' list, read item by item
