@@ -1,7 +1,7 @@
 """Benchmark: memory and time against the size of the estate. A generated raw snapshot of N buckets (accounts of
 10,000 buckets; one bucket in 20 public) is replayed with `scan --from-raw` through normalise, judge, match, record
 (SQLite, and PostgreSQL with --postgres) and the JSON and HTML outputs; each run is its own process, whose peak RSS
-(ru_maxrss) and wall time are printed, with the time per 10,000 buckets.
+(ru_maxrss), wall time and CPU time (user + system) are printed, with the times per 10,000 buckets.
 
     .venv/bin/python bench/scale.py --sizes 10000,50000,100000 --postgres
 
@@ -70,8 +70,8 @@ def write_raw(path: Path, buckets: int) -> None:
         out.write("]}\n")
 
 
-def run(raw: Path, state_url: str, out: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one `scan --from-raw` process."""
+def run(raw: Path, state_url: str, out: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS MiB) of one `scan --from-raw` process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "cloudwatchdog", "scan", "--from-raw", str(raw), "--state-url", state_url,
            "--format", "json,html", "--output", str(out), "--no-progress"]
@@ -82,7 +82,7 @@ def run(raw: Path, state_url: str, out: Path) -> tuple[float, float]:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1, 3):
         raise SystemExit(f"scan failed ({code}): {proc.stderr.read().decode() if proc.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -109,13 +109,16 @@ def main() -> None:
 
         stores.append(("postgresql", pg))
     try:
-        print(f"{'buckets':>8} {'store':>10} {'wall s':>8} {'s per 10k':>9} {'peak RSS MiB':>12}")
+        print(f"{'buckets':>8} {'store':>10} {'wall s':>8} {'s per 10k':>9} {'CPU s':>8} {'CPU per 10k':>11} "
+              f"{'peak RSS MiB':>12}")
         for n in (int(s) for s in args.sizes.split(",")):
             raw = tmp / f"raw-{n}.json"
             write_raw(raw, n)
             for name, url in stores:
-                wall, rss = run(raw, url(n), tmp / f"out-{name}-{n}")
-                print(f"{n:>8} {name:>10} {wall:>8.1f} {wall / (n / 10_000):>9.2f} {rss:>12.0f}", flush=True)
+                wall, cpu, rss = run(raw, url(n), tmp / f"out-{name}-{n}")
+                per = n / 10_000
+                print(f"{n:>8} {name:>10} {wall:>8.1f} {wall / per:>9.2f} {cpu:>8.1f} {cpu / per:>11.2f} "
+                      f"{rss:>12.0f}", flush=True)
             raw.unlink()
     finally:
         if cluster is not None:

@@ -43,7 +43,7 @@ _SEVERITY_RANK = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """One fact behind a verdict: where it comes from (``bucket-policy``, ``bucket-acl``, ``block-public-access``,
     ``object-ownership``, ``access-point``, ``read-error``, ...) and what it says, precisely enough to act on
@@ -75,7 +75,7 @@ class Capabilities:
 NO_CAPABILITIES = Capabilities()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exposure:
     """The effective verdict for one resource (see docs/exposure.md).
 
@@ -218,7 +218,7 @@ def _data_noun(data_class: DataClass, count: int) -> str:
 # --- What rules match on and what scans produce -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     """One scanned resource with its exposure verdict. ``properties`` holds the normalized settings that rules may
     match on (plain JSON-able values, e.g. ``public_access_block.account.block_public_acls``)."""
@@ -326,7 +326,7 @@ class Probe:
                 "detail": self.detail}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     id: str  # stable fingerprint of (rule_id, resource_uid)
     rule_id: str

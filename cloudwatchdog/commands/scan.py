@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +20,7 @@ from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.alerts import attach_outbox, check_alert_settings, deliver_after_scan
 from cloudwatchdog.services.outputs import check_output_dir, parse_formats, write_scan
-from cloudwatchdog.services.raw import check_raw_target, load_raw
+from cloudwatchdog.services.raw import check_raw_target, stream_raw
 from cloudwatchdog.services.record import Recording, config_suppressions, expired_suppressions, record_scan
 from cloudwatchdog.services.rules import configured_rules
 from cloudwatchdog.services.scan import run_scan
@@ -74,7 +74,7 @@ def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[
 
 def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], output: str,
                  fail_on: str | None, *, show_progress: bool,
-                 replay: Sequence[Snapshot] | None = None, store: Store | None = None,
+                 replay: Iterable[Snapshot] | None = None, store: Store | None = None,
                  suppressions: Sequence[Suppression] = (), details: bool = False,
                  raw_path: str | None = None, distributed: bool = False) -> tuple[int, ScanResult, list[Path]]:
     """Scan, save the raw snapshots (``raw_path``), record in ``store`` (when given), write the outputs, print the
@@ -143,7 +143,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.distributed and (args.from_raw or args.no_state):
         raise UsageError("--distributed scans through workers and records in the shared state store: it goes with "
                          "neither --from-raw nor --no-state")
-    replay = load_raw(args.from_raw) if args.from_raw else None
+    replay = stream_raw(args.from_raw) if args.from_raw else None  # one account at a time
     check_output_dir(output)
     if args.save_raw:
         check_raw_target(args.save_raw)

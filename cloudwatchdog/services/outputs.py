@@ -75,11 +75,16 @@ def write_report(data: ReportData, formats: Sequence[str], output: str, stem: st
     return _write(formats, output, stem, lambda name, out: FORMATS.get(name).write_report(data, out))
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` in one step, so a reader never sees a half-written file."""
+def write_atomically(path: Path, text: str | Callable[[TextIO], None]) -> None:
+    """Replace ``path`` in one step, so a reader never sees a half-written file. ``text``: the text, or what writes
+    it to a file as it is produced (a format that streams never holds its whole text)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as out:
+            if isinstance(text, str):
+                out.write(text)
+            else:
+                text(out)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

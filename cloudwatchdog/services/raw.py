@@ -3,9 +3,13 @@ them offline."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
 
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.model import ScanResult, Snapshot
@@ -50,3 +54,195 @@ def save_raw(result: ScanResult, path: str) -> None:
             out.write("\n")
     except OSError as exc:
         raise UsageError(f"--save-raw {path}: cannot write: {exc.strerror or exc}") from None
+
+
+# --- Reading a raw file one account at a time ------------------------------------------------------------------------
+# The file's top level is read here; each value in it (a snapshot, the scan id, ...) is decoded by the json module
+# itself, so a snapshot read this way is the one json.load gives (numbers, escapes, lone surrogates, limits).
+
+_CHUNK = 4 << 20  # bytes read at a time; a value longer than the buffer doubles what the next read asks for
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+_LIST = object()  # stands for the snapshots' list, read item by item
+
+
+class _NotRaw(Exception):
+    """The file is JSON (so far) but not of the shape --save-raw writes."""
+
+
+class _Text:
+    """A UTF-8 file read a buffer at a time, as text; ``pos`` is where reading goes on in ``buf``."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.bytes = 0
+        self.lines = 0  # newlines in the text already let go of
+        self.last = 0  # characters of the last value decoded
+
+    def more(self, size: int) -> None:
+        data = self.fh.read(size)
+        try:
+            text = self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise UnicodeDecodeError(exc.encoding, exc.object, self.bytes + exc.start, self.bytes + exc.end,
+                                     exc.reason) from None
+        self.bytes += len(data)
+        self.eof = not data
+        self.lines += self.buf.count("\n", 0, self.pos)
+        self.buf = self.buf[self.pos:] + text
+        self.pos = 0
+
+    def peek(self) -> str:
+        """The next character that is not white space ('' at the end of the file)."""
+        while True:
+            self.pos = _SPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]  # matches empty
+            if self.pos < len(self.buf) or self.eof:
+                return self.buf[self.pos:self.pos + 1]
+            self.more(_CHUNK)
+
+    def expect(self, chars: str, what: str) -> str:
+        char = self.peek()
+        if not char or char not in chars:
+            self.fail(f"Expecting {what}")
+        self.pos += 1
+        return char
+
+    def fail(self, msg: str) -> NoReturn:
+        raise json.JSONDecodeError(msg, self.buf, self.pos)
+
+    def value(self) -> Any:
+        """The next JSON value, decoded by the json module; reads on while the buffer ends inside it. The buffer
+        first holds a little more than the previous value took (accounts of an estate are alike in size), so a
+        value is seldom decoded twice."""
+        size = _CHUNK
+        self.peek()
+        ahead = self.last + self.last // 4 - (len(self.buf) - self.pos)
+        if ahead > 0 and not self.eof:
+            self.more(ahead)
+        while True:
+            self.peek()
+            try:
+                obj, end = _DECODER.raw_decode(self.buf, self.pos)
+                if end < len(self.buf) or self.eof:  # a number at the buffer's end may go on in the next read
+                    self.last = end - self.pos
+                    self.pos = end
+                    return obj
+            except ValueError:  # JSON that ends early, or a number cut short by the buffer (too many digits)
+                if self.eof:
+                    raise
+            self.more(size)
+            size *= 2
+
+    def lineno(self, exc: json.JSONDecodeError) -> int:
+        return self.lines + exc.lineno
+
+
+def _header(text: _Text) -> dict[str, Any]:
+    """The top level up to the snapshots' list (the reader stands on its first item), or to the end of the file
+    when it has none; the other members, for checking."""
+    if text.peek() == "\ufeff":
+        text.fail("Unexpected UTF-8 BOM (decode using utf-8-sig)")
+    if text.peek() != "{":  # JSON, perhaps, but not ours
+        text.value()
+        if text.peek():
+            text.fail("Extra data")
+        raise _NotRaw
+    text.pos += 1
+    members: dict[str, Any] = {}
+    if text.peek() == "}":
+        text.pos += 1
+        return members
+    while True:
+        if text.peek() != '"':
+            text.fail("Expecting property name enclosed in double quotes")
+        key = text.value()
+        text.expect(":", "':' delimiter")
+        if key == "snapshots" and text.peek() == "[":
+            if members.get("format", RAW_FORMAT) != RAW_FORMAT:  # not one of ours: no snapshot read from it
+                raise _NotRaw
+            text.pos += 1
+            members[key] = _LIST
+            return members
+        members[key] = text.value()
+        if text.expect(",}", "',' delimiter") == "}":
+            return members
+
+
+def _check(members: dict[str, Any]) -> None:
+    if members.get("format") != RAW_FORMAT or members.get("snapshots") is not _LIST:
+        raise _NotRaw
+
+
+def _items(text: _Text, members: dict[str, Any]) -> Iterator[Snapshot]:
+    """The snapshots one at a time, then the rest of the top level, checked as json.load would."""
+    if text.peek() == "]":
+        text.pos += 1
+    else:
+        while True:
+            item = text.value()
+            if not isinstance(item, dict):
+                raise _NotRaw
+            yield item
+            if text.expect(",]", "',' delimiter") == "]":
+                break
+    while text.expect(",}", "',' delimiter") == ",":
+        if text.peek() != '"':
+            text.fail("Expecting property name enclosed in double quotes")
+        key = text.value()
+        text.expect(":", "':' delimiter")
+        members[key] = text.value()
+    if text.peek():
+        text.fail("Extra data")
+    _check(members)
+
+
+def _usage_error(path: str, exc: BaseException, text: _Text) -> UsageError:
+    """What json.load's errors say in load_raw, for the same file."""
+    if isinstance(exc, OSError):
+        return UsageError(f"--from-raw {path}: cannot read: {exc.strerror or exc}")
+    if isinstance(exc, json.JSONDecodeError):
+        return UsageError(f"--from-raw {path}: not JSON: line {text.lineno(exc)}: {exc.msg}")
+    if isinstance(exc, UnicodeDecodeError):
+        return UsageError(f"--from-raw {path}: not UTF-8 text (byte {exc.start})")
+    if isinstance(exc, RecursionError):
+        return UsageError(f"--from-raw {path}: nested too deeply to be a file written by --save-raw")
+    if isinstance(exc, _NotRaw):
+        return UsageError(f"--from-raw {path}: not a file written by `cloudwatchdog scan --save-raw`")
+    return UsageError(f"--from-raw {path}: not a file written by --save-raw: {str(exc)[:200]}")
+
+
+_ERRORS = (OSError, ValueError, RecursionError, _NotRaw)  # ValueError covers JSON and UTF-8 errors
+
+
+def stream_raw(path: str) -> Iterator[Snapshot]:
+    """``load_raw``'s snapshots one account at a time, holding one snapshot (and a buffer of the file) at a time.
+    The top of the file is read now, so a file that is not JSON, not UTF-8 or not a raw file fails here, before
+    the scan; a fault further on (a truncated file, an item that is not a snapshot) raises the same UsageError when
+    the reading reaches it, before the scan is recorded or written."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115  # closed by the generator
+    except OSError as exc:
+        raise UsageError(f"--from-raw {path}: cannot read: {exc.strerror or exc}") from None
+    text = _Text(fh)
+    try:
+        members = _header(text)
+        if members.get("snapshots") is not _LIST:  # no list of snapshots: the whole file is read
+            if text.peek():
+                text.fail("Extra data")
+            _check(members)
+    except _ERRORS as exc:
+        fh.close()
+        raise _usage_error(path, exc, text) from None
+    return _snapshots(path, fh, text, members)
+
+
+def _snapshots(path: str, fh: BinaryIO, text: _Text, members: dict[str, Any]) -> Iterator[Snapshot]:
+    with fh:
+        try:
+            yield from _items(text, members)
+        except _ERRORS as exc:
+            raise _usage_error(path, exc, text) from None

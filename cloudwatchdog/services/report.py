@@ -79,6 +79,6 @@ def write_daily_html(store: Store, out_dir: Path, now: datetime) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     fmt = FORMATS.get("html")
     path = out_dir / f"{report_stem(period)}.{fmt.extension}"
-    write_atomically(path, fmt.render_report(data))  # /report never serves a half-written file
+    write_atomically(path, lambda out: fmt.write_report(data, out))  # streamed; never served half-written
     record_report(store, period, ["html"], str(out_dir))
     return path

@@ -20,6 +20,7 @@ from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.exposure_checks import check_access_logging, verify_anonymously
+from cloudwatchdog.services.shared import SharedParts
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 from cloudwatchdog.text import scrub_value
 
@@ -61,9 +62,9 @@ def analyse_snapshots(snapshots: Iterable[Snapshot]) -> tuple[list[Resource], li
                                      (f"snapshot of unsupported provider {snapshot.get('provider')!r}",)))
             continue
         found, cov = PROVIDERS.get(name).analyse(snapshot)
-        if cov.name:  # every resource says whose it is, by name too
-            found = [dataclasses.replace(r, account_name=cov.name) for r in found]
-        resources.extend(found)
+        # Every resource says whose it is, by name too; equal parts of the account's resources are held once.
+        shared = SharedParts()
+        resources.extend(shared.resource(r, cov.name) for r in found)
         coverage.append(cov)
     return resources, coverage
 
@@ -102,23 +103,29 @@ def sample_data(cfg: Config, resources: Sequence[Resource], cache: ResultCache |
 
 
 def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = None, *,
-             replay: Sequence[Snapshot] | None = None, sample_cache: ResultCache | None = None,
+             replay: Iterable[Snapshot] | None = None, sample_cache: ResultCache | None = None,
              keep_raw: bool = True) -> ScanResult:
     """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call.
     ``sample_cache``: data sampling's earlier results per object version (the state store's). ``keep_raw=False``:
     the raw answers are let go once analysed (``ScanResult.raw`` is empty; ``replay``, when a list, is emptied),
-    so they are not held through judging, recording and the outputs."""
+    so they are not held through judging, recording and the outputs; ``replay`` may then be an iterator, read one
+    snapshot at a time."""
     started = _now()
-    raw = list(replay) if replay is not None else collect_snapshots(cfg, progress)
-    # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.
-    snapshots: list[Snapshot] = [scrub_value(s) for s in raw]
-    if keep_raw:
-        resources, coverage = analyse_snapshots(snapshots)
+    snapshots: list[Snapshot] = []
+    if replay is not None and not keep_raw and not isinstance(replay, Sequence):
+        # A stream (services.raw.stream_raw): one account's answers read, scrubbed and analysed at a time.
+        resources, coverage = analyse_snapshots(scrub_value(s) for s in replay)
     else:
-        holders = [raw, snapshots, *([replay] if isinstance(replay, list) else [])]
-        resources, coverage = analyse_snapshots(_letting_go(snapshots, holders))
-        for held in holders:
-            held.clear()
+        raw = list(replay) if replay is not None else collect_snapshots(cfg, progress)
+        # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.
+        snapshots = [scrub_value(s) for s in raw]
+        if keep_raw:
+            resources, coverage = analyse_snapshots(snapshots)
+        else:
+            holders = [raw, snapshots, *([replay] if isinstance(replay, list) else [])]
+            resources, coverage = analyse_snapshots(_letting_go(snapshots, holders))
+            for held in holders:
+                held.clear()
     if replay is None:  # a replay makes no cloud call: nothing is sampled
         resources = sample_data(cfg, resources, sample_cache)
     findings = evaluate(rules, resources)
