@@ -6,6 +6,7 @@ applies; 4 an unexpected error (the traceback with --debug)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -212,5 +213,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def run() -> None:
+    """The process entry point (the console script, ``python -m cloudwatchdog``): ``main``, then exit with its code.
+
+    Everything still alive when the command has returned (files and the store are closed by then, logging is flushed
+    at exit) is left to the operating system: ``gc.freeze()`` spares the interpreter's final garbage-collection passes
+    over the ~1 million objects the SDKs and the ORM leave behind, 0.15-0.25 s of CPU after a scan (measured with
+    bench/scan_buckets.py). In-process callers (the tests) call ``main``, which leaves the collector alone."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
