@@ -35,4 +35,14 @@ def test_python_m_runs_the_cli() -> None:
 def test_main_in_process_leaves_the_collector_alone() -> None:
     before = gc.get_freeze_count()
     assert main(["rules", "validate"]) == 0
-    assert gc.get_freeze_count() == before
+    assert gc.get_freeze_count() == before and gc.isenabled()
+
+
+def test_the_collector_is_on_while_a_command_runs() -> None:
+    """run() turns it off for start-up; the command itself (a scan, the daemon) runs with it on."""
+    gc.disable()
+    try:
+        assert main(["rules", "validate"]) == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()
