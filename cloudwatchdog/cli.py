@@ -6,6 +6,7 @@ applies; 4 an unexpected error (the traceback with --debug)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -209,8 +210,25 @@ def _dispatch(args: argparse.Namespace) -> int:
             from cloudwatchdog.commands.worker import cmd_worker as run
         case _:
             raise AssertionError(f"unhandled command {args.command}")
+    gc.enable()  # start-up is over: run() keeps the collector off while the modules load
     return run(args)
 
 
+def run() -> None:
+    """The process entry point (the console script, ``python -m cloudwatchdog``): ``main``, then exit with its code.
+
+    The collector is off while the modules load (they allocate long-lived objects, nothing to collect; its passes
+    over the growing heap cost 0.05-0.1 s of CPU) and on again once the command is imported (``_dispatch``).
+    Everything still alive when the command has returned (files and the store are closed by then, logging is flushed
+    at exit) is left to the operating system: ``gc.freeze()`` spares the interpreter's final garbage-collection passes
+    over the objects the SDKs and the ORM leave behind, 0.15-0.25 s of CPU after a scan (measured with
+    bench/scan_buckets.py). In-process callers (the tests) call ``main``: it never freezes, only turns the collector
+    on."""
+    gc.disable()
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

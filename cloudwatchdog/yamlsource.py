@@ -22,6 +22,7 @@ KeyPath = tuple[str | int, ...]
 MAX_BYTES = 4 * 1024 * 1024  # a config or rule file is a few kilobytes
 MAX_NODES = 200_000  # values after expanding aliases
 MAX_DEPTH = 100  # nested mappings and lists
+_TRUSTED_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml, when PyYAML was built with it
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,13 @@ class _TooBig(Exception):
         self.line = node.start_mark.line + 1
 
 
-def load_yaml_text(text: str, file: str) -> YamlDocument:
+def load_yaml_text(text: str, file: str, *, trusted: bool = False) -> YamlDocument:
+    """``trusted`` (the rules shipped with the package, never user input) parses with libyaml when PyYAML has it:
+    the same nodes, lines and checks, in a tenth of the time; user files keep the pure-Python parser."""
     if len(text) > MAX_BYTES:
         raise SourceErrors([SourceError(file, None, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_TRUSTED_LOADER if trusted else yaml.SafeLoader)
     except RecursionError:
         raise SourceErrors([SourceError(file, None, "", f"nested deeper than {MAX_DEPTH} levels")]) from None
     except yaml.YAMLError as exc:
@@ -109,7 +112,7 @@ def load_yaml_text(text: str, file: str) -> YamlDocument:
     return doc
 
 
-def load_yaml_file(path: str | Path) -> YamlDocument:
+def load_yaml_file(path: str | Path, *, trusted: bool = False) -> YamlDocument:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -117,7 +120,7 @@ def load_yaml_file(path: str | Path) -> YamlDocument:
         raise SourceErrors([SourceError(str(p), None, "", f"cannot read file: {exc.strerror or exc}")]) from None
     except UnicodeDecodeError as exc:
         raise SourceErrors([SourceError(str(p), None, "", f"not UTF-8 text: {exc}")]) from None
-    return load_yaml_text(text, str(p))
+    return load_yaml_text(text, str(p), trusted=trusted)
 
 
 class _Builder:

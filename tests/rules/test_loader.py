@@ -411,3 +411,24 @@ def test_rules_dir_in_an_installed_wheel(tmp_path: Path) -> None:
     packaged = tmp_path / "site-packages" / "cloudwatchdog" / "_builtin_rules"
     packaged.mkdir()
     assert rules_dir_beside(module) == packaged
+
+
+def test_shipped_rules_parse_to_the_same_documents_with_libyaml() -> None:
+    """The shipped rules are parsed by libyaml (trusted, faster start-up): the same values and the same key lines as
+    the pure-Python parser that user rule files go through."""
+    from cloudwatchdog.yamlsource import load_yaml_file
+
+    files = sorted(builtin_rules_dir().rglob("*.yaml"))
+    assert len(files) > 20
+    for f in files:
+        plain, fast = load_yaml_file(f), load_yaml_file(f, trusted=True)
+        assert (fast.data, fast.lines) == (plain.data, plain.lines), f
+
+
+def test_user_rule_files_keep_the_bounded_parser(tmp_path: Path) -> None:
+    """A user rule file nested past the limit is a located error, whatever parses the shipped rules."""
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 150 + "]" * 150 + "\n")
+    with pytest.raises(SourceErrors) as exc:
+        load_rules([deep])
+    assert "nested deeper than 100 levels" in str(exc.value)

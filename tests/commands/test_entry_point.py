@@ -1,0 +1,48 @@
+"""The process entry point (console script and ``python -m cloudwatchdog``): main's exit code, and the collector frozen
+at exit (start-up and shut-down time, bench/scan_buckets.py), while in-process callers of ``main`` keep theirs."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+
+from cloudwatchdog.cli import main
+
+PROBE = """
+import atexit, gc, os
+from cloudwatchdog import cli
+atexit.register(lambda: os.write(1, f"frozen={gc.get_freeze_count() > 0}".encode()))
+cli.main = lambda: 3
+cli.run()
+"""
+
+
+def test_run_exits_with_the_code_of_main_and_freezes_the_collector() -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "frozen=True"
+
+
+def test_python_m_runs_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "cloudwatchdog", "--version"], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0 and done.stdout.startswith("cloudwatchdog "), done.stderr
+
+
+def test_main_in_process_leaves_the_collector_alone() -> None:
+    before = gc.get_freeze_count()
+    assert main(["rules", "validate"]) == 0
+    assert gc.get_freeze_count() == before and gc.isenabled()
+
+
+def test_the_collector_is_on_while_a_command_runs() -> None:
+    """run() turns it off for start-up; the command itself (a scan, the daemon) runs with it on."""
+    gc.disable()
+    try:
+        assert main(["rules", "validate"]) == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()
