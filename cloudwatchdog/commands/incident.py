@@ -27,23 +27,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--state-url", metavar="URL", help="state store URL, overriding state.url")
 
 
-def _formats(value: str) -> list[str]:
-    names = [f.strip().lower() for f in value.split(",") if f.strip()]
-    unknown = [n for n in names if n not in FORMATS]
-    if unknown or not names:
-        raise UsageError(f"--format: unknown dossier format {', '.join(unknown) or '(none)'}; "
-                         f"available: {', '.join(FORMATS)}")
-    return list(dict.fromkeys(names))
-
-
 def cmd_incident(args: argparse.Namespace) -> int:
     from cloudwatchdog.render.incident import incident_stem, render_dossier
     from cloudwatchdog.services.incident import build_dossier
-    from cloudwatchdog.services.outputs import check_output_dir, output_path
+    from cloudwatchdog.services.outputs import check_output_dir, output_path, parse_formats
     from cloudwatchdog.services.store import open_store
 
     cfg = load_config(args.config)
-    formats = _formats(args.format)
+    formats = parse_formats(args.format, "dossier format", list(FORMATS))
     output = args.output or str(cfg.resolve(cfg.reports.output_dir))
     if output == "-" and len(formats) != 1:
         raise UsageError("--output - writes one format to stdout; give exactly one --format")

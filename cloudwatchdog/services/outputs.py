@@ -18,13 +18,13 @@ SCAN_PREFIX = "cloudwatchdog-scan-"
 REPORT_PREFIX = "cloudwatchdog-report-"
 
 
-def parse_formats(value: str, what: str = "format") -> list[str]:
-    """``--format a,b``: known names, each once, in order."""
+def parse_formats(value: str, what: str = "format", available: Sequence[str] | None = None) -> list[str]:
+    """``--format a,b``: known names (``available``, else the registered output formats), each once, in order."""
+    known = list(available) if available is not None else list(FORMATS.names())
     formats = [f.strip().lower() for f in value.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in known]
     if unknown or not formats:
-        raise UsageError(f"--format: unknown {what} {', '.join(unknown) or '(none)'}; "
-                         f"available: {', '.join(FORMATS.names())}")
+        raise UsageError(f"--format: unknown {what} {', '.join(unknown) or '(none)'}; available: {', '.join(known)}")
     return list(dict.fromkeys(formats))
 
 
