@@ -81,3 +81,18 @@ def test_a_whole_account_rescan(cfg: Config, moto: MotoServer) -> None:
     result = run_rescan(cfg, configured_rules(cfg), "aws", ACCOUNT, None)
     assert result is not None and result.coverage[0].targets is None
     assert {r.type for r in result.resources} >= {"aws.account", "aws.s3.bucket"}
+
+
+def test_a_rescanned_exposure_says_whether_access_logging_records_it(cfg: Config, moto: MotoServer) -> None:
+    """As a full scan does: the finding a rescan records carries the access logging answer (moto's bucket logs
+    nothing: off), so an event-driven finding is no poorer than a scheduled one."""
+    session: Any = account_session(moto.endpoint, region="eu-west-1")
+    s3 = emulator_client(session, "s3", moto.endpoint, region="eu-west-1")
+    s3.create_bucket(Bucket="opened-now", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_policy(Bucket="opened-now", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::opened-now/*"}]}))
+    result = run_rescan(cfg, configured_rules(cfg), "aws", ACCOUNT, [_target("aws.s3.bucket", "opened-now")])
+    assert result is not None and result.findings
+    for finding in result.findings:
+        assert finding.access_logging is not None, finding.rule_id
+        assert finding.access_logging.status == "off"
