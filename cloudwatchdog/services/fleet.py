@@ -3,11 +3,11 @@
 The coordinator splits the scan into units (``Provider.units``: one per account, project or subscription, discovery
 done here once), enqueues them on a procrastinate queue in PostgreSQL and waits; workers on any number of machines
 run each unit's ``collect`` and write its raw snapshots to the shared state store (``fleet_units``). When every unit
-has an outcome, the coordinator analyses the snapshots unit by unit, samples data and evaluates the rules exactly as
-``services.scan.run_scan`` does, so the findings, alerts and reports equal a single-process scan's; a failed unit
-is its account's coverage ``error`` (it resolves nothing). The caller records the result the usual way
-(services.record: one transaction). A scan lease (a PostgreSQL advisory lock) keeps two distributed scans of one
-store apart.
+has an outcome, the coordinator analyses the snapshots unit by unit, then samples data, evaluates the rules and
+checks the exposures exactly as ``services.scan.run_scan`` does (``judge``), so the findings, alerts and reports
+equal a single-process scan's; a failed unit is its account's coverage ``error`` (it resolves nothing). The caller
+records the result the usual way (services.record: one transaction). A scan lease (a PostgreSQL advisory lock)
+keeps two distributed scans of one store apart.
 
 Rate limits: a unit is one account, so no two workers ever read one account at once; inside a unit the provider's
 own concurrency (``max_workers``) and retry mode (AWS: adaptive) apply, as in a single-process scan.
@@ -24,10 +24,9 @@ from cloudwatchdog.config import Config
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.model import Coverage, CoverageStatus, Resource, ScanResult, Snapshot
 from cloudwatchdog.providers.registry import PROVIDERS
-from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.fleet_queue import PlannedUnit
-from cloudwatchdog.services.scan import analyse_snapshots, sample_data
+from cloudwatchdog.services.scan import analyse_snapshots, judge
 from cloudwatchdog.text import scrub_value
 
 if TYPE_CHECKING:
@@ -123,8 +122,7 @@ def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
         resources, coverage, failed, kept = assemble(
             units, lambda key: unit_outcome(store.engine, scan_id, key), keep_raw=keep_raw)
         forget_scan(store.engine, scan_id)
-    resources = sample_data(cfg, resources, sample_cache)
-    findings = evaluate(rules, resources)
+    resources, findings = judge(cfg, rules, resources, sample_cache)
     return ScanResult(id=scan_id, started_at=started, finished_at=_now(), coverage=(*coverage, *failed),
                       resources=tuple(resources), findings=tuple(findings), raw=tuple(kept))
 

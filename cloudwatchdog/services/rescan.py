@@ -19,10 +19,8 @@ from cloudwatchdog.events.model import ChangeTarget
 from cloudwatchdog.model import ScanResult, target_key
 from cloudwatchdog.providers.base import change_events
 from cloudwatchdog.providers.registry import PROVIDERS
-from cloudwatchdog.rules.engine import evaluate
 from cloudwatchdog.rules.loader import Rule
-from cloudwatchdog.services.exposure_checks import check_access_logging, verify_anonymously
-from cloudwatchdog.services.scan import _now, analyse_snapshots, sample_data
+from cloudwatchdog.services.scan import _now, analyse_snapshots, judge
 from cloudwatchdog.text import scrub_value
 
 
@@ -50,10 +48,9 @@ def run_rescan(cfg: Config, rules: Sequence[Rule], provider_name: str, account: 
         resources = [r for r in resources if r.provider == provider_name and r.account == account
                      and target_key(r.type, r.name) in keys]
         coverage = [dataclasses.replace(c, targets=keys, resources=len(resources)) for c in coverage]
-    resources = sample_data(cfg, resources, sample_cache)
-    # As a scan does: each exposed finding says whether access logging records it (and, when on, what an
-    # unauthenticated request answers), so a finding a rescan records keeps what the full scan said of it.
-    findings = verify_anonymously(cfg, resources, check_access_logging(cfg, resources, evaluate(rules, resources)))
+    # As a scan does (sampling, rules, access logging, probes): a finding a rescan records keeps what a full scan
+    # says of it.
+    resources, findings = judge(cfg, rules, resources, sample_cache)
     return ScanResult(id=str(uuid.uuid4()), started_at=started, finished_at=_now(), coverage=tuple(coverage),
                       resources=tuple(resources), findings=tuple(findings), raw=tuple(snapshots))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.data.budget import Budget, ResultCache
-from cloudwatchdog.model import Coverage, CoverageStatus, DataSample, Resource, ScanResult, Snapshot
+from cloudwatchdog.model import Coverage, CoverageStatus, DataSample, Finding, Resource, ScanResult, Snapshot
 from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.engine import evaluate
@@ -102,6 +102,16 @@ def sample_data(cfg: Config, resources: Sequence[Resource], cache: ResultCache |
     return [dataclasses.replace(r, data=found[r.uid]) if r.uid in found else r for r in resources]
 
 
+def judge(cfg: Config, rules: Sequence[Rule], resources: Sequence[Resource],
+          sample_cache: ResultCache | None = None) -> tuple[list[Resource], list[Finding]]:
+    """I/O, after the analysis of what was just read from the clouds (a scan, a targeted rescan, a distributed
+    scan's units): data sampling, the rules, then on the findings whether access logging records each exposure and
+    (``verify: {anonymous: true}``) what an unauthenticated request answers."""
+    sampled = sample_data(cfg, resources, sample_cache)
+    findings = evaluate(rules, sampled)
+    return sampled, verify_anonymously(cfg, sampled, check_access_logging(cfg, sampled, findings))
+
+
 def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = None, *,
              replay: Iterable[Snapshot] | None = None, sample_cache: ResultCache | None = None,
              keep_raw: bool = True) -> ScanResult:
@@ -126,11 +136,10 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
             resources, coverage = analyse_snapshots(_letting_go(snapshots, holders))
             for held in holders:
                 held.clear()
-    if replay is None:  # a replay makes no cloud call: nothing is sampled
-        resources = sample_data(cfg, resources, sample_cache)
-    findings = evaluate(rules, resources)
-    if replay is None:  # a replay makes no cloud call: logging is not checked, nothing is probed
-        findings = verify_anonymously(cfg, resources, check_access_logging(cfg, resources, findings))
+    if replay is None:
+        resources, findings = judge(cfg, rules, resources, sample_cache)
+    else:  # a replay makes no cloud call: nothing is sampled, logging is not checked, nothing is probed
+        findings = evaluate(rules, resources)
     return ScanResult(
         id=str(uuid.uuid4()),
         started_at=started,
