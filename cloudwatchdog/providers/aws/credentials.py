@@ -111,6 +111,17 @@ def _shared_loader(core: botocore.session.Session, kind: str) -> botocore.sessio
     return core
 
 
+def shared_session(core: botocore.session.Session, region: str) -> boto3.Session:
+    """A boto3 session on a core made by ``new_core``. boto3 appends its data directory to the loader's search
+    paths at every session; the loader is the process's one, so the repeats are dropped (else every account
+    entered, every scan and rescan of a daemon's life, would grow the list)."""
+    session = boto3.Session(botocore_session=core, region_name=region)
+    loader = core.get_component("data_loader")
+    with _LOADERS_LOCK:
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+    return session
+
+
 class EmulatorOnlyError(RuntimeError):
     """A request with the emulator credential to an address that is not loopback."""
 

@@ -29,6 +29,7 @@ from cloudwatchdog.providers.aws.credentials import (
     entry_failure,
     new_core,
     refuse_non_loopback,
+    shared_session,
     source_of,
 )
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider
@@ -225,8 +226,7 @@ def assume_role_session(
     core = new_core(cfg, region)
     # botocore has no public setter for refreshable credentials; this is the documented-by-usage way.
     core._credentials = credentials  # type: ignore[attr-defined]
-    session = boto3.Session(botocore_session=core, region_name=region)
-    return session, assumed_account[0] if assumed_account else ""
+    return shared_session(core, region), assumed_account[0] if assumed_account else ""
 
 
 def enter_explicit(account: AwsAccount, base: Base, cfg: AwsProvider) -> AccountTarget:

@@ -198,3 +198,19 @@ def test_expired_and_invalid_credentials_say_so(moto: MotoServer, caplog: pytest
         "(InvalidClientTokenId)",
     ]
     assert len(_failures(caplog)) == 2
+
+
+def test_sessions_on_the_shared_loader_do_not_grow_its_search_paths() -> None:
+    """Each account entered (every scan and rescan of a daemon's life) makes a session on the process's one model
+    loader; boto3 appends its data directory at every session, which must not pile up."""
+    from cloudwatchdog.providers.aws.credentials import new_core, shared_session
+    from cloudwatchdog.providers.aws.settings import AwsProvider
+
+    cfg = AwsProvider(endpoint_url="http://127.0.0.1:1", credential="emulator")
+    first = shared_session(new_core(cfg, "eu-west-1"), "eu-west-1")
+    paths = list(first._session.get_component("data_loader").search_paths)
+    for _ in range(20):
+        later = shared_session(new_core(cfg, "eu-west-1"), "eu-west-1")
+    loader = later._session.get_component("data_loader")
+    assert loader is first._session.get_component("data_loader"), "one loader per process"
+    assert loader.search_paths == paths and len(paths) == len(set(paths))
