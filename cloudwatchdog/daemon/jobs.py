@@ -192,7 +192,8 @@ class DaemonJobs:
 
     def rescan(self, provider: str, account: str, targets: Sequence[ChangeTarget] | None) -> str:
         """A targeted rescan a change event asked for (daemon/events.py), recorded like a scan: "recorded",
-        "unwatched" (the config does not scan it) or "failed" (not recorded: the event is read again later)."""
+        "unwatched" (the config does not scan it) or "failed" (not recorded, or recorded incomplete: the event is
+        read again later)."""
         from cloudwatchdog.services.rescan import run_rescan
 
         job_id = f"{EVENTS_JOB}:{provider}:{account}"
@@ -214,7 +215,9 @@ class DaemonJobs:
             self.metrics.rescans.labels(provider, outcome).inc()
             self.status.job_finished(job_id)
         self._after_scan()
-        return "recorded"
+        # A rescan that could not read what it was asked to is recorded (its errors show) but does not settle the
+        # change: the message stays and is read again after its visibility timeout (then the dead-letter queue).
+        return "recorded" if outcome == "ok" else "failed"
 
     def _record(self, job_id: str, result: ScanResult) -> ScanResult | None:
         from cloudwatchdog.state.suppressions import expired

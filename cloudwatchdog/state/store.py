@@ -222,11 +222,16 @@ class Store:
         scan covered (each with the id of the latest such scan), and the resources (provider, account, ``type:name``)
         a targeted rescan read (it supersedes an older scan for those only)."""
         rows: list[tuple[str, str, str]] = []
+        read_ok: set[tuple[str, str, str]] = set()  # (scan, provider, account) whose coverage is ok
         for chunk in _chunks(sorted({a for _, a in scanned})):
-            q = (select(CoverageRow.provider, CoverageRow.account, ScanRow.id)
+            q = (select(CoverageRow.provider, CoverageRow.account, ScanRow.id, CoverageRow.status)
                  .join(ScanRow, CoverageRow.scan_id == ScanRow.id)
                  .where(CoverageRow.account.in_(chunk), ScanRow.started_at > started).order_by(ScanRow.started_at))
-            rows.extend((p, a, i) for p, a, i in s.execute(q) if (p, a) in scanned)
+            for p, a, i, status in s.execute(q):
+                if (p, a) in scanned:
+                    rows.append((p, a, i))
+                    if status == "ok":
+                        read_ok.add((i, p, a))
         targeted: dict[tuple[str, str, str], list[str]] = {}
         for chunk in _chunks(sorted({i for _, _, i in rows})):  # no query at all in the usual case: no newer scan
             q2 = select(TargetedCoverageRow).where(TargetedCoverageRow.scan_id.in_(chunk))
@@ -237,7 +242,7 @@ class Store:
             names = targeted.get((scan_id, provider, account))
             if names is None:
                 stale[(provider, account)] = scan_id  # the latest-started wins
-            else:
+            elif (scan_id, provider, account) in read_ok:  # a rescan that failed supersedes nothing
                 later.update((provider, account, str(n)) for n in names)
         return stale, later
 

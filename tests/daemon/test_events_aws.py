@@ -276,3 +276,22 @@ def test_an_unreachable_queue_is_unhealthy_while_schedules_go_on(
         assert d.jobs.scan("scan") == "ok", "the scheduled scans are untouched"
     finally:
         d.store.close()
+
+
+def test_a_rescan_that_cannot_read_leaves_the_message(tmp_path: Path, moto: MotoServer, receiver: HttpReceiver
+                                                      ) -> None:
+    """The account cannot be read (its endpoint refuses connections): the rescan is recorded with its error, but
+    the change is not settled, so the message must stay for another try ("failed", not "recorded")."""
+    from cloudwatchdog.events.model import ChangeTarget
+
+    cfg = _config(tmp_path, moto, receiver.url(), f"http://127.0.0.1:{free_port()}/123456789012/nowhere")
+    dead = cfg.providers.aws.model_copy(update={"endpoint_url": f"http://127.0.0.1:{free_port()}",
+                                                "max_attempts": 1})
+    cfg = cfg.model_copy(update={"providers": cfg.providers.model_copy(update={"aws": dead})})
+    d = Daemon(cfg, EventPipe(moto.endpoint))
+    try:
+        target = ChangeTarget("aws", "123456789012", "aws.s3.bucket", "somewhere", "us-east-1", "test")
+        assert d.jobs.rescan("aws", "123456789012", [target]) == "failed"
+        assert d.sample("cloudwatchdog_rescans_total", provider="aws", outcome="incomplete") == 1
+    finally:
+        d.store.close()

@@ -60,3 +60,17 @@ def test_an_older_full_scan_does_not_overwrite_a_newer_rescan(tmp_path: Path) ->
         assert _states(store) == {"a": "new", "b": "open"}
         store.record_scan(full)  # read a before the change: its view of a is older than the rescan's
         assert _states(store) == {"a": "new", "b": "resolved"}
+
+
+def test_a_failed_rescan_does_not_supersede_an_older_full_scan(tmp_path: Path) -> None:
+    """A rescan that could not read its resource (coverage error) saw nothing of it: the full scan recorded after
+    it keeps its own view of that resource (here, a newly public bucket gets its finding)."""
+    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+        store.record_scan(scan([bucket("a", Level.PRIVATE), bucket("b")], when=at(0)))
+        full = scan([bucket("a"), bucket("b")], when=at(2))  # started at(2) - 5 min: a is public now
+        failed = _targeted(scan([], when=at(2) - timedelta(minutes=1)), "a", started=1.99)
+        failed = dataclasses.replace(failed, coverage=tuple(
+            dataclasses.replace(c, status=CoverageStatus.ERROR, errors=("AccessDenied",)) for c in failed.coverage))
+        store.record_scan(failed)
+        store.record_scan(full)
+        assert _states(store) == {"a": "new", "b": "open"}
