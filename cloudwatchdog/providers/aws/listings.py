@@ -53,12 +53,21 @@ def listed_regions(snapshot: Mapping[str, Any]) -> dict[str, str]:
         name, region = entry.get("Name"), entry.get("BucketRegion")
         if isinstance(name, str) and isinstance(region, str) and region:
             regions[name] = region
+    # The listings filtered by region place a bucket only when they agree: a bucket named by two of them, or whose
+    # entry says another region (a server that ignores the filter), is placed by GetBucketLocation instead.
+    placed: dict[str, str] = {}
+    doubtful: set[str] = set()
     by_region = snapshot.get("bucket_region_listings")
     for region, result in sorted(by_region.items()) if isinstance(by_region, Mapping) else ():
         for entry in _ok_list(result, "Buckets") or ():
-            name = entry.get("Name")
-            if isinstance(name, str) and isinstance(region, str):
-                regions.setdefault(name, region)
+            name, own = entry.get("Name"), entry.get("BucketRegion")
+            if not isinstance(name, str) or not isinstance(region, str):
+                continue
+            if placed.setdefault(name, region) != region or (isinstance(own, str) and own and own != region):
+                doubtful.add(name)
+    for name, region in placed.items():
+        if name not in doubtful:
+            regions.setdefault(name, region)
     return regions
 
 

@@ -156,6 +156,20 @@ def test_listings_are_read_back_only_where_they_are_whole() -> None:
     assert bucket_of_arn("arn:aws-cn:s3:::x") == "x" and bucket_of_arn("arn:aws:s3:us-east-1:1:accesspoint/x") is None
 
 
+def test_region_listings_that_disagree_place_nothing() -> None:
+    """A server that ignores the BucketRegion filter names every bucket in every listing, or says another region in
+    the entry: such a bucket is not placed by the listings (GetBucketLocation reads it), never put in a wrong region
+    (whose whole tag listing would then say "no tags")."""
+    snapshot = {
+        "calls": {"ListBuckets": {"ok": {"Buckets": [{"Name": "a"}, {"Name": "b"}, {"Name": "c"}]}}},
+        "bucket_region_listings": {
+            "eu-west-1": {"ok": {"Buckets": [{"Name": "a"}, {"Name": "b", "BucketRegion": "us-east-1"},
+                                             {"Name": "c"}]}},
+            "us-east-1": {"ok": {"Buckets": [{"Name": "a"}]}}},
+    }
+    assert listed_regions(snapshot) == {"c": "eu-west-1"}
+
+
 def test_accounts_are_read_side_by_side_in_their_order(moto: MotoServer) -> None:
     for account in (DEFAULT_ACCOUNT, OTHER_ACCOUNT):
         emulator_client(account_session(moto.endpoint, account), "s3", moto.endpoint).create_bucket(
