@@ -16,7 +16,8 @@ own concurrency (``max_workers``) and retry mode (AWS: adaptive) apply, as in a 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,7 @@ def queue_conninfo(cfg: Config, store_url: URL) -> str:
     from sqlalchemy.engine import make_url
 
     url = make_url(cfg.fleet.url) if cfg.fleet.url else store_url
-    if url.get_backend_name() != "postgresql":
+    if url.get_backend_name() != "postgresql" or store_url.get_backend_name() != "postgresql":
         raise UsageError("distributed scans need PostgreSQL: the queue and the units' results live there "
                          "(set state.url to postgresql+psycopg://..., or fleet.url for the queue)")
     return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
@@ -116,7 +117,7 @@ def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
     conninfo = queue_conninfo(cfg, store.url)
     scan_id = str(uuid.uuid4())
     started = _now()
-    with scan_lease(store.engine, cfg.fleet.queue):
+    with _queue_errors(conninfo), scan_lease(store.engine, cfg.fleet.queue):
         units = plan_units(cfg)
         coordinate(cfg, conninfo, store.engine, scan_id, units, progress)
         resources, coverage, failed, kept = assemble(
@@ -132,6 +133,27 @@ def run_worker(cfg: Config, store: Store) -> None:
     from cloudwatchdog.services.fleet_queue import run_worker as run
 
     require_engine()
-    run(cfg, queue_conninfo(cfg, store.url), store.engine)
+    conninfo = queue_conninfo(cfg, store.url)
+    with _queue_errors(conninfo):
+        run(cfg, conninfo, store.engine)
+
+
+@contextmanager
+def _queue_errors(conninfo: str) -> Iterator[None]:
+    """A queue or store database that cannot be reached or used is a state error (exit 2, one line, no password),
+    not an unexpected one."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cloudwatchdog.state.engine import clean_message
+    from cloudwatchdog.state.errors import StateError
+
+    try:
+        yield
+    except (SQLAlchemyError, psycopg.Error) as exc:
+        url = make_url(conninfo)
+        raise StateError(f"distributed scan: the queue database {url.render_as_string(hide_password=True)} "
+                         f"cannot be used: {clean_message(exc, url)}") from None
 
 

@@ -107,12 +107,27 @@ def test_a_unit_without_a_result_is_its_accounts_error_and_the_others_keep_their
 
 
 @pytest.mark.parametrize("extra", [["--no-state"], ["--state-url", "sqlite:///{tmp}/s.db"]])
-def test_distributed_needs_the_shared_postgresql_store(tmp_path: Path, extra: list[str],
+@pytest.mark.parametrize("fleet", ["", "fleet: {url: 'postgresql://127.0.0.1:1/queue'}\n"])
+def test_distributed_needs_the_shared_postgresql_store(tmp_path: Path, extra: list[str], fleet: str,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A PostgreSQL queue (fleet.url) does not make a SQLite store shared: the units' results live in the store."""
     config = tmp_path / "c.yaml"
-    config.write_text("providers: {aws: {accounts: [{id: '111111111111'}]}}\n")
+    config.write_text("providers: {aws: {accounts: [{id: '111111111111'}]}}\n" + fleet)
     args = [a.replace("{tmp}", str(tmp_path)) for a in extra]
     code = main(["scan", "-c", str(config), "--distributed", "--output", str(tmp_path), *args])
     assert code == 2
     err = capsys.readouterr().err
     assert "--no-state" in err if extra == ["--no-state"] else "need PostgreSQL" in err
+
+
+def test_a_queue_database_that_cannot_be_reached_is_a_state_error(tmp_path: Path, postgres_url: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The shared store is there, the queue's database (fleet.url) is not: one line, exit 2, no password."""
+    config = tmp_path / "c.yaml"
+    config.write_text("providers: {aws: {accounts: [{id: '111111111111'}]}}\n"
+                      f"state: {{url: '{postgres_url}'}}\n"
+                      "fleet: {url: 'postgresql://cwd:s3cret-pw@127.0.0.1:1/queue'}\n")
+    code = main(["worker", "-c", str(config)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "queue database" in err and "s3cret-pw" not in err and "Traceback" not in err
