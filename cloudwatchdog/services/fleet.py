@@ -79,6 +79,10 @@ def _snapshots(outcome: UnitOutcome) -> list[Snapshot] | None:
     return None
 
 
+# Units that stand for a discovery (an organization, discovered projects or subscriptions): they may find nothing.
+_SEVERAL = frozenset({"organization", "discovered"})
+
+
 def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutcome | None], *,
              keep_raw: bool = True) -> tuple[list[Resource], list[Coverage], list[Coverage], list[Snapshot]]:
     """The units' results in plan order, read and analysed one unit at a time (a unit's raw answers are let go
@@ -91,6 +95,8 @@ def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutco
     for unit in units:
         outcome = outcome_of(unit.key)
         found = _snapshots(outcome) if outcome is not None and outcome.status == "ok" else None
+        if found == [] and unit.account not in _SEVERAL:
+            found = None  # one account's collect always says something of it, if only why it cannot be read
         if found is not None:
             found = [scrub_value(s) for s in found]
             more, cov = analyse_snapshots(found)

@@ -67,6 +67,13 @@ def test_an_organization_listed_empty_stays_one_unit(moto: MotoServer) -> None:
                       organization=AwsOrganization())  # no organization in moto: nothing listed
     [unit] = PROVIDERS.get("aws").units(cfg)
     assert unit.account == "organization" and unit.settings.organization == cfg.organization
+    # Explicitly listed accounts are units of their own: the organization's unit leaves them out, as a
+    # single-process scan's discovery does, so no account is read twice.
+    listed = cfg.model_copy(update={"accounts": [AwsAccount(id="123456789012")]})
+    explicit, whole = PROVIDERS.get("aws").units(listed)
+    assert explicit.account == "123456789012" and whole.account == "organization"
+    assert whole.settings.accounts == [] and whole.settings.organization is not None
+    assert whole.settings.organization.exclude == ["123456789012"]
 
 
 def test_listed_projects_and_subscriptions_are_units_and_discovery_is_one() -> None:
@@ -104,6 +111,9 @@ def test_a_unit_without_a_result_is_its_accounts_error_and_the_others_keep_their
     # A malformed result is no result: the account is an error, never empty and fine.
     bad = {units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, {"snapshots": "oops"})}
     assert [c.account for c in assemble(units[2:], bad.get)[2]] == ["333333333333"]
+    # An account's unit that says nothing of it (an empty list) is no result either: the account never vanishes.
+    empty = {units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, {"snapshots": []})}
+    assert [c.account for c in assemble(units[2:], empty.get)[2]] == ["333333333333"]
 
 
 @pytest.mark.parametrize("extra", [["--no-state"], ["--state-url", "sqlite:///{tmp}/s.db"]])

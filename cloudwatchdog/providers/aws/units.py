@@ -42,7 +42,11 @@ def aws_units(cfg: AwsProvider) -> list[Unit]:
 def _organization_units(cfg: AwsProvider) -> list[Unit]:
     org = cfg.organization
     assert org is not None
-    whole = Unit("organization", cfg.model_copy(update={"accounts": []}), "organization")
+    # One unit for the whole organization: its discovery runs in the worker, without the explicitly listed
+    # accounts (they are units of their own, as discover_accounts skips them in a single-process scan).
+    listed = {a.id for a in cfg.accounts}
+    whole = Unit("organization", cfg.model_copy(update={"accounts": [], "organization": org.model_copy(
+        update={"exclude": sorted(set(org.exclude) | listed)})}), "organization")
     if org.profile:
         return [whole]
     counter = CallCounter()
