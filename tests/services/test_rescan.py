@@ -96,3 +96,25 @@ def test_a_rescanned_exposure_says_whether_access_logging_records_it(cfg: Config
     for finding in result.findings:
         assert finding.access_logging is not None, finding.rule_id
         assert finding.access_logging.status == "off"
+
+
+def test_a_member_of_an_organization_that_cannot_be_listed_is_an_error_not_unwatched(tmp_path: Path) -> None:
+    """The management account cannot be entered (its endpoint refuses connections), so the member an event names
+    cannot be found: an error of this rescan (the change is read again later), never "not watched" (the message
+    would be dropped)."""
+    from support.receivers import free_port
+
+    path = tmp_path / "org.yaml"
+    path.write_text(f"""providers:
+  aws: {{endpoint_url: "http://127.0.0.1:{free_port()}", credential: emulator, organization: {{role_name: Audit}},
+         regions: [eu-west-1], object_acl_sample: 0, max_attempts: 1}}
+""")
+    org_cfg = load_config(path)
+    member = "210987654321"
+    result = run_rescan(org_cfg, configured_rules(org_cfg), "aws", member,
+                        [ChangeTarget("aws", member, "aws.s3.bucket", "b", "eu-west-1", "test")])
+    assert result is not None, "an unreadable organization is not an unwatched account"
+    (cov,) = result.coverage
+    assert cov.account == member and cov.status is CoverageStatus.ERROR
+    assert any("management account" in e for e in cov.errors), cov.errors
+    assert not result.complete

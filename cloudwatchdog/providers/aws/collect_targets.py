@@ -64,7 +64,20 @@ def enter(cfg: AwsProvider, account: str) -> AccountTarget | None:
     if cfg.accounts and cfg.organization is None:
         return None
     # The default chain's own account, or an organization member (discovery enters the members).
-    return next((t for t in discover_accounts(cfg, base) if t.account == account), None)
+    found = discover_accounts(cfg, base)
+    match = next((t for t in found if t.account == account), None)
+    if match is not None:
+        return match
+    # Not found because discovery failed is not "not watched": the account is an error, so the change is read
+    # again later instead of being dropped.
+    for t in found:
+        listing = t.extra_calls.get("ListAccounts")
+        why = t.error if t.account == "unknown" else (
+            f"ListAccounts failed: {listing['error'].get('code')}" if isinstance(listing, dict)
+            and isinstance(listing.get("error"), dict) else None)
+        if why:
+            return AccountTarget(account=account, name=None, via="organization", error=why)
+    return None
 
 
 def rescan_aws(cfg: AwsProvider, account: str, targets: Sequence[ChangeTarget] | None) -> list[AccountSnapshot]:
