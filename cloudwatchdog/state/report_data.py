@@ -177,8 +177,9 @@ def _trend(spans: dict[str, list[Span]], end: datetime) -> tuple[TrendPoint, ...
 
 
 def _last_scan(s: Session, end: datetime) -> ScanInfo | None:
-    row = s.scalars(select(ScanRow).where(ScanRow.recorded_at <= end)
-                    .order_by(ScanRow.recorded_at.desc(), ScanRow.finished_at.desc()).limit(1)).first()
+    row = s.scalars(select(ScanRow).where(ScanRow.recorded_at <= end, ~exists().where(  # not a targeted rescan
+        TargetedCoverageRow.scan_id == ScanRow.id)).order_by(ScanRow.recorded_at.desc(), ScanRow.finished_at.desc())
+        .limit(1)).first()
     if row is None:
         return None
     return ScanInfo(id=row.id, started_at=iso(row.started_at), finished_at=iso(row.finished_at),

@@ -49,6 +49,8 @@ def test_a_targeted_rescan_resolves_its_own_findings_only(tmp_path: Path) -> Non
         assert _states(store) == {"a": "resolved", "b": "resolved"}
         report = store.report_data(at=at(3))
         assert [(c.coverage.account, c.coverage.resources) for c in report.coverage] == [(ACCOUNT, 2)]
+        full = store.scans()[0][0]
+        assert report.last_scan is not None and report.last_scan.id == full, "the last scan is the full one"
 
 
 def test_an_older_full_scan_does_not_overwrite_a_newer_rescan(tmp_path: Path) -> None:

@@ -161,9 +161,9 @@ class AccountReader:
             for page in client.get_paginator("list_buckets").paginate(**params, PaginationConfig=paging):
                 buckets.extend(page.get("Buckets", []))
                 owner = page.get("Owner", owner)
-            if len(page.get("Buckets", [])) >= LIST_PAGE and not page.get("ContinuationToken"):
-                # A full last page without a token: a server that cuts at MaxBuckets without paging on (moto
-                # does). Never lose a bucket: ask once more without MaxBuckets and add what was missing.
+            last = page.get("Buckets", [])  # full, no token, no BucketRegion: a server that cuts at MaxBuckets
+            if len(last) >= LIST_PAGE and not page.get("ContinuationToken") and not any(  # (moto; AWS pages on)
+                    isinstance(b, dict) and "BucketRegion" in b for b in last):  # ask once more, lose no bucket
                 seen = {b.get("Name") for b in buckets if isinstance(b, dict)}
                 buckets.extend(b for b in client.list_buckets(**params).get("Buckets", []) if b.get("Name") not in seen)
             return {"Buckets": buckets, "Owner": owner} if owner is not None else {"Buckets": buckets}
