@@ -171,9 +171,11 @@ def _serve(cfg: Config, jobs: DaemonJobs, scan_jobs: Sequence[ScanJob]) -> int:
     for j in scan_jobs:
         scheduler.get_job(j.job_id).modify(next_run_time=now)
     scheduler.get_job(DELIVER_JOB).modify(next_run_time=now)
+    # Change events: targeted rescans between the scheduled scans. Built before any thread runs (their sources
+    # import their SDKs here, once, in this thread).
+    consumers = build_consumers(cfg, jobs)
     scheduler.start()
     metrics.scheduler_running.set(1)
-    consumers = build_consumers(cfg, jobs)  # change events: targeted rescans between the scheduled scans
     consumers.start()
     if endpoint is not None:
         endpoint.start()

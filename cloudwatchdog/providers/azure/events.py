@@ -4,6 +4,7 @@ on loopback only); every failure is a one-line SourceError."""
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -32,6 +33,11 @@ class StorageQueueSource:
         self.name = f"azure:{events.queue}"
         self._client: Any = None
         self._credential: Any = None
+        # The SDK is imported here, in the thread that builds the source, before the daemon's threads run: azure-core
+        # imported by two threads at once (a scan's and this consumer's) fails with a circular-import error.
+        importlib.import_module("azure.storage.queue")
+        if self.credential_kind != "emulator":
+            importlib.import_module("azure.identity")
 
     def _queue(self) -> Any:
         if self._client is None:
