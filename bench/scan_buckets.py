@@ -4,8 +4,8 @@
     .venv/bin/python bench/scan_buckets.py --buckets 1000 --latency-ms 50  # also: wall with 50 ms per request
 
 Figures, not assertions: run by hand, compare between changes. Printed:
-- requests per bucket (every HTTP request the scan sent, account-level ones included, over the buckets; with the
-  requests per operation), client CPU per bucket (the scanning process's user+system time), wall time and peak RSS
+- requests per bucket (every HTTP request the scan sent, account-level ones and the access-logging check of the
+  exposed buckets included, over the buckets; with the requests per operation), client CPU per bucket (the scanning process's user+system time), wall time and peak RSS
   of the scan, run in a fresh process (``run_scan``, as ``cloudwatchdog scan`` does, without the outputs);
 - start-up: ``cloudwatchdog scan`` on an empty account (moto before seeding), wall time of the whole command with a
   new SQLite store, the median of 3;
@@ -154,7 +154,9 @@ def with_latency(endpoint: str, latency_ms: float, settings: dict[str, Any]) -> 
 def _report(label: str, f: dict[str, Any]) -> None:
     n = max(f["buckets"], 1)
     print(f"{label}: {f['buckets']} buckets, {f['findings']} findings, coverage {f['coverage']}")
-    print(f"  requests per bucket   {f['calls'] / n:.2f} ({f['calls']} requests)")
+    sent = sum(f["ops"].values())  # every request of the scan, the exposed buckets' access-logging check included
+    print(f"  requests per bucket   {sent / n:.2f} ({sent} requests; {f['calls']} collecting, "
+          f"{sent - f['calls']} checking the exposed buckets' access logging)")
     per_op = sorted(f["ops"].items(), key=lambda kv: -kv[1])
     print("    " + ", ".join(f"{op} {count / n:.2f}" for op, count in per_op if count / n >= 0.005))
     print(f"  client CPU per bucket {1000 * f['cpu'] / n:.2f} ms ({f['cpu']:.2f} s)")

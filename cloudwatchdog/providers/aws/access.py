@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,7 +33,7 @@ from cloudwatchdog.providers.aws.access_logs import (
 )
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
 from cloudwatchdog.providers.aws.model import BUCKET_TYPE
-from cloudwatchdog.providers.aws.session import AccountTarget, discover_accounts, make_client
+from cloudwatchdog.providers.aws.session import AccountTarget, CallCounter, discover_accounts, make_client
 from cloudwatchdog.providers.aws.settings import AwsProvider
 
 log = logging.getLogger(__name__)
@@ -56,13 +58,17 @@ def _accounts(cfg: AwsProvider, session: Any) -> dict[str, AccountTarget]:
     return targets
 
 
-def _client_in(accounts: dict[str, AccountTarget], cfg: AwsProvider, account: str, region: str) -> Any:
+def _session_in(accounts: dict[str, AccountTarget], account: str) -> Any:
     entered = accounts.get(account)
     if entered is None:
         raise LookupError(f"account {account} is not among the configured accounts")
     if entered.session is None:
         raise LookupError(entered.error or "the account could not be entered")
-    return make_client(entered.session, "s3", cfg, region=region or None)
+    return entered.session
+
+
+def _client_in(accounts: dict[str, AccountTarget], cfg: AwsProvider, account: str, region: str) -> Any:
+    return make_client(_session_in(accounts, account), "s3", cfg, region=region or None)
 
 
 def _client(cfg: AwsProvider, target: AccessTarget, session: Any) -> Any:
@@ -248,32 +254,39 @@ def _read_trail_quietly(client: Any, bucket: str, key: str, target: AccessTarget
 def aws_access_logging(cfg: AwsProvider, resources: Sequence[Resource], *, session: Any = None
                        ) -> dict[str, AccessLogging]:
     """Whether server access logging (and a configured CloudTrail trail) records each exposed bucket's requests:
-    one GetBucketLogging per bucket."""
-    out: dict[str, AccessLogging] = {}
+    one GetBucketLogging per bucket, ``max_workers`` of them in flight (each account entered once)."""
     trail = (f"; CloudTrail data events are read from s3://{cfg.cloudtrail.bucket}/{cfg.cloudtrail.prefix}"
              if cfg.cloudtrail else "")
     clients: dict[tuple[str, str], Any] = {}
     accounts: dict[str, AccountTarget] | None = None
-    for r in resources:
-        if r.type != BUCKET_TYPE:
-            out[r.uid] = AccessLogging("unknown", f"access logging is read for S3 buckets, not a {r.type}")
-            continue
-        try:
+    lock = threading.Lock()
+    counter = CallCounter()
+
+    def client(r: Resource) -> Any:
+        nonlocal accounts
+        with lock:  # one entry per account, one client per (account, region), shared by the threads
             key = (r.account, r.region)
             if key not in clients:
                 accounts = accounts if accounts is not None else _accounts(cfg, session)
-                clients[key] = _client_in(accounts, cfg, r.account, r.region)
-            enabled = clients[key].get_bucket_logging(Bucket=r.name).get("LoggingEnabled")
+                clients[key] = make_client(_session_in(accounts, r.account), "s3", cfg, region=r.region or None,
+                                           counter=counter)
+            return clients[key]
+
+    def check(r: Resource) -> AccessLogging:
+        if r.type != BUCKET_TYPE:
+            return AccessLogging("unknown", f"access logging is read for S3 buckets, not a {r.type}")
+        try:
+            enabled = client(r).get_bucket_logging(Bucket=r.name).get("LoggingEnabled")
         except Exception as exc:
             reason = str(exc) if isinstance(exc, LookupError) else _why(exc)
-            out[r.uid] = AccessLogging("unknown", f"the logging configuration could not be read: {reason}{trail}")
-            continue
+            return AccessLogging("unknown", f"the logging configuration could not be read: {reason}{trail}")
         if enabled:
-            out[r.uid] = AccessLogging("on", f"server access logs go to s3://{enabled.get('TargetBucket', '')}/"
-                                             f"{enabled.get('TargetPrefix', '')}{trail}")
-        elif trail:  # whether the trail records this bucket's data events is not read: not "on"
-            out[r.uid] = AccessLogging("unknown", "server access logging is off" + trail + " (whether the trail "
-                                       "records this bucket's data events is not checked)")
-        else:
-            out[r.uid] = AccessLogging("off", "server access logging is off")
-    return out
+            return AccessLogging("on", f"server access logs go to s3://{enabled.get('TargetBucket', '')}/"
+                                       f"{enabled.get('TargetPrefix', '')}{trail}")
+        if trail:  # whether the trail records this bucket's data events is not read: not "on"
+            return AccessLogging("unknown", "server access logging is off" + trail + " (whether the trail "
+                                 "records this bucket's data events is not checked)")
+        return AccessLogging("off", "server access logging is off")
+
+    with ThreadPoolExecutor(max_workers=max(1, cfg.max_workers), thread_name_prefix="aws-logging") as pool:
+        return dict(zip((r.uid for r in resources), pool.map(check, resources), strict=True))

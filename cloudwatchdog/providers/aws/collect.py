@@ -47,11 +47,12 @@ import boto3
 from botocore import xform_name
 from botocore.exceptions import PaginationError
 
+from cloudwatchdog.providers.aws.collect_bucket import bucket_region, read_bucket, read_kept_pab
 from cloudwatchdog.providers.aws.collect_sharing import SHARING_ABSENT_CODES, collect_sharing
 from cloudwatchdog.providers.aws.credentials import base_session, describe_exception
 from cloudwatchdog.providers.aws.listings import TagListings, listed_regions
-from cloudwatchdog.providers.aws.model import ACCOUNT_DECIDES
-from cloudwatchdog.providers.aws.normalize import ShapeError, arn_region, parse_pab
+from cloudwatchdog.providers.aws.normalize import arn_region
+from cloudwatchdog.providers.aws.parse import ShapeError, parse_pab
 from cloudwatchdog.providers.aws.session import (
     AccountTarget,
     Base,
@@ -82,31 +83,8 @@ ABSENT_CODES: dict[str, frozenset[str]] = {
     **SHARING_ABSENT_CODES,
 }
 
-BUCKET_SETTINGS = (
-    "GetBucketAcl",
-    "GetBucketPolicy",
-    "GetBucketPolicyStatus",
-    "GetPublicAccessBlock",
-    "GetBucketOwnershipControls",
-    "GetBucketTagging",
-)
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-def bucket_region(location: CallResult, default: str = "us-east-1") -> str | None:
-    """The region from a GetBucketLocation result (None and "" mean us-east-1, "EU" means eu-west-1)."""
-    payload = location.get("ok")
-    if not isinstance(payload, dict):
-        return None
-    constraint = payload.get("LocationConstraint")
-    if constraint in (None, ""):
-        return default
-    if constraint == "EU":
-        return "eu-west-1"
-    return constraint if isinstance(constraint, str) else None
 
 
 class AccountReader:
@@ -115,6 +93,10 @@ class AccountReader:
     def __init__(self, account: str, clients: ClientFactory) -> None:
         self.account = account
         self.clients = clients
+
+    @property
+    def default_region(self) -> str:
+        return self.clients.default_region
 
     def call(
         self, service: str, operation: str, *, region: str | None = None, resource: str = "", **params: Any
@@ -202,58 +184,9 @@ class AccountReader:
 
     # --- per resource ---
 
-    def read_bucket(
-        self, name: str, *, object_acl_sample: int, region: str | None = None, tags: TagListings | None = None,
-        account_decides: bool = False,
-    ) -> dict[str, Any]:
-        """All calls for one bucket, back to back on one thread. Not asked: GetBucketLocation when a listing gave
-        the ``region``, GetBucketTagging when the ``tags`` listings tell, and the bucket-level Block Public Access
-        when all four account-level flags are on (``account_decides``: then it changes nothing)."""
-        resource = f"bucket {name}"
-        calls: dict[str, CallResult] = {}
-        if region is None:
-            calls["GetBucketLocation"] = self.call("s3", "GetBucketLocation", resource=resource, Bucket=name)
-            region = bucket_region(calls["GetBucketLocation"])
-        known_region = region
-        # An unknown region falls back to the default client; botocore follows S3's region redirects.
-        region = region or self.clients.default_region
-        for operation in BUCKET_SETTINGS:
-            if operation == "GetBucketPolicyStatus" and "absent" in calls.get("GetBucketPolicy", {}):
-                # No policy, no policy status: AWS would answer NoSuchBucketPolicy; save the call.
-                calls[operation] = {"absent": "NoSuchBucketPolicy"}
-                continue
-            if operation == "GetBucketTagging" and tags is not None and tags.answers(name, known_region):
-                continue  # the normalizer reads them from the tag listing (``listings``)
-            if operation == "GetPublicAccessBlock" and account_decides:
-                calls[operation] = {"skipped": ACCOUNT_DECIDES}
-                continue
-            calls[operation] = self.call("s3", operation, region=region, resource=resource, Bucket=name)
-        object_acls: list[dict[str, Any]] = []
-        if object_acl_sample > 0 and not _acls_disabled(calls["GetBucketOwnershipControls"]):
-            listing = self.call(
-                "s3",
-                "ListObjectsV2",
-                region=region,
-                resource=resource,
-                Bucket=name,
-                MaxKeys=object_acl_sample,
-            )
-            calls["ListObjectsV2"] = listing
-            for key in _sample_keys(listing, object_acl_sample):
-                object_acls.append(
-                    {
-                        "key": key,
-                        "GetObjectAcl": self.call(
-                            "s3",
-                            "GetObjectAcl",
-                            region=region,
-                            resource=f"{resource} object {key}",
-                            Bucket=name,
-                            Key=key,
-                        ),
-                    }
-                )
-        return {"name": name, "calls": calls, "object_acls": object_acls}
+    def read_bucket(self, name: str, **options: Any) -> dict[str, Any]:
+        """All calls for one bucket (``collect_bucket.read_bucket``)."""
+        return read_bucket(self, name, **options)
 
     def read_access_point(self, entry: dict[str, Any], listed_in: str) -> dict[str, Any]:
         name = str(entry.get("Name", ""))
@@ -274,24 +207,6 @@ def _fully_on(account_pab: CallResult) -> bool:
         return "ok" in account_pab and parse_pab(account_pab["ok"]).fully_on
     except ShapeError:
         return False
-
-
-def _acls_disabled(ownership: CallResult) -> bool:
-    payload = ownership.get("ok")
-    try:
-        rules = payload["OwnershipControls"]["Rules"]  # type: ignore[index]
-        return any(r.get("ObjectOwnership") == "BucketOwnerEnforced" for r in rules)
-    except (KeyError, TypeError, AttributeError):
-        return False
-
-
-def _sample_keys(listing: CallResult, limit: int) -> list[str]:
-    payload = listing.get("ok")
-    contents = payload.get("Contents") if isinstance(payload, dict) else None
-    if not isinstance(contents, list):
-        return []
-    keys = [c["Key"] for c in contents if isinstance(c, dict) and isinstance(c.get("Key"), str)]
-    return keys[:limit]
 
 
 def _bucket_names(listing: CallResult) -> list[str]:
@@ -388,11 +303,12 @@ def _read_s3(reader: AccountReader, cfg: AwsProvider, snapshot: AccountSnapshot,
     listed = _list_regions_and_tags(reader, cfg, snapshot) if "ok" in listing else {}
     tags = TagListings(snapshot)
     account_decides = _fully_on(snapshot["calls"]["GetPublicAccessBlock"])
+    trusted = frozenset(snapshot["trusted_orgs"])
 
     def bucket_job(bucket: str) -> dict[str, Any]:
         try:
             result = reader.read_bucket(bucket, object_acl_sample=cfg.object_acl_sample, region=listed.get(bucket),
-                                        tags=tags, account_decides=account_decides)
+                                        tags=tags, account_decides=account_decides, trusted_orgs=trusted)
         except Exception:  # a bug or an unforeseen SDK shape costs this bucket, not the account
             log.exception("aws account %s bucket %s: read failed", account, bucket)
             # No answers recorded: the normalizer marks every setting NotCollected, so the bucket is unknown.
@@ -414,6 +330,12 @@ def _read_s3(reader: AccountReader, cfg: AwsProvider, snapshot: AccountSnapshot,
                 # Keyed by ARN: an emulator may answer every region with every access point.
                 key = str(entry.get("AccessPointArn") or f"{region}/{entry['Name']}")
                 points.setdefault(key, (entry, region))
+
+    # A bucket's Block Public Access left out for the bucket alone is read after all when an access point is on it.
+    on_points = {str(entry.get("Bucket")) for entry, _ in points.values()}
+    kept = [b for b in buckets if b.get("name") in on_points]
+    list(pool.map(lambda b: read_kept_pab(reader, b, listed.get(b["name"]) or bucket_region(
+        b.get("calls", {}).get("GetBucketLocation", {}))), kept))
 
     def point_job(item: tuple[dict[str, Any], str]) -> dict[str, Any]:
         result = reader.read_access_point(*item)

@@ -118,6 +118,7 @@ def _targeted(target: AccountTarget, cfg: AwsProvider, wanted: Sequence[ChangeTa
         "s3control", "GetPublicAccessBlock", resource="account", AccountId=account)
 
     names = {t.name for t in wanted if t.resource_type == BUCKET_TYPE}
+    on_points: set[str] = set()  # buckets an access point is on: their Block Public Access is always read
     points = {(t.name, t.region or clients.default_region) for t in wanted if t.resource_type == ACCESS_POINT_TYPE}
     found_points: list[tuple[dict[str, Any], str]] = []
     for region in sorted({r for _, r in points}):
@@ -129,6 +130,7 @@ def _targeted(target: AccountTarget, cfg: AwsProvider, wanted: Sequence[ChangeTa
             found_points.append((entry, region))
             if isinstance(entry.get("Bucket"), str):
                 names.add(entry["Bucket"])  # an access point's verdict needs its bucket's settings
+                on_points.add(entry["Bucket"])
     listing = reader.list_buckets()
     if "error" in listing:
         err = listing["error"]
@@ -139,7 +141,8 @@ def _targeted(target: AccountTarget, cfg: AwsProvider, wanted: Sequence[ChangeTa
     present = sorted(e["Name"] for e in listing.get("ok", {}).get("Buckets", []) if isinstance(e.get("Name"), str))
     with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix=f"aws-{account}") as pool:
         snapshot["buckets"] = list(pool.map(
-            lambda b: reader.read_bucket(b, object_acl_sample=cfg.object_acl_sample), present))
+            lambda b: reader.read_bucket(b, object_acl_sample=cfg.object_acl_sample, keep_pab=b in on_points,
+                                         trusted_orgs=frozenset(snapshot["trusted_orgs"])), present))
         snapshot["access_points"] = list(pool.map(lambda item: reader.read_access_point(*item), found_points))
     shared = [t for t in wanted if t.resource_type in _KIND_TYPES.values()]
     if shared:

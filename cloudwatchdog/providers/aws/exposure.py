@@ -19,6 +19,7 @@ from cloudwatchdog.model import NO_CAPABILITIES, Capabilities, Evidence, Exposur
 from cloudwatchdog.providers.aws.model import (
     ALL_USERS_URI,
     AUTHENTICATED_USERS_URI,
+    BUCKET_OWNER_ENFORCED,
     LOG_DELIVERY_URI,
     Acl,
     GranteeType,
@@ -53,12 +54,12 @@ _OBJECT_PERMISSIONS = {
     "WRITE_ACP": Capabilities(write=True),  # may rewrite the object's ACL: a change of access
     "FULL_CONTROL": Capabilities(read=True, write=True),
 }
-BUCKET_OWNER_ENFORCED = "BucketOwnerEnforced"
 
 
 # --- Block Public Access ------------------------------------------------------------------------------------
 
-# A level not read (NotRead: the account level decides) is neither on nor unknown: the other levels tell.
+# A level not read (NotRead) is not on: when no other level has the flag on, the flag is unknown. (Reads are left
+# out only where they cannot matter: the account level has every flag on, or there is nothing to block.)
 _Levels = Sequence[tuple[str, PublicAccessBlock | ReadError | NotRead | None]]
 
 
@@ -82,7 +83,7 @@ def _guardrail(levels: _Levels, name: str, flag: Callable[[PublicAccessBlock], b
     on = tuple(level for level, pab in levels if isinstance(pab, PublicAccessBlock) and flag(pab))
     if on:
         return _Guardrail(name, True, on)
-    if any(isinstance(pab, ReadError) for _, pab in levels):
+    if any(isinstance(pab, ReadError | NotRead) for _, pab in levels):
         return _Guardrail(name, None, ())
     return _Guardrail(name, False, tuple(level for level, _ in levels))
 

@@ -37,13 +37,16 @@ def _pab_dict(value: PublicAccessBlock | ReadError | NotRead | None) -> dict[str
 
 
 def _effective_pab(*levels: PublicAccessBlock | ReadError | NotRead | None) -> dict[str, bool] | None:
-    """The combined setting, or None when a level could not be read (then nothing is known for sure)."""
+    """The combined setting, or None when a level could not be read, or was not read and the others leave a flag
+    off (then nothing is known for sure)."""
     combined = PublicAccessBlock()
     for level in levels:
         if isinstance(level, ReadError):
             return None
-        if isinstance(level, PublicAccessBlock):  # NotRead: the account level, all on, already decides
+        if isinstance(level, PublicAccessBlock):
             combined = combined | level
+    if any(isinstance(level, NotRead) for level in levels) and not combined.fully_on:
+        return None
     return combined.to_dict()
 
 

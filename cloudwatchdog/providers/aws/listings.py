@@ -8,7 +8,8 @@ bucket, so that the collector does not ask again and the normalizer reads the sa
   It names every bucket that has tags; a bucket it does not name has none, but only where the listing of the
   bucket's own region was read whole (the API is regional). Anything else is read with GetBucketTagging.
 - A bucket's Block Public Access: not read when all four account-level flags are on (they decide every route the
-  bucket level could block); recorded as ``{"skipped": why}`` and normalized to ``NotRead``, never to a value.
+  bucket level could block), or when the bucket has nothing for it to block (``moot``); recorded as
+  ``{"skipped": why}`` and normalized to ``NotRead``, never to a value.
 
 Imports no SDK.
 """
@@ -100,17 +101,19 @@ class TagListings:
 
 
 def skipped_bucket_pab(
-    result: Any, account_pab: PublicAccessBlock | ReadError | None, note: Callable[[ReadError], None]
+    result: Any, account_pab: PublicAccessBlock | ReadError | None, note: Callable[[ReadError], None],
+    *, nothing_to_block: Callable[[], bool] = lambda: False,
 ) -> NotRead | ReadError | None:
     """A bucket's GetPublicAccessBlock the collector did not ask (``{"skipped": why}``) because all four
-    account-level flags are on: NotRead. Trusted only when the snapshot's account level says so too; otherwise
+    account-level flags are on, or because the bucket has nothing for them to block (``moot``): NotRead. Trusted
+    only when the snapshot says so too (its account level, or ``nothing_to_block()`` over its answers); otherwise
     the setting is unknown (a ReadError). None: the call was made (or not recorded), read it as usual."""
     if not isinstance(result, Mapping) or "skipped" not in result:
         return None
-    if isinstance(account_pab, PublicAccessBlock) and account_pab.fully_on:
+    if (isinstance(account_pab, PublicAccessBlock) and account_pab.fully_on) or nothing_to_block():
         return NotRead(str(result["skipped"]))
     error = ReadError("GetPublicAccessBlock", "NotCollected",
-                      "not read, yet the account-level Block Public Access does not have all four flags on")
+                      "not read, yet neither all four account-level flags are on nor is there nothing to block")
     note(error)
     return error
 

@@ -69,6 +69,7 @@ class GranteeType(StrEnum):
 
 ALL_USERS_URI = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS_URI = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+BUCKET_OWNER_ENFORCED = "BucketOwnerEnforced"  # Object Ownership that disables ACLs
 LOG_DELIVERY_URI = "http://acs.amazonaws.com/groups/s3/LogDelivery"
 
 

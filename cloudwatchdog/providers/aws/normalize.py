@@ -14,19 +14,22 @@ from typing import Any, TypeVar
 
 from cloudwatchdog.model import ReadError
 from cloudwatchdog.providers.aws.listings import BucketPab, TagListings, listed_regions, skipped_bucket_pab
-from cloudwatchdog.providers.aws.model import (
-    Acl,
-    Grant,
-    GranteeType,
-    ObjectAcl,
-    PublicAccessBlock,
-    S3AccessPoint,
-    S3Bucket,
+from cloudwatchdog.providers.aws.model import NotRead, ObjectAcl, PublicAccessBlock, S3AccessPoint, S3Bucket
+from cloudwatchdog.providers.aws.moot import POLICY_FOUND_PUBLIC, nothing_to_block, policy_found_public
+from cloudwatchdog.providers.aws.parse import (
+    ShapeError,
+    parse_access_point_listing,
+    parse_acl,
+    parse_bucket_listing,
+    parse_location,
+    parse_ownership,
+    parse_pab,
+    parse_pab_config,
+    parse_policy,
+    parse_policy_status,
+    parse_tags,
 )
-from cloudwatchdog.providers.aws.policy.document import MALFORMED_POLICY, PolicyDocument, PolicyError
-from cloudwatchdog.providers.aws.policy.document import parse_policy as parse_policy_document
-from cloudwatchdog.providers.shapes import ShapeError
-from cloudwatchdog.providers.shapes import as_list as _list
+from cloudwatchdog.providers.aws.policy.document import MALFORMED_POLICY, PolicyError
 from cloudwatchdog.providers.shapes import as_mapping as _mapping
 from cloudwatchdog.providers.shapes import as_str as _str
 
@@ -52,110 +55,6 @@ class AwsAccountInventory:
     buckets: tuple[S3Bucket, ...]
     access_points: tuple[S3AccessPoint, ...]
     errors: tuple[str, ...]
-
-
-# --- Parsers of one ``ok`` payload each; they raise ShapeError on anything unexpected -----------------------
-
-
-def parse_grant(value: Any) -> Grant:
-    grant = _mapping(value, "grant")
-    if "Permission" not in grant:
-        raise ShapeError(f"grant without Permission: {dict(grant)!r}")
-    permission = _str(grant["Permission"], "grant Permission")
-    grantee = _mapping(grant.get("Grantee"), "grant Grantee")
-    kind = grantee.get("Type")
-    if kind == GranteeType.GROUP:
-        return Grant(GranteeType.GROUP, _str(grantee.get("URI"), "group grantee URI"), permission)
-    if kind == GranteeType.CANONICAL_USER:
-        return Grant(
-            GranteeType.CANONICAL_USER, _str(grantee.get("ID"), "canonical user grantee ID"), permission
-        )
-    if kind == GranteeType.EMAIL:
-        return Grant(
-            GranteeType.EMAIL, _str(grantee.get("EmailAddress"), "email grantee address"), permission
-        )
-    raise ShapeError(f"unknown grantee type {kind!r}")
-
-
-def parse_acl(payload: Any) -> Acl:
-    body = _mapping(payload, "ACL response")
-    owner = _mapping(body.get("Owner"), "ACL Owner")
-    grants = tuple(parse_grant(g) for g in _list(body.get("Grants", []), "ACL Grants"))
-    return Acl(owner_id=_str(owner.get("ID"), "ACL Owner ID"), grants=grants)
-
-
-def parse_policy(payload: Any) -> PolicyDocument:
-    """The policy document, parsed once here; the parser's PolicyError becomes a MalformedPolicy ReadError."""
-    return parse_policy_document(_str(_mapping(payload, "policy response").get("Policy"), "Policy"))
-
-
-def parse_policy_status(payload: Any) -> bool:
-    status = _mapping(_mapping(payload, "policy status response").get("PolicyStatus"), "PolicyStatus")
-    value = status.get("IsPublic")
-    if not isinstance(value, bool):
-        raise ShapeError(f"PolicyStatus.IsPublic is not a boolean: {value!r}")
-    return value
-
-
-def parse_pab_config(value: Any) -> PublicAccessBlock:
-    conf = _mapping(value, "PublicAccessBlockConfiguration")
-    flags: dict[str, bool] = {}
-    for key, attr in (
-        ("BlockPublicAcls", "block_public_acls"),
-        ("IgnorePublicAcls", "ignore_public_acls"),
-        ("BlockPublicPolicy", "block_public_policy"),
-        ("RestrictPublicBuckets", "restrict_public_buckets"),
-    ):
-        flag = conf.get(key, False)  # an omitted flag is off, as AWS treats it
-        if not isinstance(flag, bool):
-            raise ShapeError(f"{key} is not a boolean: {flag!r}")
-        flags[attr] = flag
-    return PublicAccessBlock(**flags)
-
-
-def parse_pab(payload: Any) -> PublicAccessBlock:
-    return parse_pab_config(
-        _mapping(payload, "public access block response").get("PublicAccessBlockConfiguration")
-    )
-
-
-def parse_ownership(payload: Any) -> str:
-    controls = _mapping(_mapping(payload, "ownership response").get("OwnershipControls"), "OwnershipControls")
-    rules = _list(controls.get("Rules"), "OwnershipControls.Rules")
-    if not rules:
-        raise ShapeError("OwnershipControls.Rules is empty")
-    return _str(_mapping(rules[0], "ownership rule").get("ObjectOwnership"), "ObjectOwnership")
-
-
-def parse_tags(payload: Any) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for tag in _list(_mapping(payload, "tagging response").get("TagSet"), "TagSet"):
-        t = _mapping(tag, "tag")
-        tags[_str(t.get("Key"), "tag Key")] = _str(t.get("Value"), "tag Value")
-    return tags
-
-
-def _listed_names(payload: Any, key: str, what: str) -> frozenset[str]:
-    """The names in a listing response (ListBuckets, ListAccessPoints); every entry must carry one."""
-    entries = _list(_mapping(payload, f"{what} listing response").get(key, []), key)
-    return frozenset(_str(_mapping(e, f"{what} entry").get("Name"), f"{what} entry Name") for e in entries)
-
-
-def parse_bucket_listing(payload: Any) -> frozenset[str]:
-    return _listed_names(payload, "Buckets", "bucket")
-
-
-def parse_access_point_listing(payload: Any) -> frozenset[str]:
-    return _listed_names(payload, "AccessPointList", "access point")
-
-
-def parse_location(payload: Any) -> str:
-    constraint = _mapping(payload, "location response").get("LocationConstraint")
-    if constraint in (None, ""):
-        return "us-east-1"
-    if constraint == "EU":
-        return "eu-west-1"
-    return _str(constraint, "LocationConstraint")
 
 
 # --- Call results -> settings -------------------------------------------------------------------------------
@@ -229,9 +128,31 @@ def _mapping_payload(payload: Any) -> Mapping[str, Any]:
     return _mapping(payload, "response")
 
 
+@dataclass(frozen=True)
+class _Listings:
+    """What the account's listings and settings tell every bucket."""
+
+    regions: Mapping[str, str]
+    tags: TagListings
+    trusted_orgs: frozenset[str]
+
+
+def _skipped_status(result: Any, policy: Any, account: str, trusted: frozenset[str], c: CallReader,
+                    resource: str) -> ReadError | bool | None:
+    """A policy status the collector did not ask for because our analysis finds the policy public: None (not
+    asked), trusted only when the policy in the snapshot is public by the same analysis. True: it was asked."""
+    if not isinstance(result, Mapping) or "skipped" not in result:
+        return True
+    if result.get("skipped") == POLICY_FOUND_PUBLIC and policy_found_public(policy, account, trusted):
+        return None
+    error = ReadError("GetBucketPolicyStatus", NOT_COLLECTED, "not asked, yet the policy is not found public")
+    c.note(resource, error)
+    return error
+
+
 def _bucket(
     raw: Mapping[str, Any], account: str, account_pab: PublicAccessBlock | ReadError | None, c: CallReader,
-    listed: Mapping[str, str], tag_listings: TagListings,
+    lists: _Listings,
 ) -> S3Bucket | None:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
@@ -242,6 +163,7 @@ def _bucket(
     calls = _calls(raw.get("calls"))
     other: list[ReadError] = []
 
+    listed, tag_listings = lists.regions, lists.tags
     location = (listed[name] if "GetBucketLocation" not in calls and name in listed  # a listing told (``listings``)
                 else c.required(calls.get("GetBucketLocation"), "GetBucketLocation", parse_location, resource))
     region = UNKNOWN_REGION if isinstance(location, ReadError) else location
@@ -250,10 +172,16 @@ def _bucket(
 
     acl = c.required(calls.get("GetBucketAcl"), "GetBucketAcl", parse_acl, resource)
     policy = c.setting(calls.get("GetBucketPolicy"), "GetBucketPolicy", parse_policy, resource)
-    status = c.setting(calls.get("GetBucketPolicyStatus"), "GetBucketPolicyStatus", parse_policy_status, resource)
-    pab = calls.get("GetPublicAccessBlock")  # not asked when the account level decides (``listings``)
+    status = _skipped_status(calls.get("GetBucketPolicyStatus"), calls.get("GetBucketPolicy"), account,
+                             lists.trusted_orgs, c, resource)
+    if status is True:
+        status = c.setting(calls.get("GetBucketPolicyStatus"), "GetBucketPolicyStatus", parse_policy_status, resource)
+    pab = calls.get("GetPublicAccessBlock")  # not asked when it cannot matter (``listings``, ``moot``)
+    samples = raw.get("object_acls", [])
     bucket_pab: BucketPab = skipped_bucket_pab(
-        pab, account_pab, lambda e: c.note(resource, e)) or c.setting(pab, "GetPublicAccessBlock", parse_pab, resource)
+        pab, account_pab, lambda e: c.note(resource, e),
+        nothing_to_block=lambda: nothing_to_block(calls, samples if isinstance(samples, list) else [None]),
+    ) or c.setting(pab, "GetPublicAccessBlock", parse_pab, resource)
     ownership = c.setting(calls.get("GetBucketOwnershipControls"), "GetBucketOwnershipControls", parse_ownership,
                           resource)
     in_bulk = "GetBucketTagging" not in calls and tag_listings.answers(name, region)  # the tagging API told
@@ -266,7 +194,6 @@ def _bucket(
         listing = c.required(calls.get("ListObjectsV2"), "ListObjectsV2", _mapping_payload, resource)
         if isinstance(listing, ReadError):
             other.append(listing)
-    samples = raw.get("object_acls", [])
     if not isinstance(samples, list):
         samples = []
         other.append(ReadError("GetObjectAcl", INVALID, "object_acls is not a list"))
@@ -373,6 +300,11 @@ def _access_point(
     listed_in = raw.get("listed_in")
     bucket_name = bucket if isinstance(bucket, str) else ""
     own_bucket = buckets.get(bucket_name) if bucket_account in (None, account) else None
+    bucket_pab = own_bucket.bucket_pab if own_bucket is not None else None
+    if isinstance(bucket_pab, NotRead) and not (isinstance(account_pab, PublicAccessBlock) and account_pab.fully_on):
+        # Left out for the bucket alone (nothing to block there), yet this access point's verdict combines it.
+        bucket_pab = ReadError("GetPublicAccessBlock", NOT_COLLECTED, f"bucket {bucket_name}: {bucket_pab.reason}")
+        c.note(resource, bucket_pab)
     # An access point lives in its bucket's region; prefer that when known (moto puts the client's default
     # region in every access point ARN), then the ARN, then where it was listed.
     region = (
@@ -390,7 +322,7 @@ def _access_point(
         policy=policy,
         pab=pab,
         account_pab=account_pab,
-        bucket_pab=own_bucket.bucket_pab if own_bucket is not None else None,
+        bucket_pab=bucket_pab,
     )
 
 
@@ -444,10 +376,11 @@ def normalize_account(snapshot: Mapping[str, Any]) -> AwsAccountInventory:
             for point_name in sorted(names) if isinstance(names, frozenset) else ():
                 listed_points.setdefault(point_name, str(region))
 
+    trusted = _trusted_orgs(snapshot.get("trusted_orgs"), c)
     buckets: list[S3Bucket] = []
     listed, tag_listings = listed_regions(snapshot), TagListings(snapshot)
     for raw in _entries(snapshot.get("buckets"), "buckets", account, c):
-        bucket = _bucket(raw, account, account_pab, c, listed, tag_listings)
+        bucket = _bucket(raw, account, account_pab, c, _Listings(listed, tag_listings, trusted))
         if bucket is not None:
             buckets.append(bucket)
     by_name = {b.name: b for b in buckets}
@@ -468,7 +401,6 @@ def normalize_account(snapshot: Mapping[str, Any]) -> AwsAccountInventory:
                 ReadError("ListAccessPoints", NOT_COLLECTED, f"listed in {region}, but its settings were not read"),
             )
 
-    trusted = _trusted_orgs(snapshot.get("trusted_orgs"), c)
     if trusted:
         buckets = [replace(b, trusted_orgs=trusted) for b in buckets]
         points = [replace(p, trusted_orgs=trusted) for p in points]

@@ -25,9 +25,11 @@ from cloudwatchdog.providers.aws.model import (
     Acl,
     Grant,
     GranteeType,
+    NotRead,
     PublicAccessBlock,
     S3Bucket,
 )
+from cloudwatchdog.providers.aws.moot import NOTHING_TO_BLOCK
 from cloudwatchdog.providers.aws.normalize import AwsAccountInventory, normalize_account
 from cloudwatchdog.providers.aws.policy.document import PolicyDocument
 from cloudwatchdog.providers.aws.session import strip_account_host_prefix
@@ -150,7 +152,7 @@ def assert_seeded_account(inv: AwsAccountInventory, account: str, prefix: str) -
     assert Grant(GranteeType.GROUP, LOG_DELIVERY_URI, "READ_ACP") in grants
     assert Grant(GranteeType.CANONICAL_USER, public.acl.owner_id, "FULL_CONTROL") in grants
     assert isinstance(public.policy, PolicyDocument) and public.policy.statements[0].principals[0].anyone
-    assert public.policy_status_public is True
+    assert public.policy_status_public is None  # not asked: our analysis finds the policy public (moot)
     assert public.bucket_pab == PublicAccessBlock(block_public_acls=True, ignore_public_acls=True)
     assert public.account_pab == inv.account_pab
     assert public.object_ownership == "BucketOwnerPreferred"
@@ -172,7 +174,7 @@ def assert_seeded_account(inv: AwsAccountInventory, account: str, prefix: str) -
     plain = buckets[f"{prefix}-plain"]
     assert plain.region == "us-east-1"
     assert plain.policy is None and plain.policy_status_public is None
-    assert plain.bucket_pab is None and plain.object_ownership is None
+    assert plain.bucket_pab == NotRead(NOTHING_TO_BLOCK) and plain.object_ownership is None
     assert plain.tags == {}
 
     points = {p.name: p for p in inv.access_points}
@@ -220,15 +222,16 @@ def test_reads_every_setting_in_two_explicit_accounts(moto: MotoServer, aws_sess
 
     # Every HTTP request is counted: entering (1: GetCallerIdentity or AssumeRole), account PAB, ListBuckets,
     # ListBuckets of the configured region (us-east-1: names "plain"), the tagging API in us-east-1 (moto answers
-    # with every region's tagged buckets: names "public"); per bucket: "public" 6 (location, ACL, policy, policy
-    # status, PAB, ownership: its tags came from the tagging API), "enforced" 6 (location, ACL, policy, PAB,
-    # ownership, tagging: no policy, no policy status; eu-west-1 was not tag-listed), "plain" 4 (its region and
-    # tags came from the listings); the object sample (ListObjectsV2 + 3 GetObjectAcl on "public", ListObjectsV2
+    # with every region's tagged buckets: names "public"); per bucket: "public" 5 (location, ACL, policy, PAB,
+    # ownership: its tags came from the tagging API, and AWS's policy status is not asked of a policy our analysis
+    # finds public), "enforced" 5 (location, ACL, policy, ownership, tagging: no policy, so no policy status and no
+    # PAB, nothing to block; eu-west-1 was not tag-listed), "plain" 3 (ACL, policy, ownership: its region and tags
+    # came from the listings, and it has nothing to block either); the object sample (ListObjectsV2 + 3 GetObjectAcl on "public", ListObjectsV2
     # on "plain"), ListAccessPoints in us-east-1 and eu-west-1, 2 per access point; then snapshot and image
     # sharing in the one configured region (us-east-1): DescribeSnapshots, DescribeImages, DescribeDBSnapshots,
     # DescribeDBClusterSnapshots and the two Block Public Access states (nothing to read per resource: the seeded
     # accounts have no snapshots or images).
-    assert prod.api_calls == analytics.api_calls == 1 + 1 + 1 + 1 + 1 + (6 + 6 + 4) + (1 + 3) + 1 + 2 + 2 * 2 + 6
+    assert prod.api_calls == analytics.api_calls == 1 + 1 + 1 + 1 + 1 + (5 + 5 + 3) + (1 + 3) + 1 + 2 + 2 * 2 + 6
     assert (DEFAULT_ACCOUNT, 0) in events
     assert (f"{DEFAULT_ACCOUNT}/prod-public", 1) in events
     assert (f"{OTHER_ACCOUNT}/accesspoint/ana-vpc-ap", 1) in events

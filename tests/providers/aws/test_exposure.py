@@ -22,7 +22,8 @@ from cloudwatchdog.providers.aws.model import (
     S3AccessPoint,
     S3Bucket,
 )
-from cloudwatchdog.providers.aws.normalize import CallReader, parse_policy
+from cloudwatchdog.providers.aws.normalize import CallReader
+from cloudwatchdog.providers.aws.parse import parse_policy
 from cloudwatchdog.providers.aws.policy.document import PolicyDocument
 
 OWNER = "111122223333"

@@ -1,0 +1,86 @@
+"""Pure: which per-bucket reads the bucket's other answers make moot, so that the collector does not send them and
+the normalizer can check, from the same raw answers, that leaving them out was right.
+
+- The bucket-level Block Public Access (``NOTHING_TO_BLOCK``): its four flags only ever act on a public grant. Under
+  ``nothing_to_block`` there is none to act on: no bucket policy (the answer was NoSuchBucketPolicy) and no ACL
+  grant to AllUsers or AuthenticatedUsers (the bucket ACL and every sampled object ACL read, or ACLs disabled by
+  BucketOwnerEnforced). An answer that could not be read or understood keeps the read. An access point on the
+  bucket keeps it too (its verdict combines the bucket level); the collector reads it once the access points are
+  listed.
+- AWS's own policy status (``POLICY_FOUND_PUBLIC``): a second opinion that never decides the verdict. It is asked
+  where it can disagree usefully: when our analysis finds the policy not public (AWS may see a public route we
+  missed) or cannot judge it. A policy our analysis finds public is public whatever AWS says.
+
+Imports no SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cloudwatchdog.providers.aws.model import ALL_USERS_URI, AUTHENTICATED_USERS_URI, BUCKET_OWNER_ENFORCED
+from cloudwatchdog.providers.aws.parse import ShapeError, parse_acl, parse_ownership, parse_policy
+from cloudwatchdog.providers.aws.policy.analysis import analyze_policy
+from cloudwatchdog.providers.aws.policy.document import PolicyError
+
+NOTHING_TO_BLOCK = "not read: no bucket policy and no public ACL grant for it to act on"
+POLICY_FOUND_PUBLIC = "not asked: our analysis finds the policy public, AWS's answer could not change that"
+_PUBLIC_GROUPS = frozenset({ALL_USERS_URI, AUTHENTICATED_USERS_URI})
+
+
+def _acl_private(result: Any) -> bool:
+    """An ACL read and understood, granting nothing to AllUsers or AuthenticatedUsers."""
+    if not isinstance(result, Mapping) or "ok" not in result:
+        return False
+    try:
+        acl = parse_acl(result["ok"])
+    except ShapeError:
+        return False
+    return not any(grant.grantee in _PUBLIC_GROUPS for grant in acl.grants)
+
+
+def acls_disabled(result: Any) -> bool | None:
+    """Object Ownership BucketOwnerEnforced (ACLs disabled): True; ACLs in force: False; unknown: None."""
+    if not isinstance(result, Mapping):
+        return None
+    if "absent" in result:
+        return False  # no ownership controls: ACLs are in force
+    if "ok" not in result:
+        return None
+    try:
+        return parse_ownership(result["ok"]) == BUCKET_OWNER_ENFORCED
+    except ShapeError:
+        return None
+
+
+def nothing_to_block(calls: Mapping[str, Any], object_acls: Iterable[Any]) -> bool:
+    """True when no Block Public Access flag could change this bucket's verdict (see the module's text)."""
+    policy = calls.get("GetBucketPolicy")
+    if not isinstance(policy, Mapping) or "absent" not in policy:
+        return False
+    disabled = acls_disabled(calls.get("GetBucketOwnershipControls"))
+    if disabled is None:
+        return False
+    if disabled:
+        return True  # ACL grants have no effect at all; their evidence does not depend on the flags
+    if not _acl_private(calls.get("GetBucketAcl")):
+        return False
+    listing = calls.get("ListObjectsV2")
+    if listing is not None and not (isinstance(listing, Mapping) and "ok" in listing):
+        return False
+    return all(isinstance(s, Mapping) and _acl_private(s.get("GetObjectAcl")) for s in object_acls)
+
+
+def policy_found_public(policy: Any, account: str, trusted_orgs: frozenset[str]) -> bool:
+    """The GetBucketPolicy answer holds a policy our analysis finds public (so AWS's policy status is moot)."""
+    if not isinstance(policy, Mapping) or "ok" not in policy:
+        return False
+    try:
+        document = parse_policy(policy["ok"])
+    except (ShapeError, PolicyError):
+        return False
+    return analyze_policy(document, account_id=account, resource="bucket", trusted_orgs=trusted_orgs).public
+
+
+__all__ = ["NOTHING_TO_BLOCK", "POLICY_FOUND_PUBLIC", "acls_disabled", "nothing_to_block", "policy_found_public"]
