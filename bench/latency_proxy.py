@@ -17,27 +17,78 @@ import asyncio
 import signal
 import sys
 import threading
+from typing import cast
 from urllib.parse import urlsplit
 
 STATS = {"connections": 0, "requests": 0}
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, turn: list[bool], delay: float,
-                request_side: bool) -> None:
-    try:
-        while data := await reader.read(65536):
-            if request_side and turn[0]:
-                turn[0] = False
-                STATS["requests"] += 1
-                await asyncio.sleep(delay)  # the request's one-way trip, the answer's is folded in
-            elif not request_side:
-                turn[0] = True  # the next bytes from the client start a new request
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, asyncio.CancelledError):
-        pass
-    finally:
-        writer.close()
+class _Upstream(asyncio.Protocol):
+    """The proxy's connection to the upstream server: answers go straight back to the client."""
+
+    def __init__(self, client: _Client) -> None:
+        self.client = client
+
+    def data_received(self, data: bytes) -> None:
+        self.client.turn = True  # the next bytes from the client start a new request
+        self.client.transport.write(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.client.transport.close()
+
+
+class _Client(asyncio.Protocol):
+    """One client connection. The first bytes of each request are held ``delay`` seconds (with whatever follows
+    them meanwhile), then forwarded in order; asyncio protocols rather than streams keep the proxy's own CPU small,
+    since it shares the cores with the server and the client it measures."""
+
+    def __init__(self, upstream: tuple[str, int], delay: float) -> None:
+        self.upstream_address, self.delay = upstream, delay
+        self.turn, self.held, self.release_at = True, bytearray(), 0.0
+        self.up: asyncio.Transport | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        STATS["connections"] += 1
+        loop = asyncio.get_running_loop()
+        self.connecting = loop.create_task(self._connect(loop))
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            up, _ = await loop.create_connection(lambda: _Upstream(self), *self.upstream_address)
+        except OSError:
+            self.transport.close()
+            return
+        if self.closed:
+            up.close()
+            return
+        self.up = up
+        if self.held and loop.time() >= self.release_at:
+            self._release()
+
+    def data_received(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        if self.turn:
+            self.turn = False
+            STATS["requests"] += 1
+            self.release_at = loop.time() + self.delay  # the request's one-way trip, the answer's folded in
+            self.held += data
+            loop.call_at(self.release_at, self._release)
+        elif self.held or self.up is None or loop.time() < self.release_at:
+            self.held += data  # (a request's later bytes wait behind its first)
+        else:
+            self.up.write(data)
+
+    def _release(self) -> None:
+        if self.up is not None and self.held:
+            self.up.write(bytes(self.held))
+            self.held.clear()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.up is not None:
+            self.up.close()
 
 
 class LatencyProxy:
@@ -54,21 +105,10 @@ class LatencyProxy:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self._port}"
 
-    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        try:
-            up_r, up_w = await asyncio.open_connection(*self._up)
-        except OSError:
-            client_w.close()
-            return
-        turn = [True]
-        STATS["connections"] += 1
-        await asyncio.gather(_pipe(client_r, up_w, turn, self._delay, True),
-                             _pipe(up_r, client_w, turn, self._delay, False))
-
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", self._port, backlog=1024))
+            self._loop.create_server(lambda: _Client(self._up, self._delay), "127.0.0.1", self._port, backlog=1024))
         self._port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()

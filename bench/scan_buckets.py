@@ -5,8 +5,9 @@
 
 Figures, not assertions: run by hand, compare between changes. Printed:
 - requests per bucket (every HTTP request the scan sent, account-level ones and the access-logging check of the
-  exposed buckets included, over the buckets; with the requests per operation), client CPU per bucket (the scanning process's user+system time), wall time and peak RSS
-  of the scan, run in a fresh process (``run_scan``, as ``cloudwatchdog scan`` does, without the outputs);
+  exposed buckets included, over the buckets; with the requests per operation), client CPU per bucket (the
+  scanning process's user+system time), wall time and peak RSS of the scan, run in a fresh process (``run_scan``,
+  as ``cloudwatchdog scan`` does, without the outputs), and the CPU time moto (and the proxy) spent meanwhile;
 - start-up: ``cloudwatchdog scan`` on an empty account (moto before seeding), wall time of the whole command with a
   new SQLite store, the median of 3;
 - with ``--latency-ms N``: the same scan through bench/latency_proxy.py, a delay line adding N ms to every request.
@@ -117,12 +118,20 @@ def startup(endpoint: str, runs: int = 3) -> tuple[float, float]:
     return statistics.median(times), statistics.median(cpus)
 
 
-def scan(endpoint: str, settings: dict[str, Any]) -> dict[str, Any]:
+def cpu_of(pid: int) -> float:
+    """User+system CPU seconds a running process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def scan(endpoint: str, settings: dict[str, Any], moto_pid: int) -> dict[str, Any]:
+    before = cpu_of(moto_pid)
     done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps({"endpoint_url": endpoint, **settings})],
                           capture_output=True, text=True, env=_env())
     if done.returncode != 0:
         raise SystemExit(f"the scan failed: {done.stderr[-3000:]}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["moto_cpu"] = cpu_of(moto_pid) - before
     return figures
 
 
@@ -132,7 +141,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def with_latency(endpoint: str, latency_ms: float, settings: dict[str, Any]) -> dict[str, Any]:
+def with_latency(endpoint: str, latency_ms: float, settings: dict[str, Any], moto_pid: int) -> dict[str, Any]:
     port = _free_port()
     proxy = subprocess.Popen([sys.executable, str(HERE / "latency_proxy.py"), "--upstream", endpoint,
                               "--latency-ms", str(latency_ms), "--port", str(port)], stdout=subprocess.PIPE, text=True)
@@ -142,7 +151,8 @@ def with_latency(endpoint: str, latency_ms: float, settings: dict[str, Any]) -> 
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.05)
-        figures = scan(f"http://127.0.0.1:{port}", settings)
+        figures = scan(f"http://127.0.0.1:{port}", settings, moto_pid)
+        figures["proxy_cpu"] = cpu_of(proxy.pid)
     finally:
         proxy.terminate()
         out, _ = proxy.communicate(timeout=10)
@@ -162,8 +172,9 @@ def _report(label: str, f: dict[str, Any]) -> None:
     print(f"  client CPU per bucket {1000 * f['cpu'] / n:.2f} ms ({f['cpu']:.2f} s)")
     print(f"  wall                  {f['wall']:.2f} s ({n / f['wall']:.0f} buckets/s)")
     print(f"  peak RSS              {f['rss_mib']:.0f} MiB")
+    print(f"  moto's CPU            {f['moto_cpu']:.2f} s ({1000 * f['moto_cpu'] / max(sent, 1):.2f} ms per request)")
     if "proxy" in f:
-        print(f"  through the proxy     {f['proxy']}")
+        print(f"  through the proxy     {f['proxy']}, {f['proxy_cpu']:.2f} s of the proxy's CPU")
 
 
 def main() -> None:
@@ -192,10 +203,10 @@ def main() -> None:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: _seed_one(s3, i, args.ownership_enforced), range(args.buckets)))
         print(f"seeded {args.buckets} buckets in {time.perf_counter() - t0:.1f} s")
-        _report("scan", scan(server.endpoint, settings))
+        _report("scan", scan(server.endpoint, settings, server.pid))
         if args.latency_ms:
-            _report(f"scan, {args.latency_ms:g} ms per request", with_latency(server.endpoint, args.latency_ms,
-                                                                              settings))
+            _report(f"scan, {args.latency_ms:g} ms per request",
+                    with_latency(server.endpoint, args.latency_ms, settings, server.pid))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,13 @@ class MotoServer:
             raise MotoServerError("the moto server is not running")
         return f"http://127.0.0.1:{self._port}"
 
+    @property
+    def pid(self) -> int:
+        """The server's process id (benchmarks read its CPU time)."""
+        if self._process is None:
+            raise MotoServerError("the moto server is not running")
+        return self._process.pid
+
     def start(self) -> MotoServer:
         if self._process is not None:
             return self

@@ -56,7 +56,8 @@ def _sample_keys(listing: CallResult, limit: int) -> list[str]:
     contents = payload.get("Contents") if isinstance(payload, dict) else None
     if not isinstance(contents, list):
         return []
-    keys = [c["Key"] for c in contents if isinstance(c, dict) and isinstance(c.get("Key"), str)]
+    # (S3 keys are never empty; an empty one would address the bucket itself, and its ACL.)
+    keys = [c["Key"] for c in contents if isinstance(c, dict) and isinstance(c.get("Key"), str) and c["Key"]]
     return keys[:limit]
 
 

@@ -93,6 +93,10 @@ def botocore_config(cfg: AwsProvider) -> Config:
         retries={"mode": "adaptive", "total_max_attempts": cfg.max_attempts},
         max_pool_connections=max(10, cfg.max_workers * 2),
         connect_timeout=10,
+        # Every call's parameters are built here, not typed in by a user: botocore's client-side validation of them
+        # against the model (a walk of every shape, on every request) would only ever catch our own bugs, which
+        # the tests do; the service still validates what it receives.
+        parameter_validation=False,
         read_timeout=30,
         user_agent_extra="cloudwatchdog",
         # Emulators (moto, LocalStack) serve buckets path-style on one host.
@@ -142,13 +146,13 @@ class ClientFactory:
         self.counter = counter
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
-
-    @property
-    def default_region(self) -> str:
-        return self.session.region_name or DEFAULT_REGION
+        self.default_region: str = session.region_name or DEFAULT_REGION  # (looked up in the session's config)
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.default_region)
+        client = self._clients.get(key)  # the common case: made already (a dict read is atomic), no lock to wait on
+        if client is not None:
+            return client
         with self._lock:
             client = self._clients.get(key)
             if client is None:

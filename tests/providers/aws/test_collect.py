@@ -221,14 +221,14 @@ def test_reads_every_setting_in_two_explicit_accounts(moto: MotoServer, aws_sess
     assert_seeded_account(analytics, OTHER_ACCOUNT, "ana")
 
     # Every HTTP request is counted: entering (1: GetCallerIdentity or AssumeRole), account PAB, ListBuckets,
-    # ListBuckets of the configured region (us-east-1: names "plain"), the tagging API in us-east-1 (moto answers
-    # with every region's tagged buckets: names "public"); per bucket: "public" 5 (location, ACL, policy, PAB,
-    # ownership: its tags came from the tagging API, and AWS's policy status is not asked of a policy our analysis
-    # finds public), "enforced" 5 (location, ACL, policy, ownership, tagging: no policy, so no policy status and no
-    # PAB, nothing to block; eu-west-1 was not tag-listed), "plain" 3 (ACL, policy, ownership: its region and tags
-    # came from the listings, and it has nothing to block either); the object sample (ListObjectsV2 + 3 GetObjectAcl on "public", ListObjectsV2
-    # on "plain"), ListAccessPoints in us-east-1 and eu-west-1, 2 per access point; then snapshot and image
-    # sharing in the one configured region (us-east-1): DescribeSnapshots, DescribeImages, DescribeDBSnapshots,
+    # ListBuckets of the configured region (us-east-1: names "plain"), the tagging API in us-east-1 (moto answers with
+    # every region's tagged buckets: names "public"); per bucket: "public" 5 (location, ACL, policy, PAB, ownership: its
+    # tags came from the tagging API, and AWS's policy status is not asked of a policy our analysis finds public),
+    # "enforced" 5 (location, ACL, policy, ownership, tagging: no policy, so no policy status and no PAB, nothing to
+    # block; eu-west-1 was not tag-listed), "plain" 3 (ACL, policy, ownership: its region and tags came from the
+    # listings, and it has nothing to block either); the object sample (ListObjectsV2 + 3 GetObjectAcl on "public",
+    # ListObjectsV2 on "plain"), ListAccessPoints in us-east-1 and eu-west-1, 2 per access point; then snapshot and
+    # image sharing in the one configured region (us-east-1): DescribeSnapshots, DescribeImages, DescribeDBSnapshots,
     # DescribeDBClusterSnapshots and the two Block Public Access states (nothing to read per resource: the seeded
     # accounts have no snapshots or images).
     assert prod.api_calls == analytics.api_calls == 1 + 1 + 1 + 1 + 1 + (5 + 5 + 3) + (1 + 3) + 1 + 2 + 2 * 2 + 6
