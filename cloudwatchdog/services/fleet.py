@@ -30,7 +30,7 @@ from cloudwatchdog.model import Coverage, CoverageStatus, Resource, ScanResult, 
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.fleet_queue import PlannedUnit
-from cloudwatchdog.services.scan import analyse_snapshots, judge
+from cloudwatchdog.services.scan import _start, analyse_snapshots, judge
 from cloudwatchdog.text import scrub_value
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
     require_engine()
     conninfo = queue_conninfo(cfg, store.url)
     scan_id = str(uuid.uuid4())
-    started = _now()
+    started, exact = _start()
     with _queue_errors(conninfo), scan_lease(store.engine):
         units = plan_units(cfg)
         forget_other_scans(store.engine, scan_id)  # rows of scans whose coordinator died: nobody reads them
@@ -177,7 +177,8 @@ def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
             forget_scan(store.engine, scan_id)
     resources, findings = judge(cfg, rules, resources, sample_cache)
     return ScanResult(id=scan_id, started_at=started, finished_at=_now(), coverage=(*coverage, *failed),
-                      resources=tuple(resources), findings=tuple(findings), raw=tuple(kept))
+                      resources=tuple(resources), findings=tuple(findings), raw=tuple(kept),
+                      started_at_exact=exact)
 
 
 def run_worker(cfg: Config, store: Store) -> None:
