@@ -164,7 +164,7 @@ def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
     conninfo = queue_conninfo(cfg, store.url)
     scan_id = str(uuid.uuid4())
     started, exact = _start()
-    with _queue_errors(conninfo), scan_lease(store.engine):
+    with _fleet_errors(conninfo, store), scan_lease(store.engine):
         units = plan_units(cfg)
         forget_other_scans(store.engine, scan_id)  # rows of scans whose coordinator died: nobody reads them
         open_scan(store.engine, scan_id)
@@ -187,15 +187,16 @@ def run_worker(cfg: Config, store: Store) -> None:
 
     require_engine()
     conninfo = queue_conninfo(cfg, store.url)
-    with _queue_errors(conninfo):
+    with _fleet_errors(conninfo, store):
         run(cfg, conninfo, store.engine)
 
 
 @contextmanager
-def _queue_errors(conninfo: str) -> Iterator[None]:
-    """A queue or store database that cannot be reached or used is a state error (exit 2, one line, no password),
-    not an unexpected one."""
+def _fleet_errors(conninfo: str, store: Store) -> Iterator[None]:
+    """A state store or queue database that cannot be reached or used (at the start or later) is a state error:
+    one line naming which, without its password, exit 2; never an unexpected error with a traceback."""
     import psycopg
+    from procrastinate.exceptions import ConnectorException
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -204,9 +205,11 @@ def _queue_errors(conninfo: str) -> Iterator[None]:
 
     try:
         yield
-    except (SQLAlchemyError, psycopg.Error) as exc:
+    except SQLAlchemyError as exc:
+        raise StateError(f"distributed scan: the state store {store.display_url} cannot be used: "
+                         f"{clean_message(exc, store.url)}") from None
+    except (psycopg.Error, ConnectorException) as exc:
         url = make_url(conninfo)
+        cause = exc.__cause__ if isinstance(exc, ConnectorException) and exc.__cause__ is not None else exc
         raise StateError(f"distributed scan: the queue database {url.render_as_string(hide_password=True)} "
-                         f"cannot be used: {clean_message(exc, url)}") from None
-
-
+                         f"cannot be used: {clean_message(cause, url)}") from None

@@ -99,6 +99,7 @@ def make_app(cfg: Config, conninfo: str, engine: Engine, store: str | None = Non
     """The procrastinate app with the unit task, on the queue database ``conninfo`` (libpq); units write their
     outcomes through ``engine``, the state store whose store_identity is ``store`` (workers only)."""
     import procrastinate
+    from procrastinate.job_context import AbortReason
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
     retries = cfg.fleet.max_attempts - 1
@@ -110,8 +111,10 @@ def make_app(cfg: Config, conninfo: str, engine: Engine, store: str | None = Non
             log.error("unit %s of scan %s is another state store's (%s; this worker's: %s): refused. Deployments "
                       "that share a queue database need a fleet.queue each", unit, scan_id, store_of_scan, store)
             raise ForeignUnit(f"unit {unit} of scan {scan_id}: another state store's")
+        # Aborted by its coordinator (not by this worker's shutdown, which waits for the unit to end).
         execute_unit(engine, cfg, scan_id=scan_id, unit=unit, provider=provider, account=account,
-                     settings=settings, attempt=context.job.attempts, aborted=context.should_abort)
+                     settings=settings, attempt=context.job.attempts,
+                     aborted=lambda: context.abort_reason() is AbortReason.USER_REQUEST)
 
     app.task(name=TASK, queue=cfg.fleet.queue, retry=retry, pass_context=True)(unit_task)
     return app
