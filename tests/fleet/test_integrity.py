@@ -4,6 +4,7 @@ store's, whatever the queue; a result that is not its unit's answer is refused."
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 import yaml
 from daemon.harness import SlowProxy
 from sqlalchemy import create_engine, func, select, text
@@ -244,3 +246,42 @@ def test_a_discovering_unit_may_not_answer_for_an_account_another_unit_reads() -
     assert f"account '{ACCOUNT}'" in failed[1].errors[0]
     result["snapshots"] = snapshots[:1]  # members the listed units do not read: its own
     assert [c.account for c in assemble([mine, org], outcomes.get, scan_id="s")[1]] == [OTHER]
+
+
+def test_a_worker_runs_only_its_own_stores_units_of_open_scans(postgres_url: str,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """Two stores sharing a queue: a worker refuses a unit of the other store's scan; a unit of a scan that is
+    closed (timed out, or its coordinator gone) is a no-op. Neither reads anything nor writes to the store."""
+    from procrastinate.job_context import JobContext
+    from procrastinate.jobs import Job
+
+    from cloudwatchdog.services.fleet_queue import TASK, ForeignUnit, make_app
+    from cloudwatchdog.state.fleet import store_identity
+
+    Store.open(postgres_url).close()
+    cfg = Config.model_validate({"fleet": {"max_attempts": 1}})
+    engine = create_engine(postgres_url)
+    try:
+        ours = store_identity(engine)
+        app = make_app(cfg, _conninfo(postgres_url), engine, ours)
+        run = app.tasks[TASK].func
+        # Were it read, the unit would only reach a closed port on this machine.
+        settings = {"endpoint_url": "http://127.0.0.1:1", "credential": "emulator", "accounts": [{"id": ACCOUNT}]}
+
+        def call(scan_id: str, store: str) -> None:
+            kwargs = {"scan_id": scan_id, "unit": f"aws/00000/{ACCOUNT}", "provider": "aws", "account": ACCOUNT,
+                      "store_of_scan": store, "settings": settings}
+            job = Job(id=1, queue=cfg.fleet.queue, lock=None, queueing_lock=None, task_name=TASK, task_kwargs=kwargs)
+            run(JobContext(app=app, job=job, start_timestamp=time.time(), abort_reason=lambda: None), **kwargs)
+
+        open_scan(engine, "s")
+        with pytest.raises(ForeignUnit):
+            call("s", ours.replace("@", "@another-"))
+        close_scan(engine, "s")
+        with caplog.at_level(logging.INFO, logger="cloudwatchdog.fleet"):
+            call("s", ours)  # its scan is closed: returns at once
+        assert "the scan is closed" in caplog.text and "started" not in caplog.text
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(FleetUnitRow)).scalar_one() == 0
+    finally:
+        engine.dispose()
