@@ -61,13 +61,16 @@ def worker_name() -> str:
 
 
 def execute_unit(engine: Engine, cfg: Config, *, scan_id: str, unit: str, provider: str, account: str,
-                 settings: dict[str, Any], attempt: int, aborted: Callable[[], bool] = lambda: False) -> None:
+                 settings: dict[str, Any], attempt: int, store: str | None = None,
+                 aborted: Callable[[], bool] = lambda: False) -> None:
     """Run one unit (``attempt``: earlier runs of it) and record its outcome. Raises (for a retry) when it failed
-    with runs left; records ``failed`` when it failed on its last run. A unit whose scan is closed (finished or
-    timed out) or whose job was aborted (``aborted``) records nothing and does not retry."""
+    with runs left; records ``failed`` when it failed on its last run. A unit whose scan is closed (finished, timed
+    out, or its coordinator gone: no one holds ``store``'s scan lease) or whose job was aborted (``aborted``)
+    records nothing and does not retry."""
     runs = attempt + 1
-    if not scan_is_open(engine, scan_id):
-        log.warning("unit %s of scan %s: dropped: the scan is closed (finished or timed out)", unit, scan_id)
+    if not scan_is_open(engine, scan_id, store):
+        log.warning("unit %s of scan %s: dropped: the scan is closed (finished or timed out, or its coordinator "
+                    "is gone)", unit, scan_id)
         return
     log.info("unit %s of scan %s: started (run %d of at most %d)", unit, scan_id, runs, cfg.fleet.max_attempts)
     try:
@@ -113,7 +116,7 @@ def make_app(cfg: Config, conninfo: str, engine: Engine, store: str | None = Non
             raise ForeignUnit(f"unit {unit} of scan {scan_id}: another state store's")
         # Aborted by its coordinator (not by this worker's shutdown, which waits for the unit to end).
         execute_unit(engine, cfg, scan_id=scan_id, unit=unit, provider=provider, account=account,
-                     settings=settings, attempt=context.job.attempts,
+                     settings=settings, attempt=context.job.attempts, store=store,
                      aborted=lambda: context.abort_reason() is AbortReason.USER_REQUEST)
 
     app.task(name=TASK, queue=cfg.fleet.queue, retry=retry, pass_context=True)(unit_task)

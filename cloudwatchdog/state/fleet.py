@@ -54,9 +54,20 @@ def open_scan(engine: Engine, scan_id: str) -> None:
                                                  finished_at=datetime.now(UTC)))
 
 
-def scan_is_open(engine: Engine, scan_id: str) -> bool:
+def scan_is_open(engine: Engine, scan_id: str, store: str | None = None) -> bool:
+    """Whether ``scan_id`` takes results; with ``store`` (store_identity), also whether a coordinator holds the
+    store's scan lease (a scan whose coordinator died leaves its marker, but no lease)."""
     with engine.connect() as conn:
-        return conn.execute(_marker(scan_id)).first() is not None
+        if conn.execute(_marker(scan_id)).first() is None:
+            return False
+        if store is None:
+            return True
+        key = _lease_key(store)
+        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+            return False
+        return True
 
 
 def record_unit(engine: Engine, scan_id: str, outcome: UnitOutcome) -> bool:
@@ -125,6 +136,11 @@ def store_identity(engine: Engine) -> str:
     return f"{database}.{schema}@{created.isoformat() if created is not None else '-'}"
 
 
+def _lease_key(store: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"cloudwatchdog.fleet.scan:{store}".encode()).digest()[:8], "big",
+                          signed=True)
+
+
 @contextmanager
 def scan_lease(engine: Engine) -> Iterator[None]:
     """Hold PostgreSQL's session advisory lock of this store (store_identity: its database and schema, whatever
@@ -132,8 +148,7 @@ def scan_lease(engine: Engine) -> Iterator[None]:
     second distributed scan of the same store waits until the first has finished; scans of other stores, on the
     same server or not, never wait for it."""
     name = store_identity(engine)
-    key = int.from_bytes(hashlib.sha256(f"cloudwatchdog.fleet.scan:{name}".encode()).digest()[:8], "big",
-                         signed=True)
+    key = _lease_key(name)
     with engine.connect() as conn:
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
         if not got:

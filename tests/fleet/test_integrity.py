@@ -27,6 +27,7 @@ from cloudwatchdog.services.fleet_queue import PlannedUnit
 from cloudwatchdog.state.fleet import (
     UnitOutcome,
     close_scan,
+    finished_units,
     open_scan,
     record_unit,
     scan_lease,
@@ -251,7 +252,8 @@ def test_a_discovering_unit_may_not_answer_for_an_account_another_unit_reads() -
 def test_a_worker_runs_only_its_own_stores_units_of_open_scans(postgres_url: str,
                                                                caplog: pytest.LogCaptureFixture) -> None:
     """Two stores sharing a queue: a worker refuses a unit of the other store's scan; a unit of a scan that is
-    closed (timed out, or its coordinator gone) is a no-op. Neither reads anything nor writes to the store."""
+    closed (timed out), or whose coordinator is gone (no one holds the store's scan lease), is a no-op. None of them
+    reads anything or writes to the store."""
     from procrastinate.job_context import JobContext
     from procrastinate.jobs import Job
 
@@ -277,11 +279,18 @@ def test_a_worker_runs_only_its_own_stores_units_of_open_scans(postgres_url: str
         open_scan(engine, "s")
         with pytest.raises(ForeignUnit):
             call("s", ours.replace("@", "@another-"))
-        close_scan(engine, "s")
         with caplog.at_level(logging.INFO, logger="cloudwatchdog.fleet"):
-            call("s", ours)  # its scan is closed: returns at once
+            call("s", ours)  # open, but its coordinator is gone: returns at once
+        assert "coordinator is gone" in caplog.text and "started" not in caplog.text
+        assert finished_units(engine, "s") == set()
+        with scan_lease(engine):  # a coordinator waits for it: the unit runs (and fails to reach the port)
+            call("s", ours)
+        assert finished_units(engine, "s") == {f"aws/00000/{ACCOUNT}"}
+        close_scan(engine, "s")
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="cloudwatchdog.fleet"):
+            call("s2", ours)  # closed, or never open: returns at once
         assert "the scan is closed" in caplog.text and "started" not in caplog.text
-        with engine.connect() as conn:
-            assert conn.execute(select(func.count()).select_from(FleetUnitRow)).scalar_one() == 0
+        assert finished_units(engine, "s2") == set()
     finally:
         engine.dispose()
