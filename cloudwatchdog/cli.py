@@ -107,7 +107,33 @@ def _parser() -> argparse.ArgumentParser:
                         help="run every scan job once, deliver the alerts it queued, and exit (0, or 3 when a scan "
                         "was incomplete or failed): for a cron job")
 
-    worker = sub.add_parser("worker", help="run units of distributed scans (`scan --distributed`) until SIGTERM")
+    worker = sub.add_parser(
+        "worker", help="run units of distributed scans (`scan --distributed`) until SIGTERM",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Take units (one account, project or subscription each) of distributed scans from the queue and "
+        "run them, one at a time;\nrun as many workers as you like, on any number of machines.",
+        epilog="""\
+what a worker needs:
+  state.url (or --state-url)  the coordinator's PostgreSQL state store: units write their results there
+  fleet.url, fleet.queue      the queue database (default: the state store) and queue name, as the coordinator's
+  provider credentials        each worker reads the accounts of the units it takes: give it the credentials (or
+                              the role to assume) for them, as a single-process scan needs; the database role
+                              reads and writes the store's and the queue's tables (the first process creates them)
+concurrency:
+  one unit at a time per worker process (start more processes for more); inside a unit the provider's own
+  max_workers and retry mode apply. Two workers never read one account at once.
+stopping:
+  SIGTERM or SIGINT  takes no new unit, finishes and records the one it runs, exits 0 (its heartbeats stop
+                     meanwhile: a unit that needs more than fleet.stalled_after may be run again elsewhere; the
+                     first answer recorded counts)
+  SIGKILL (or a lost machine)  its unit records nothing; after fleet.stalled_after seconds without a heartbeat the
+                     coordinator runs it again on another worker, up to fleet.max_attempts runs (then the account
+                     is an error of the scan, and nothing of it is resolved)
+exit codes:
+  0 stopped by SIGTERM/SIGINT; 2 config error, or the state store or queue cannot be reached or used at start (one
+  line naming which, no password); 4 unexpected error. Once running, a worker rides out a database outage: it
+  keeps retrying (a warning per failed attempt).
+""")
     worker.add_argument("-c", "--config", help="config file (default: AWS default credentials, us-east-1)")
     worker.add_argument("--state-url", metavar="URL", help="state store URL, overriding state.url")
 

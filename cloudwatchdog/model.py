@@ -446,6 +446,9 @@ class ScanResult:
     raw: tuple[Snapshot, ...] = field(default=(), repr=False)  # the provider answers behind this result
     # Findings this scan resolved (state resolved), known only when the scan is recorded in the state store.
     resolved: tuple[Finding, ...] = ()
+    # The start to the microsecond (ISO 8601): the store orders scans by it (two scans started within one second
+    # are still ordered). Used only while it agrees with ``started_at``, which stays the start to the second.
+    started_at_exact: str | None = None
 
     @property
     def complete(self) -> bool:

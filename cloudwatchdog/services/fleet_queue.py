@@ -6,7 +6,12 @@ coordinator's loop that enqueues a scan's units and watches them to the end.
 - A unit that raised is run again by procrastinate's retry strategy; a unit whose worker stopped sending heartbeats
   (killed, machine lost) is found by the coordinator (procrastinate's stalled-job query) and put back in the queue.
   Both stop after ``fleet.max_attempts`` runs: the unit is then ``failed`` and its account's coverage ``error``.
-- Units still unfinished at ``fleet.scan_timeout`` are cancelled (aborted when running) and failed.
+- Units still unfinished at ``fleet.scan_timeout`` are failed; when the coordinator stops waiting (done or timed
+  out) the scan is closed (state.fleet: a unit that ends later writes nothing) and its jobs leave the queue: those
+  waiting are cancelled and deleted, those of a lost worker failed and deleted, a running one is asked to abort
+  (the unit drops its result, its job succeeds and is deleted). Jobs whose scan is closed are no-ops.
+- Each job names its store (state.fleet.store_identity): a worker of another store that takes it (two deployments
+  sharing a queue database and queue name) refuses it, and never writes to its own store.
 
 procrastinate is imported only here, and only when a distributed scan or a worker runs.
 """
@@ -24,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.providers.registry import PROVIDERS
-from cloudwatchdog.state.fleet import UnitOutcome, finished_units, record_unit
+from cloudwatchdog.state.fleet import UnitOutcome, finished_units, record_unit, scan_is_open, store_identity
 from cloudwatchdog.text import scrub_value
 
 if TYPE_CHECKING:
@@ -46,47 +51,73 @@ class PlannedUnit:
     name: str | None
     settings: dict[str, Any]
 
-    def job_kwargs(self, scan_id: str) -> dict[str, Any]:
-        return {"scan_id": scan_id, "unit": self.key, "provider": self.provider, "settings": self.settings}
+    def job_kwargs(self, scan_id: str, store: str) -> dict[str, Any]:
+        return {"scan_id": scan_id, "unit": self.key, "provider": self.provider, "account": self.account,
+                "store_of_scan": store, "settings": self.settings}
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def execute_unit(engine: Engine, cfg: Config, *, scan_id: str, unit: str, provider: str, settings: dict[str, Any],
-                 attempt: int) -> None:
+def execute_unit(engine: Engine, cfg: Config, *, scan_id: str, unit: str, provider: str, account: str,
+                 settings: dict[str, Any], attempt: int, store: str | None = None,
+                 aborted: Callable[[], bool] = lambda: False) -> None:
     """Run one unit (``attempt``: earlier runs of it) and record its outcome. Raises (for a retry) when it failed
-    with runs left; records ``failed`` when it failed on its last run."""
+    with runs left; records ``failed`` when it failed on its last run. A unit whose scan is closed (finished, timed
+    out, or its coordinator gone: no one holds ``store``'s scan lease) or whose job was aborted (``aborted``)
+    records nothing and does not retry."""
     runs = attempt + 1
+    if not scan_is_open(engine, scan_id, store):
+        log.warning("unit %s of scan %s: dropped: the scan is closed (finished or timed out, or its coordinator "
+                    "is gone)", unit, scan_id)
+        return
     log.info("unit %s of scan %s: started (run %d of at most %d)", unit, scan_id, runs, cfg.fleet.max_attempts)
     try:
         plugin = PROVIDERS.get(provider)
         snapshots = [scrub_value(s) for s in plugin.collect(plugin.settings.model_validate(settings))]
     except Exception as exc:  # a bug or a broken unit: retried, then reported as the unit's failure
         log.exception("unit %s of scan %s: failed", unit, scan_id)
+        if aborted():
+            log.warning("unit %s of scan %s: not retried: its scan stopped waiting for it", unit, scan_id)
+            return
         if runs < cfg.fleet.max_attempts:
             raise
         why = f"{type(exc).__name__}: {str(exc)[:300]}"
         record_unit(engine, scan_id, UnitOutcome(unit, "failed", runs, worker_name(), why, None))
         return
-    record_unit(engine, scan_id, UnitOutcome(unit, "ok", runs, worker_name(), None, {"snapshots": snapshots}))
+    result = {"scan_id": scan_id, "unit": unit, "provider": provider, "account": account, "snapshots": snapshots}
+    if aborted() or not record_unit(engine, scan_id, UnitOutcome(unit, "ok", runs, worker_name(), None, result)):
+        log.warning("unit %s of scan %s: result dropped: the scan stopped waiting for it (timed out) or already "
+                    "has it", unit, scan_id)
+        return
     log.info("unit %s of scan %s: done (%d snapshots)", unit, scan_id, len(snapshots))
 
 
-def make_app(cfg: Config, conninfo: str, engine: Engine) -> procrastinate.App:
+class ForeignUnit(Exception):
+    """A unit of another store's scan: this worker writes to its own store only."""
+
+
+def make_app(cfg: Config, conninfo: str, engine: Engine, store: str | None = None) -> procrastinate.App:
     """The procrastinate app with the unit task, on the queue database ``conninfo`` (libpq); units write their
-    outcomes through ``engine`` (the state store)."""
+    outcomes through ``engine``, the state store whose store_identity is ``store`` (workers only)."""
     import procrastinate
+    from procrastinate.job_context import AbortReason
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
     retries = cfg.fleet.max_attempts - 1
     retry: procrastinate.RetryStrategy | bool = procrastinate.RetryStrategy(max_attempts=retries) if retries else False
 
     def unit_task(context: procrastinate.JobContext, scan_id: str, unit: str, provider: str,
-                  settings: dict[str, Any]) -> None:
-        execute_unit(engine, cfg, scan_id=scan_id, unit=unit, provider=provider, settings=settings,
-                     attempt=context.job.attempts)
+                  settings: dict[str, Any], account: str = "", store_of_scan: str = "") -> None:
+        if store_of_scan != store:
+            log.error("unit %s of scan %s is another state store's (%s; this worker's: %s): refused. Deployments "
+                      "that share a queue database need a fleet.queue each", unit, scan_id, store_of_scan, store)
+            raise ForeignUnit(f"unit {unit} of scan {scan_id}: another state store's")
+        # Aborted by its coordinator (not by this worker's shutdown, which waits for the unit to end).
+        execute_unit(engine, cfg, scan_id=scan_id, unit=unit, provider=provider, account=account,
+                     settings=settings, attempt=context.job.attempts, store=store,
+                     aborted=lambda: context.abort_reason() is AbortReason.USER_REQUEST)
 
     app.task(name=TASK, queue=cfg.fleet.queue, retry=retry, pass_context=True)(unit_task)
     return app
@@ -106,7 +137,7 @@ def ensure_queue_schema(conninfo: str) -> None:
 def run_worker(cfg: Config, conninfo: str, engine: Engine) -> None:
     """Take units from the queue and run them, one at a time, until SIGINT/SIGTERM."""
     ensure_queue_schema(conninfo)
-    app = make_app(cfg, conninfo, engine)
+    app = make_app(cfg, conninfo, engine, store_identity(engine))
     app.run_worker(queues=[cfg.fleet.queue], concurrency=1, name=worker_name(),
                    update_heartbeat_interval=cfg.fleet.heartbeat, stalled_worker_timeout=cfg.fleet.stalled_after,
                    fetch_job_polling_interval=min(5.0, cfg.fleet.poll_interval), delete_jobs="successful")
@@ -115,28 +146,31 @@ def run_worker(cfg: Config, conninfo: str, engine: Engine) -> None:
 def coordinate(cfg: Config, conninfo: str, engine: Engine, scan_id: str, units: Sequence[PlannedUnit],
                progress: Callable[[int, int], None] | None = None) -> None:
     """Enqueue the units of ``scan_id`` and return when each has an outcome (ok, failed, or failed as timed
-    out)."""
+    out); the scan's jobs have then left the queue, or been asked to abort (a running one)."""
     ensure_queue_schema(conninfo)
     app = make_app(cfg, conninfo, engine)
+    store = store_identity(engine)
 
     async def run() -> None:
         async with app.open_async():
-            await _coordinate(app, cfg, engine, scan_id, units, progress)
+            # Jobs of earlier scans of this store whose coordinator is gone: nobody waits for them (the scan
+            # lease is ours now).
+            await _clear_jobs(app, cfg, lambda kw: kw.get("store_of_scan") == store and kw.get("scan_id") != scan_id)
+            try:
+                await _coordinate(app, cfg, engine, scan_id, store, units, progress)
+            finally:
+                await _clear_jobs(app, cfg, lambda kw: kw.get("scan_id") == scan_id)
 
     asyncio.run(run())
 
 
-async def _coordinate(app: procrastinate.App, cfg: Config, engine: Engine, scan_id: str,
+async def _coordinate(app: procrastinate.App, cfg: Config, engine: Engine, scan_id: str, store: str,
                       units: Sequence[PlannedUnit], progress: Callable[[int, int], None] | None) -> None:
     from procrastinate.jobs import Status
 
     fleet = cfg.fleet
     jobs = app.job_manager
-    # Units of an earlier scan whose coordinator is gone: nobody waits for them (the scan lease is ours now).
-    for job in await jobs.list_jobs_async(queue=fleet.queue, task=TASK, status="todo"):
-        if job.id is not None and job.task_kwargs.get("scan_id") != scan_id:
-            await jobs.cancel_job_by_id_async(job.id)
-    await app.tasks[TASK].batch_defer_async(*[u.job_kwargs(scan_id) for u in units])
+    await app.tasks[TASK].batch_defer_async(*[u.job_kwargs(scan_id, store) for u in units])
     pending = {u.key for u in units}
     deadline = time.monotonic() + fleet.scan_timeout
     while True:
@@ -154,7 +188,7 @@ async def _coordinate(app: procrastinate.App, cfg: Config, engine: Engine, scan_
                 log.warning("unit %s of scan %s: its worker stopped answering; running it again", key, scan_id)
                 await jobs.retry_job(job)
                 continue
-            await jobs.finish_job(job, Status.FAILED, delete_job=False)
+            await jobs.finish_job(job, Status.FAILED, delete_job=True)
             why = (f"its worker stopped answering (no heartbeat for {fleet.stalled_after:g} s) on each of "
                    f"{job.attempts + 1} runs")
             await asyncio.to_thread(record_unit, engine, scan_id,
@@ -165,17 +199,38 @@ async def _coordinate(app: procrastinate.App, cfg: Config, engine: Engine, scan_
                 await asyncio.to_thread(record_unit, engine, scan_id, UnitOutcome(
                     str(key), "failed", job.attempts + 1, None, "the unit's job failed in the queue", None))
         if time.monotonic() > deadline:
-            await _time_out(app, cfg, engine, scan_id, pending)
+            why = f"timed out: unfinished after fleet.scan_timeout ({fleet.scan_timeout:g} s)"
+            for key in sorted(pending):
+                await asyncio.to_thread(record_unit, engine, scan_id, UnitOutcome(key, "failed", 0, None, why, None))
             return
         await asyncio.sleep(fleet.poll_interval)
 
 
-async def _time_out(app: procrastinate.App, cfg: Config, engine: Engine, scan_id: str, pending: set[str]) -> None:
-    jobs = app.job_manager
-    why = f"timed out: unfinished after fleet.scan_timeout ({cfg.fleet.scan_timeout:g} s)"
-    for status, abort in (("todo", False), ("doing", True)):
-        for job in await jobs.list_jobs_async(queue=cfg.fleet.queue, task=TASK, status=status):
-            if job.id is not None and job.task_kwargs.get("scan_id") == scan_id:
-                await jobs.cancel_job_by_id_async(job.id, abort=abort)
-    for key in sorted(pending):
-        await asyncio.to_thread(record_unit, engine, scan_id, UnitOutcome(key, "failed", 0, None, why, None))
+_FINAL = ("succeeded", "failed", "cancelled", "aborted")
+
+
+async def _clear_jobs(app: procrastinate.App, cfg: Config, ours: Callable[[dict[str, Any]], bool]) -> None:
+    """The unit jobs whose arguments ``ours`` matches leave the queue: waiting ones are cancelled and deleted, those
+    of a lost worker (no heartbeat) failed and deleted, finished ones deleted; a running one is asked to abort (its
+    unit then drops its result and its job succeeds, which deletes it)."""
+    from procrastinate.jobs import Status
+
+    fleet, jobs = cfg.fleet, app.job_manager
+    lost = {j.id for j in await jobs.get_stalled_jobs(queue=fleet.queue, task_name=TASK,
+                                                      seconds_since_heartbeat=fleet.stalled_after)}
+    finished: list[int] = []
+    for status in ("todo", "doing", *_FINAL):
+        for job in await jobs.list_jobs_async(queue=fleet.queue, task=TASK, status=status):
+            if job.id is None or not ours(job.task_kwargs):
+                continue
+            if status == "todo":
+                await jobs.cancel_job_by_id_async(job.id, delete_job=True)
+            elif status == "doing" and job.id in lost:
+                await jobs.finish_job_by_id_async(job.id, Status.FAILED, delete_job=True)
+            elif status == "doing":
+                await jobs.cancel_job_by_id_async(job.id, abort=True)
+            else:
+                finished.append(job.id)
+    if finished:
+        await app.connector.execute_query_async("DELETE FROM procrastinate_jobs WHERE id = ANY(%(ids)s)",
+                                                ids=finished)

@@ -20,7 +20,7 @@ from cloudwatchdog.model import ScanResult, target_key
 from cloudwatchdog.providers.base import change_events
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.loader import Rule
-from cloudwatchdog.services.scan import _now, analyse_snapshots, judge
+from cloudwatchdog.services.scan import _now, _start, analyse_snapshots, judge
 from cloudwatchdog.text import scrub_value
 
 
@@ -36,7 +36,7 @@ def run_rescan(cfg: Config, rules: Sequence[Rule], provider_name: str, account: 
     watcher = change_events(PROVIDERS.get(provider_name))
     if watcher is None:
         return None
-    started = _now()
+    started, exact = _start()
     raw = watcher.rescan(section, account, targets)
     if not raw:
         return None
@@ -52,7 +52,8 @@ def run_rescan(cfg: Config, rules: Sequence[Rule], provider_name: str, account: 
     # says of it.
     resources, findings = judge(cfg, rules, resources, sample_cache)
     return ScanResult(id=str(uuid.uuid4()), started_at=started, finished_at=_now(), coverage=tuple(coverage),
-                      resources=tuple(resources), findings=tuple(findings), raw=tuple(snapshots))
+                      resources=tuple(resources), findings=tuple(findings), raw=tuple(snapshots),
+                      started_at_exact=exact)
 
 
 __all__ = ["run_rescan"]

@@ -29,6 +29,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _start() -> tuple[str, str]:
+    """Now to the second (a scan's ``started_at``) and to the microsecond (its ``started_at_exact``)."""
+    now = datetime.now(UTC)
+    return (now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            now.isoformat(timespec="microseconds").replace("+00:00", "Z"))
+
+
 def collect_snapshots(cfg: Config, progress: Progress | None = None) -> list[Snapshot]:
     """I/O: ask every enabled provider for its raw snapshots."""
     snapshots: list[Snapshot] = []
@@ -120,7 +127,7 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
     the raw answers are let go once analysed (``ScanResult.raw`` is empty; ``replay``, when a list, is emptied),
     so they are not held through judging, recording and the outputs; ``replay`` may then be an iterator, read one
     snapshot at a time."""
-    started = _now()
+    started, exact = _start()
     snapshots: list[Snapshot] = []
     if replay is not None and not keep_raw and not isinstance(replay, Sequence):
         # A stream (services.raw.stream_raw): one account's answers read, scrubbed and analysed at a time.
@@ -148,4 +155,5 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
         resources=tuple(resources),
         findings=tuple(findings),
         raw=tuple(snapshots),
+        started_at_exact=exact,
     )

@@ -21,6 +21,8 @@ class FleetConfig(StrictModel):
     # The queue's PostgreSQL database (an SQLAlchemy URL, postgresql+psycopg://...); null: state.url, which must
     # then be PostgreSQL. Workers and the coordinator must name the same database.
     url: str | None = None
+    # Workers and the coordinator must agree; deployments sharing a queue database need one each. Two distributed
+    # scans of one store never run at once whatever their queues (the scan lease is the store's: state.fleet).
     queue: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")] = "cloudwatchdog"
     # Runs of one unit before it is given up (its accounts' coverage becomes `error`): a unit whose worker died
     # (no heartbeat for `stalled_after` seconds) or that raised is run again until then.

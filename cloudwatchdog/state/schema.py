@@ -7,7 +7,7 @@ as aware UTC datetimes.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
@@ -42,6 +42,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else utc(value)
 
 
+class ExactUtcDateTime(UtcDateTime):
+    """UtcDateTime to the microsecond (what both backends keep): a scan's start, which orders scans."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
@@ -58,7 +75,7 @@ class StoreMeta(Base):
 class ScanRow(Base):
     __tablename__ = "scans"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime] = mapped_column(ExactUtcDateTime())  # to the microsecond: orders scans
     finished_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = mapped_column(index=True)  # the time the state changes are dated
     complete: Mapped[bool] = mapped_column(Boolean)

@@ -50,7 +50,7 @@ from cloudwatchdog.state.schema import (
     SuppressionRow,
     TargetedCoverageRow,
 )
-from cloudwatchdog.state.timefmt import now_utc, parse_iso, utc
+from cloudwatchdog.state.timefmt import now_utc, parse_iso, scan_start, utc
 from cloudwatchdog.state.windows import Span, exposure_window
 
 # Receives the open session and the events of one write, inside its transaction (e.g. to fill an alert outbox).
@@ -165,7 +165,8 @@ class Store:
                 when = utc(latest)
             scanned = {(c.provider, c.account) for c in result.coverage} | \
                 {(r.provider, r.account) for r in result.resources}
-            stale, later = self._newer(s, scanned, parse_iso(result.started_at))
+            started = scan_start(result.started_at, result.started_at_exact)
+            stale, later = self._newer(s, scanned, started)
             for (provider, account), newer in sorted(stale.items()):
                 log.warning("scan %s (started %s) is older than scan %s of %s account %s: its observations of "
                             "that account are not applied", result.id, result.started_at, newer, provider, account,
@@ -191,7 +192,7 @@ class Store:
             d = diff_scan(scan_id=result.id, now=when, findings=fresh_findings, resources=fresh_resources,
                           coverage=fresh_coverage, previous=previous, previous_resources=previous_resources,
                           suppressions=all_suppressions)
-            s.add(ScanRow(id=result.id, started_at=parse_iso(result.started_at),
+            s.add(ScanRow(id=result.id, started_at=started,
                           finished_at=parse_iso(result.finished_at), recorded_at=when, complete=result.complete,
                           resources=len(result.resources), findings=len(result.findings)))
             s.flush()  # rows of different tables without ORM relationships: insert in FK order explicitly

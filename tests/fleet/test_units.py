@@ -16,6 +16,7 @@ from cloudwatchdog.model import CoverageStatus
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.services.fleet import assemble, plan_units
+from cloudwatchdog.services.fleet_queue import PlannedUnit
 from cloudwatchdog.services.scan import analyse_snapshots
 from cloudwatchdog.state.fleet import UnitOutcome
 
@@ -89,6 +90,12 @@ def test_listed_projects_and_subscriptions_are_units_and_discovery_is_one() -> N
     assert len(azure.units(azure.settings.model_validate({}))) == 1
 
 
+def answer(unit: PlannedUnit, snapshots: list[dict[str, Any]], scan_id: str = "s") -> dict[str, Any]:
+    """A unit's result as a worker writes it."""
+    return {"scan_id": scan_id, "unit": unit.key, "provider": unit.provider, "account": unit.account,
+            "snapshots": snapshots}
+
+
 def test_a_unit_without_a_result_is_its_accounts_error_and_the_others_keep_their_order() -> None:
     cfg = Config.model_validate({"providers": {"aws": {"accounts": [
         {"id": "111111111111", "name": "one"}, {"id": "222222222222", "name": "two"},
@@ -98,22 +105,22 @@ def test_a_unit_without_a_result_is_its_accounts_error_and_the_others_keep_their
     snapshot = {"schema_version": 1, "provider": "aws", "account": "333333333333", "status": "ok", "calls": {},
                 "buckets": [], "access_points": [], "access_point_listings": {}}
     outcomes = {units[0].key: UnitOutcome(units[0].key, "failed", 3, None, "timed out: unfinished", None),
-                units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, {"snapshots": [snapshot]}),
+                units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, answer(units[2], [snapshot])),
                 # units[1]: no row at all
                 }
-    resources, coverage, failed, kept = assemble(units, outcomes.get)
-    assert kept == [snapshot] and assemble(units, outcomes.get, keep_raw=False)[3] == []
+    resources, coverage, failed, kept = assemble(units, outcomes.get, scan_id="s")
+    assert kept == [snapshot] and assemble(units, outcomes.get, scan_id="s", keep_raw=False)[3] == []
     assert (resources, coverage) == analyse_snapshots([snapshot])  # the one unit with a result, analysed
     assert [c.account for c in coverage] == ["333333333333"]
     assert [(c.account, c.status, c.name) for c in failed] == [
         ("111111111111", CoverageStatus.ERROR, "one"), ("222222222222", CoverageStatus.ERROR, "two")]
     assert "timed out" in failed[0].errors[0] and "no result" in failed[1].errors[0]
     # A malformed result is no result: the account is an error, never empty and fine.
-    bad = {units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, {"snapshots": "oops"})}
-    assert [c.account for c in assemble(units[2:], bad.get)[2]] == ["333333333333"]
+    bad = {units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, {**answer(units[2], []), "snapshots": "oops"})}
+    assert [c.account for c in assemble(units[2:], bad.get, scan_id="s")[2]] == ["333333333333"]
     # An account's unit that says nothing of it (an empty list) is no result either: the account never vanishes.
-    empty = {units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, {"snapshots": []})}
-    assert [c.account for c in assemble(units[2:], empty.get)[2]] == ["333333333333"]
+    empty = {units[2].key: UnitOutcome(units[2].key, "ok", 1, "w", None, answer(units[2], []))}
+    assert [c.account for c in assemble(units[2:], empty.get, scan_id="s")[2]] == ["333333333333"]
 
 
 @pytest.mark.parametrize("extra", [["--no-state"], ["--state-url", "sqlite:///{tmp}/s.db"]])

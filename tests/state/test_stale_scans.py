@@ -111,3 +111,28 @@ def test_a_suppressed_finding_escalates_silently(store: Store) -> None:
     assert (last.type, last.state, last.severity) == (EventType.UNSUPPRESSED, FindingState.REOPENED,
                                                       Severity.CRITICAL)
     assert EventType.ESCALATED not in [e.type for e in hooked]
+
+
+def test_scans_started_within_one_second_are_ordered_to_the_microsecond(store: Store) -> None:
+    """Two scans of one account that started in the same second (a rescan and a full scan, two replicas): the one
+    that started later wins whichever is recorded first; the order is exact, not a tie at the second."""
+    t = at(1)
+
+    def started(result: ScanResult, ms: int) -> ScanResult:
+        exact = iso(t).replace("Z", f".{ms:03d}000Z")
+        return replace(result, started_at=iso(t), started_at_exact=exact)
+
+    store.record_scan(scan([bucket("leaky")], when=at(0)))
+    store.record_scan(started(scan([bucket("leaky", Level.PRIVATE)], when=at(1.1)), 700))  # fixed: resolves
+    older = store.record_scan(started(scan([bucket("leaky")], when=at(1.2)), 200))  # read before the fix
+    assert _types(store) == ["finding.new", "finding.resolved"]  # the older one reopens nothing
+    assert [f.state for f in older.findings] == [FindingState.RESOLVED]
+    # And the other way round: a scan that started later in the same second is applied.
+    store.record_scan(started(scan([bucket("leaky")], when=at(1.3)), 900))
+    assert _types(store) == ["finding.new", "finding.resolved", "finding.reopened"]
+    # A result whose exact start disagrees with started_at (set alone, as the demo's history does) is taken at
+    # the second.
+    lone = replace(scan([bucket("leaky", Level.PRIVATE)], when=at(5)), started_at=iso(at(4)),
+                   started_at_exact=iso(t).replace("Z", ".999000Z"))
+    store.record_scan(lone)
+    assert _types(store)[-1] == "finding.resolved"
