@@ -290,13 +290,13 @@ def diff_scan(
             continue
         old = prev.finding
         level = verdicts.get(old.resource_uid)
+        cov = scopes.get((old.provider, old.account))
         if level is not None:
             # A known verdict is not enough when some setting of the resource could not be read: the rule may
             # have needed exactly that setting (shared key access, uniform access ...).
             knows = level is not Level.UNKNOWN and old.resource_uid not in unreadable
             why = "the resource no longer matches the rule"
         else:
-            cov = scopes.get((old.provider, old.account))
             knows = (status.get((old.provider, old.account)) is CoverageStatus.OK and cov is not None
                      and cov.covers(old.resource_type, old.region, old.resource_name))
             why = f"the resource is gone (absent from a complete scan of {old.provider} account {old.account})"
@@ -317,8 +317,9 @@ def diff_scan(
             detail = _unsuppressed_detail(old, suppressions, now)
         elif prev.state is not FindingState.SUPPRESSED and sup is not None:
             state, kind, detail = FindingState.SUPPRESSED, EventType.SUPPRESSED, sup.describe()
-        elif prev.state in (FindingState.NEW, FindingState.REOPENED):
-            state = FindingState.OPEN  # new/reopened mark the scan it happened in
+        elif prev.state in (FindingState.NEW, FindingState.REOPENED) and (level is not None or (
+                cov is not None and cov.covers(old.resource_type, old.region, old.resource_name))):
+            state = FindingState.OPEN  # new/reopened mark the scan it happened in (one that looked at its resource)
         if state is prev.state and (sup.info() if sup else None) == old.suppression:
             continue
         out = _lifecycle(old, state, prev.first_seen, prev.last_seen, None, None, sup)

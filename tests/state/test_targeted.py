@@ -43,7 +43,7 @@ def test_a_targeted_rescan_resolves_its_own_findings_only(tmp_path: Path) -> Non
         # A rescan of a: a is private now, b absent (not read): only a resolves; b is not gone.
         rescan = store.record_scan(_targeted(scan([bucket("a", Level.PRIVATE)], when=at(1)), "a"))
         assert [f.resource_name for f in rescan.resolved] == ["a"]
-        assert _states(store) == {"a": "resolved", "b": "open"}
+        assert _states(store) == {"a": "resolved", "b": "new"}  # b untouched: new still marks the full scan
         # A rescan of b, which is gone now: named and absent from its listing, its finding resolves.
         store.record_scan(_targeted(scan([], when=at(2)), "b"))
         assert _states(store) == {"a": "resolved", "b": "resolved"}
@@ -59,7 +59,7 @@ def test_an_older_full_scan_does_not_overwrite_a_newer_rescan(tmp_path: Path) ->
         full = scan([bucket("a", Level.PRIVATE), bucket("b", Level.PRIVATE)], when=at(2))  # started at(2) - 5 min
         rescan = _targeted(scan([bucket("a")], when=at(2) - timedelta(minutes=1)), "a", started=1.99)
         store.record_scan(rescan)
-        assert _states(store) == {"a": "new", "b": "open"}
+        assert _states(store) == {"a": "new", "b": "new"}  # the rescan did not look at b
         store.record_scan(full)  # read a before the change: its view of a is older than the rescan's
         assert _states(store) == {"a": "new", "b": "resolved"}
 
