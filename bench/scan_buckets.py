@@ -61,6 +61,7 @@ result = run_scan(cfg, rules)
 wall, cpu1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({
     "wall": wall, "cpu": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+    "sys": cpu1.ru_stime - cpu0.ru_stime,
     "rss_mib": cpu1.ru_maxrss / 1024, "calls": sum(c.api_calls for c in result.coverage),
     "buckets": sum(1 for r in result.resources if r.type == "aws.s3.bucket"), "findings": len(result.findings),
     "coverage": [c.status.value for c in result.coverage], "ops": dict(ops)}))
@@ -169,7 +170,7 @@ def _report(label: str, f: dict[str, Any]) -> None:
           f"{sent - f['calls']} checking the exposed buckets' access logging)")
     per_op = sorted(f["ops"].items(), key=lambda kv: -kv[1])
     print("    " + ", ".join(f"{op} {count / n:.2f}" for op, count in per_op if count / n >= 0.005))
-    print(f"  client CPU per bucket {1000 * f['cpu'] / n:.2f} ms ({f['cpu']:.2f} s)")
+    print(f"  client CPU per bucket {1000 * f['cpu'] / n:.2f} ms ({f['cpu']:.2f} s, of which system {f['sys']:.2f} s)")
     print(f"  wall                  {f['wall']:.2f} s ({n / f['wall']:.0f} buckets/s)")
     print(f"  peak RSS              {f['rss_mib']:.0f} MiB")
     print(f"  moto's CPU            {f['moto_cpu']:.2f} s ({1000 * f['moto_cpu'] / max(sent, 1):.2f} ms per request)")

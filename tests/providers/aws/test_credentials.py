@@ -214,3 +214,24 @@ def test_sessions_on_the_shared_loader_do_not_grow_its_search_paths() -> None:
     loader = later._session.get_component("data_loader")
     assert loader is first._session.get_component("data_loader"), "one loader per process"
     assert loader.search_paths == paths and len(paths) == len(set(paths))
+
+
+@pytest.mark.parametrize("value", [
+    "2026-12-07T04:00:00.000Z", "2026-12-07T04:00:00Z", "2026-12-07T04:00:00.123456Z", "2026-12-07T04:00:00+01:00",
+    "2026-12-07T04:00:00.5-05:30", "2026-12-07T04:00:00.1234567Z", "2026-12-07T04:00:00", "1700000000", 1700000000,
+    "Thu, 07 Dec 2026 04:00:00 GMT",
+])
+def test_the_fast_timestamp_parser_gives_what_the_sdk_parser_gives(value: object) -> None:
+    from botocore.utils import parse_timestamp as sdk_parse_timestamp
+
+    from cloudwatchdog.providers.aws.credentials import parse_timestamp
+
+    ours, theirs = parse_timestamp(value), sdk_parse_timestamp(value)
+    assert ours == theirs and ours.isoformat() == theirs.isoformat() and ours.utcoffset() == theirs.utcoffset()
+
+
+def test_a_timestamp_the_sdk_cannot_parse_is_its_error() -> None:
+    from cloudwatchdog.providers.aws.credentials import parse_timestamp
+
+    with pytest.raises(ValueError, match="Invalid timestamp"):
+        parse_timestamp("not a time")
