@@ -1,5 +1,6 @@
-"""The process entry point (console script and ``python -m cloudwatchdog``): main's exit code, and the collector frozen
-at exit (start-up and shut-down time, bench/scan_buckets.py), while in-process callers of ``main`` keep theirs."""
+"""The process entry point (console script and ``python -m cloudwatchdog``): main's exit code, the start-up
+heap frozen before the command runs, and the collector frozen at exit (start-up and shut-down time,
+bench/scan_buckets.py), while in-process callers of ``main`` keep theirs."""
 
 from __future__ import annotations
 
@@ -46,3 +47,25 @@ def test_the_collector_is_on_while_a_command_runs() -> None:
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+COMMAND_PROBE = """
+import gc, os, sys
+from cloudwatchdog import cli
+import cloudwatchdog.commands.rules as rules
+def probe(args):
+    os.write(1, f"enabled={gc.isenabled()} frozen={gc.get_freeze_count() > 0}".encode())
+    return 0
+rules.cmd_rules = probe
+sys.argv = ["cloudwatchdog", "rules", "validate"]
+cli.run()
+"""
+
+
+def test_run_freezes_the_start_up_heap_before_the_command_runs_with_the_collector_on() -> None:
+    """What the imports built is out of the collections the command triggers (start-up time); in-process callers of
+    ``main`` are not frozen (test_main_in_process_leaves_the_collector_alone)."""
+    done = subprocess.run([sys.executable, "-c", COMMAND_PROBE], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "enabled=True frozen=True"
