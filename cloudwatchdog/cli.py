@@ -226,7 +226,7 @@ def run() -> None:
     over the growing heap cost 0.05-0.1 s of CPU) and on again once the command is imported (``_dispatch``), with
     the objects built until then frozen (``gc.freeze()``): otherwise the collections the command triggers walk the
     whole start-up heap again, 0.1-0.15 s of CPU in a scan of an empty account (the first one alone ~25 ms, a full
-    one ~30-100 ms). The price: the little cyclic garbage the imports left (~1,200 objects) is never freed.
+    one ~30-100 ms). The price: the cyclic garbage the imports left (~1,000 objects, ~0.2 MiB) is never freed.
     Everything still alive when the command has returned (files and the store are closed by then, logging is flushed
     at exit) is left to the operating system: ``gc.freeze()`` spares the interpreter's final garbage-collection passes
     over the objects the SDKs and the ORM leave behind, 0.15-0.25 s of CPU after a scan (measured with
