@@ -5,11 +5,14 @@ bench/scan_buckets.py), while in-process callers of ``main`` keep theirs."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from cloudwatchdog.cli import main
+from cloudwatchdog.services.raw import RAW_FORMAT
 
 PROBE = """
 import atexit, gc, os
@@ -69,3 +72,23 @@ def test_run_freezes_the_start_up_heap_before_the_command_runs_with_the_collecto
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert done.returncode == 0, done.stderr
     assert done.stdout == "enabled=True frozen=True"
+
+
+NO_STATE_PROBE = """
+import atexit, os, sys
+from cloudwatchdog import cli
+atexit.register(lambda: os.write(1, repr(sorted(m for m in sys.modules if m.split(".")[0] == "sqlalchemy")).encode()))
+cli.run()
+"""
+
+
+def test_a_scan_without_a_store_loads_no_database_library(tmp_path: Path) -> None:
+    """``scan --no-state`` records nothing: its start-up does not pay for SQLAlchemy (~0.2 s)."""
+    raw, out = tmp_path / "raw.json", tmp_path / "out"
+    raw.write_text(json.dumps({"format": RAW_FORMAT, "snapshots": []}), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", NO_STATE_PROBE, "scan", "--from-raw", str(raw), "--no-state",
+                           "--output", str(out), "--no-progress"], capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode in (0, 3), done.stderr  # an empty raw file covers no account: incomplete
+    assert len(list(out.glob("cloudwatchdog-scan-*.json"))) == 1
+    assert done.stdout.splitlines()[-1].endswith("[]"), done.stdout
