@@ -25,10 +25,10 @@ from cloudwatchdog.services.record import Recording, config_suppressions, expire
 from cloudwatchdog.services.rules import configured_rules
 from cloudwatchdog.services.scan import run_scan
 from cloudwatchdog.services.store import open_store
-from cloudwatchdog.state.sample_cache import StoreResultCache
 
 if TYPE_CHECKING:
     from cloudwatchdog.state.diff import Suppression
+    from cloudwatchdog.state.sample_cache import StoreResultCache
     from cloudwatchdog.state.store import Store
 
 
@@ -84,7 +84,11 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
     console = Console(stderr=output == "-")
     err_console = Console(stderr=True)
     with progress_display(show_progress and replay is None, err_console) as progress:
-        cache = StoreResultCache(store) if store is not None and cfg.data_sampling.enabled else None
+        cache: StoreResultCache | None = None
+        if store is not None and cfg.data_sampling.enabled:
+            from cloudwatchdog.state.sample_cache import StoreResultCache  # SQLAlchemy: not loaded by --no-state
+
+            cache = StoreResultCache(store)
         if distributed and store is not None:
             from cloudwatchdog.services.fleet import run_distributed_scan
 

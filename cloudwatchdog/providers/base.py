@@ -25,14 +25,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from cloudwatchdog.data.budget import Budget
-from cloudwatchdog.events.model import ChangeTarget, EventSource
-from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Level, Resource, Snapshot
 from cloudwatchdog.settings.base import ProviderSettings
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
+
+if TYPE_CHECKING:  # annotations only: a scan does not load the forensics and change-event models
+    from cloudwatchdog.events.model import ChangeTarget, EventSource
+    from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 
 # progress(label, advance): (account, 0) when an account starts, ("<account>/<resource>", 1) per resource read.
 Progress = Callable[[str, int], None]

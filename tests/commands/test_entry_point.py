@@ -1,14 +1,18 @@
-"""The process entry point (console script and ``python -m cloudwatchdog``): main's exit code, and the collector frozen
-at exit (start-up and shut-down time, bench/scan_buckets.py), while in-process callers of ``main`` keep theirs."""
+"""The process entry point (console script and ``python -m cloudwatchdog``): main's exit code, the start-up
+heap frozen before the command runs, and the collector frozen at exit (start-up and shut-down time,
+bench/scan_buckets.py), while in-process callers of ``main`` keep theirs."""
 
 from __future__ import annotations
 
 import gc
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from cloudwatchdog.cli import main
+from cloudwatchdog.services.raw import RAW_FORMAT
 
 PROBE = """
 import atexit, gc, os
@@ -46,3 +50,45 @@ def test_the_collector_is_on_while_a_command_runs() -> None:
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+COMMAND_PROBE = """
+import gc, os, sys
+from cloudwatchdog import cli
+import cloudwatchdog.commands.rules as rules
+def probe(args):
+    os.write(1, f"enabled={gc.isenabled()} frozen={gc.get_freeze_count() > 0}".encode())
+    return 0
+rules.cmd_rules = probe
+sys.argv = ["cloudwatchdog", "rules", "validate"]
+cli.run()
+"""
+
+
+def test_run_freezes_the_start_up_heap_before_the_command_runs_with_the_collector_on() -> None:
+    """What the imports built is out of the collections the command triggers (start-up time); in-process callers of
+    ``main`` are not frozen (test_main_in_process_leaves_the_collector_alone)."""
+    done = subprocess.run([sys.executable, "-c", COMMAND_PROBE], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "enabled=True frozen=True"
+
+
+NO_STATE_PROBE = """
+import atexit, os, sys
+from cloudwatchdog import cli
+atexit.register(lambda: os.write(1, repr(sorted(m for m in sys.modules if m.split(".")[0] == "sqlalchemy")).encode()))
+cli.run()
+"""
+
+
+def test_a_scan_without_a_store_loads_no_database_library(tmp_path: Path) -> None:
+    """``scan --no-state`` records nothing: its start-up does not pay for SQLAlchemy (~0.2 s)."""
+    raw, out = tmp_path / "raw.json", tmp_path / "out"
+    raw.write_text(json.dumps({"format": RAW_FORMAT, "snapshots": []}), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", NO_STATE_PROBE, "scan", "--from-raw", str(raw), "--no-state",
+                           "--output", str(out), "--no-progress"], capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode in (0, 3), done.stderr  # an empty raw file covers no account: incomplete
+    assert len(list(out.glob("cloudwatchdog-scan-*.json"))) == 1
+    assert done.stdout.splitlines()[-1].endswith("[]"), done.stdout

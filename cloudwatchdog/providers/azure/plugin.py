@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudwatchdog.data.budget import Budget
-from cloudwatchdog.events.model import ChangeTarget, EventSource
-from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
 from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter, Unit
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
+
+if TYPE_CHECKING:  # annotations only: a scan does not load the forensics and change-event models
+    from cloudwatchdog.events.model import ChangeTarget, EventSource
+    from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 
 
 class Azure:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudwatchdog.data.budget import Budget
-from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter, Unit
 from cloudwatchdog.providers.gcp.settings import GcpProvider
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
+
+if TYPE_CHECKING:  # annotations only: a scan does not load the forensics and change-event models
+    from cloudwatchdog.forensics.model import AccessEvidence, AccessTarget, TimeSpan
 
 
 class Gcp:
