@@ -9,7 +9,7 @@ Figures, not assertions: run by hand, compare between changes. Printed:
   scanning process's user+system time), wall time and peak RSS of the scan, run in a fresh process (``run_scan``,
   as ``cloudwatchdog scan`` does, without the outputs), and the CPU time moto (and the proxy) spent meanwhile;
 - start-up: ``cloudwatchdog scan`` on an empty account (moto before seeding), wall time of the whole command with a
-  new SQLite store, the median of 3;
+  new SQLite store, the median of 5 after a warm-up run, the package's modules compiled as an installed wheel's are;
 - with ``--latency-ms N``: the same scan through bench/latency_proxy.py, a delay line adding N ms to every request.
 
 moto (a Python server sharing the same cores) answers in about 3 ms of its own CPU per request, so without latency
@@ -98,12 +98,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-def startup(endpoint: str, runs: int = 3) -> tuple[float, float]:
+def startup(endpoint: str, runs: int = 5) -> tuple[float, float]:
     """Median wall and CPU time of ``cloudwatchdog scan`` on an empty account, each with a new SQLite store (CPU
-    time is the steadier figure on a busy machine)."""
+    time is the steadier figure on a busy machine), after one run that warms moto up."""
     times, cpus = [], []
+    # As installed (pip compiles a wheel's modules): the package's bytecode is there, whatever
+    # PYTHONDONTWRITEBYTECODE says (set on the bench machine, it would make every run compile ~100 modules).
+    import cloudwatchdog
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(cloudwatchdog.__file__).parent)], check=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(runs):
+        for i in range(runs + 1):
             config = Path(tmp) / f"config-{i}.yaml"
             config.write_text(f"state:\n  url: sqlite:///{tmp}/state-{i}.db\nproviders:\n  aws:\n"
                               f"    endpoint_url: {endpoint}\n    credential: emulator\n  gcp:\n    enabled: false\n"
@@ -112,8 +116,9 @@ def startup(endpoint: str, runs: int = 3) -> tuple[float, float]:
             done = subprocess.run([sys.executable, "-m", "cloudwatchdog", "scan", "-c", str(config), "--no-progress"],
                                   capture_output=True, text=True, env=_env())
             c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            times.append(time.perf_counter() - t0)
-            cpus.append(c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime)
+            if i > 0:  # the first run is moto's warm-up
+                times.append(time.perf_counter() - t0)
+                cpus.append(c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime)
             if done.returncode not in (0, 1):
                 raise SystemExit(f"cloudwatchdog scan failed ({done.returncode}): {done.stderr[-2000:]}")
     return statistics.median(times), statistics.median(cpus)
@@ -198,7 +203,7 @@ def main() -> None:
     with MotoServer() as server:
         if not args.no_startup:
             wall, cpu = startup(server.endpoint)
-            print(f"start-up (scan, empty account, new store): {wall:.2f} s wall, {cpu:.2f} s CPU (medians of 3)")
+            print(f"start-up (scan, empty account, new store): {wall:.2f} s wall, {cpu:.2f} s CPU (medians of 5)")
         s3 = emulator_client(account_session(server.endpoint, DEFAULT_ACCOUNT), "s3", server.endpoint)
         t0 = time.perf_counter()
         with ThreadPoolExecutor(8) as pool:

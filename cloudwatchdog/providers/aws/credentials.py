@@ -109,15 +109,18 @@ def base_session(cfg: AwsProvider) -> boto3.Session:
     default credential chain. Raises what boto3 raises for a missing or broken profile (``entry_failure`` says
     it in one line)."""
     if cfg.credential == "emulator":
-        return isolated_session()
-    return boto3.Session(botocore_session=_fast_timestamps(botocore.session.get_session()))
+        core = new_core(cfg, DEFAULT_REGION)
+        core.set_credentials(EMULATOR_ACCESS_KEY, EMULATOR_SECRET_KEY)
+        return shared_session(core, DEFAULT_REGION)
+    return shared_session(new_core(cfg, None), None)
 
 
-def new_core(cfg: AwsProvider, region: str) -> botocore.session.Session:
-    """A fresh botocore session for credentials set later (an assumed role). Its service models come from the
-    process's one loader of that kind: read once per process, not once per account entered."""
+def new_core(cfg: AwsProvider, region: str | None) -> botocore.session.Session:
+    """A fresh botocore session for credentials set later (an assumed role), or (default chain) its own. Its
+    service models come from the process's one loader of that kind: read once per process, not once per account
+    entered or per scan."""
     if cfg.credential == "emulator":
-        return _shared_loader(_isolated_core(region), "emulator")
+        return _shared_loader(_isolated_core(region or DEFAULT_REGION), "emulator")
     return _shared_loader(_fast_timestamps(botocore.session.get_session()), "default")
 
 
@@ -132,7 +135,7 @@ def _shared_loader(core: botocore.session.Session, kind: str) -> botocore.sessio
     return core
 
 
-def shared_session(core: botocore.session.Session, region: str) -> boto3.Session:
+def shared_session(core: botocore.session.Session, region: str | None) -> boto3.Session:
     """A boto3 session on a core made by ``new_core``. boto3 appends its data directory to the loader's search
     paths at every session; the loader is the process's one, so the repeats are dropped (else every account
     entered, every scan and rescan of a daemon's life, would grow the list)."""

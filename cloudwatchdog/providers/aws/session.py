@@ -126,6 +126,10 @@ def make_client(
             endpoint_url=endpoint,
             config=botocore_config(cfg),
         )
+        # The first paginator of each client lists the model files of every service to find its own; the loader
+        # caches that listing, but threads asking at once would each make it (about 10 ms of CPU apiece): here,
+        # under the lock, it is made once per loader.
+        session._session.get_component("data_loader").list_available_services("paginators-1")
     if cfg.credential == "emulator":
         client.meta.events.register("before-send", refuse_non_loopback)
     if counter is not None:
