@@ -8,6 +8,7 @@ Figures, not assertions: run by hand, compare between changes. Printed:
   exposed buckets included, over the buckets; with the requests per operation), client CPU per bucket (the
   scanning process's user+system time), wall time and peak RSS of the scan, run in a fresh process (``run_scan``,
   as ``cloudwatchdog scan`` does, without the outputs), and the CPU time moto (and the proxy) spent meanwhile;
+  times are the medians of ``--repeat`` scans of the same estate (default 3), with their range;
 - start-up: ``cloudwatchdog scan`` on an empty account (moto before seeding), wall time of the whole command with a
   new SQLite store, the median of 5 after a warm-up run, the package's modules compiled as an installed wheel's are;
 - with ``--latency-ms N``: the same scan through bench/latency_proxy.py, a delay line adding N ms to every request.
@@ -167,6 +168,30 @@ def with_latency(endpoint: str, latency_ms: float, settings: dict[str, Any], mot
     return figures
 
 
+def reference_loop() -> float:
+    """CPU seconds of a fixed pure-Python loop: how fast the machine runs Python at the moment (a VM's CPU time
+    stretches when its host is busy), to compare figures between sittings."""
+    t0 = time.process_time()
+    total = 0
+    for i in range(3_000_000):
+        total += i % 7
+    return time.process_time() - t0
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several scans of one estate: times are medians (``spread``: their ranges); on a shared
+    machine one scan's CPU time can be half again another's."""
+    out = dict(runs[len(runs) // 2])
+    spread = {}
+    for key in ("cpu", "sys", "wall", "moto_cpu", "proxy_cpu"):
+        if key in out:
+            values = sorted(r[key] for r in runs)
+            out[key] = statistics.median(values)
+            spread[key] = (values[0], values[-1])
+    out["spread"], out["runs"] = spread, len(runs)
+    return out
+
+
 def _report(label: str, f: dict[str, Any]) -> None:
     n = max(f["buckets"], 1)
     print(f"{label}: {f['buckets']} buckets, {f['findings']} findings, coverage {f['coverage']}")
@@ -175,8 +200,11 @@ def _report(label: str, f: dict[str, Any]) -> None:
           f"{sent - f['calls']} checking the exposed buckets' access logging)")
     per_op = sorted(f["ops"].items(), key=lambda kv: -kv[1])
     print("    " + ", ".join(f"{op} {count / n:.2f}" for op, count in per_op if count / n >= 0.005))
-    print(f"  client CPU per bucket {1000 * f['cpu'] / n:.2f} ms ({f['cpu']:.2f} s, of which system {f['sys']:.2f} s)")
-    print(f"  wall                  {f['wall']:.2f} s ({n / f['wall']:.0f} buckets/s)")
+    low, high = f["spread"]["cpu"]
+    print(f"  client CPU per bucket {1000 * f['cpu'] / n:.2f} ms ({f['cpu']:.2f} s, of which system {f['sys']:.2f} s; "
+          f"median of {f['runs']}, {1000 * low / n:.2f}-{1000 * high / n:.2f} ms)")
+    low, high = f["spread"]["wall"]
+    print(f"  wall                  {f['wall']:.2f} s ({n / f['wall']:.0f} buckets/s; {low:.2f}-{high:.2f} s)")
     print(f"  peak RSS              {f['rss_mib']:.0f} MiB")
     print(f"  moto's CPU            {f['moto_cpu']:.2f} s ({1000 * f['moto_cpu'] / max(sent, 1):.2f} ms per request)")
     if "proxy" in f:
@@ -192,6 +220,8 @@ def main() -> None:
     ap.add_argument("--ownership-enforced", action="store_true",
                     help="create the buckets as AWS does today (Object Ownership BucketOwnerEnforced)")
     ap.add_argument("--no-startup", action="store_true", help="skip the start-up measurement")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="scans of the same estate; times are their medians, with the range (default: 3)")
     args = ap.parse_args()
 
     settings: dict[str, Any] = {"credential": "emulator", "accounts": [{"id": DEFAULT_ACCOUNT, "name": "bench"}]}
@@ -200,6 +230,7 @@ def main() -> None:
     if args.object_acl_sample is not None:
         settings["object_acl_sample"] = args.object_acl_sample
     os.environ.update(_env())
+    print(f"reference loop: {reference_loop():.3f} s CPU (compare between sittings; lower is a faster machine)")
     with MotoServer() as server:
         if not args.no_startup:
             wall, cpu = startup(server.endpoint)
@@ -209,10 +240,10 @@ def main() -> None:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: _seed_one(s3, i, args.ownership_enforced), range(args.buckets)))
         print(f"seeded {args.buckets} buckets in {time.perf_counter() - t0:.1f} s")
-        _report("scan", scan(server.endpoint, settings, server.pid))
+        _report("scan", _median([scan(server.endpoint, settings, server.pid) for _ in range(args.repeat)]))
         if args.latency_ms:
-            _report(f"scan, {args.latency_ms:g} ms per request",
-                    with_latency(server.endpoint, args.latency_ms, settings, server.pid))
+            _report(f"scan, {args.latency_ms:g} ms per request", _median(
+                [with_latency(server.endpoint, args.latency_ms, settings, server.pid) for _ in range(args.repeat)]))
 
 
 if __name__ == "__main__":
