@@ -93,9 +93,10 @@ def botocore_config(cfg: AwsProvider) -> Config:
         retries={"mode": "adaptive", "total_max_attempts": cfg.max_attempts},
         max_pool_connections=max(10, cfg.max_workers * 2),
         connect_timeout=10,
-        # Every call's parameters are built here, not typed in by a user: botocore's client-side validation of them
-        # against the model (a walk of every shape, on every request) would only ever catch our own bugs, which
-        # the tests do; the service still validates what it receives.
+        # Every call's parameters are built by the collectors, not typed in by a user: botocore's client-side check
+        # of them against the model (a walk of every shape, on every request) would only catch our own bugs, which
+        # the tests do. Names read from a listing still pass botocore's bucket-name check (a handler of its own),
+        # and the service validates what it receives.
         parameter_validation=False,
         read_timeout=30,
         user_agent_extra="cloudwatchdog",
