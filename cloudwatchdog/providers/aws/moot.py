@@ -78,9 +78,11 @@ def policy_found_public(policy: Any, account: str, trusted_orgs: frozenset[str])
         return False
     try:
         document = parse_policy(policy["ok"])
+        return analyze_policy(document, account_id=account, resource="bucket", trusted_orgs=trusted_orgs).public
     except (ShapeError, PolicyError):
         return False
-    return analyze_policy(document, account_id=account, resource="bucket", trusted_orgs=trusted_orgs).public
+    except Exception:  # (a bug on a hostile policy: ask AWS, and leave the failure to the normalizer's analysis)
+        return False
 
 
 __all__ = ["NOTHING_TO_BLOCK", "POLICY_FOUND_PUBLIC", "acls_disabled", "nothing_to_block", "policy_found_public"]
