@@ -187,9 +187,13 @@ class AccountReader:
 
     # --- per resource ---
 
-    def read_bucket(self, name: str, **options: Any) -> dict[str, Any]:
+    def read_bucket(
+        self, name: str, *, object_acl_sample: int, region: str | None = None, tags: TagListings | None = None,
+        account_decides: bool = False, trusted_orgs: frozenset[str] = frozenset(), keep_pab: bool = False,
+    ) -> dict[str, Any]:
         """All calls for one bucket (``collect_bucket.read_bucket``)."""
-        return read_bucket(self, name, **options)
+        return read_bucket(self, name, object_acl_sample=object_acl_sample, region=region, tags=tags,
+                           account_decides=account_decides, trusted_orgs=trusted_orgs, keep_pab=keep_pab)
 
     def read_access_point(self, entry: dict[str, Any], listed_in: str) -> dict[str, Any]:
         name = str(entry.get("Name", ""))

@@ -137,13 +137,15 @@ class _Listings:
     trusted_orgs: frozenset[str]
 
 
-def _skipped_status(result: Any, policy: Any, account: str, trusted: frozenset[str], c: CallReader,
-                    resource: str) -> ReadError | bool | None:
-    """A policy status the collector did not ask for because our analysis finds the policy public: None (not
-    asked), trusted only when the policy in the snapshot is public by the same analysis. True: it was asked."""
+def _policy_status(calls: Mapping[str, Any], account: str, trusted: frozenset[str], c: CallReader,
+                   resource: str) -> bool | ReadError | None:
+    """AWS's IsPublic answer; None when there is no policy, or when the collector did not ask because our analysis
+    finds the policy public (trusted only when the snapshot's policy is public by the same analysis)."""
+    result = calls.get("GetBucketPolicyStatus")
     if not isinstance(result, Mapping) or "skipped" not in result:
-        return True
-    if result.get("skipped") == POLICY_FOUND_PUBLIC and policy_found_public(policy, account, trusted):
+        return c.setting(result, "GetBucketPolicyStatus", parse_policy_status, resource)
+    if result.get("skipped") == POLICY_FOUND_PUBLIC and policy_found_public(calls.get("GetBucketPolicy"), account,
+                                                                            trusted):
         return None
     error = ReadError("GetBucketPolicyStatus", NOT_COLLECTED, "not asked, yet the policy is not found public")
     c.note(resource, error)
@@ -172,10 +174,7 @@ def _bucket(
 
     acl = c.required(calls.get("GetBucketAcl"), "GetBucketAcl", parse_acl, resource)
     policy = c.setting(calls.get("GetBucketPolicy"), "GetBucketPolicy", parse_policy, resource)
-    status = _skipped_status(calls.get("GetBucketPolicyStatus"), calls.get("GetBucketPolicy"), account,
-                             lists.trusted_orgs, c, resource)
-    if status is True:
-        status = c.setting(calls.get("GetBucketPolicyStatus"), "GetBucketPolicyStatus", parse_policy_status, resource)
+    status = _policy_status(calls, account, lists.trusted_orgs, c, resource)
     pab = calls.get("GetPublicAccessBlock")  # not asked when it cannot matter (``listings``, ``moot``)
     samples = raw.get("object_acls", [])
     bucket_pab: BucketPab = skipped_bucket_pab(
