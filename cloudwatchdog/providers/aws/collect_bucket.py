@@ -1,12 +1,13 @@
 """The reads of one bucket, back to back on one thread, in an order that lets earlier answers make later ones moot.
 
 Asked, in order: GetBucketLocation (only when no listing named the region), GetBucketOwnershipControls,
-GetBucketAcl, GetBucketPolicy, GetBucketPolicyStatus (only where our analysis does not already find the policy
-public, ``moot``), GetBucketTagging (only when the tag listings cannot tell, ``listings``), the object-ACL sample
-(ListObjectsV2 then GetObjectAcl per key, where ACLs are in force), and last the bucket-level Block Public Access:
-not asked when all four account-level flags are on, or when the answers before it leave nothing for it to block
-(``moot``). What is not asked is recorded as ``{"skipped": why}`` (``{"absent": ...}`` for the policy status of a
-bucket without a policy), so the normalizer can check it and never invents a value.
+GetBucketPolicy, GetBucketAcl (not under BucketOwnerEnforced, where AWS answers it with owner full control, unless
+the policy names a CanonicalUser: ``moot``), GetBucketPolicyStatus (only where our analysis does not already find the
+policy public, ``moot``), GetBucketTagging (only when the tag listings cannot tell, ``listings``), the object-ACL
+sample (ListObjectsV2 then GetObjectAcl per key, where ACLs are in force), and last the bucket-level Block Public
+Access: not asked when all four account-level flags are on, or when the answers before it leave nothing for it to
+block (``moot``). What is not asked is recorded as ``{"skipped": why}`` (``{"absent": ...}`` for the policy status
+of a bucket without a policy), so the normalizer can check it and never invents a value.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any, Protocol
 from cloudwatchdog.providers.aws.listings import TagListings
 from cloudwatchdog.providers.aws.model import ACCOUNT_DECIDES
 from cloudwatchdog.providers.aws.moot import (
+    ACLS_DISABLED,
     NOTHING_TO_BLOCK,
     POLICY_FOUND_PUBLIC,
+    acl_moot,
     acls_disabled,
     nothing_to_block,
     policy_found_public,
@@ -79,8 +82,9 @@ def read_bucket(
     def call(operation: str, **params: Any) -> CallResult:
         return reader.call("s3", operation, region=region, resource=resource, Bucket=name, **params)
 
-    for operation in ("GetBucketOwnershipControls", "GetBucketAcl", "GetBucketPolicy"):
+    for operation in ("GetBucketOwnershipControls", "GetBucketPolicy"):
         calls[operation] = call(operation)
+    calls["GetBucketAcl"] = {"skipped": ACLS_DISABLED} if acl_moot(calls) else call("GetBucketAcl")
     if "absent" in calls["GetBucketPolicy"]:
         # No policy, no policy status: AWS would answer NoSuchBucketPolicy; save the call.
         calls["GetBucketPolicyStatus"] = {"absent": "NoSuchBucketPolicy"}

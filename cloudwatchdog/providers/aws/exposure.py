@@ -228,7 +228,7 @@ def _acl_grants(bucket: S3Bucket, report: _Report) -> _AclGrants:
     if isinstance(bucket.acl, ReadError):
         report.read_error(bucket.acl)
         out.unreadable = True
-    else:
+    elif isinstance(bucket.acl, Acl):  # (NotRead: ACLs disabled, the collector did not ask; ``moot``)
         for note in _collect_grants(
             bucket.acl, "bucket ACL", bucket.acl.owner_id, _BUCKET_PERMISSIONS, out, objects=False
         ):

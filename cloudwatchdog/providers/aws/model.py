@@ -105,7 +105,7 @@ class S3Bucket:
     account: str
     name: str
     region: str
-    acl: Acl | ReadError
+    acl: Acl | ReadError | NotRead  # NotRead under BucketOwnerEnforced (``moot``)
     policy: PolicyDocument | ReadError | None  # parsed once; ReadError MALFORMED_POLICY if unparsable
     policy_status_public: bool | ReadError | None  # GetBucketPolicyStatus.IsPublic, AWS's own answer
     bucket_pab: PublicAccessBlock | ReadError | NotRead | None

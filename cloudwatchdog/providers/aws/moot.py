@@ -7,6 +7,10 @@ the normalizer can check, from the same raw answers, that leaving them out was r
   BucketOwnerEnforced). An answer that could not be read or understood keeps the read. An access point on the
   bucket keeps it too (its verdict combines the bucket level); the collector reads it once the access points are
   listed.
+- The bucket ACL (``ACLS_DISABLED``): under Object Ownership BucketOwnerEnforced, ACLs are disabled and grant nothing,
+  and AWS answers every read of the bucket ACL with full control for the bucket owner (it refuses to disable ACLs on
+  a bucket whose ACL grants anyone else). Its one other use is the owner's canonical id, which only a bucket policy
+  naming a ``CanonicalUser`` principal needs: such a policy, or one we cannot parse, keeps the read.
 - AWS's own policy status (``POLICY_FOUND_PUBLIC``): a second opinion that never decides the verdict. It is asked
   where it can disagree usefully: when our analysis finds the policy not public (AWS may see a public route we
   missed) or cannot judge it. A policy our analysis finds public is public whatever AWS says.
@@ -25,6 +29,7 @@ from cloudwatchdog.providers.aws.policy.analysis import analyze_policy
 from cloudwatchdog.providers.aws.policy.document import PolicyError
 
 NOTHING_TO_BLOCK = "not read: no bucket policy and no public ACL grant for it to act on"
+ACLS_DISABLED = "not read: Object Ownership is BucketOwnerEnforced, so ACLs are disabled and grant nothing"
 POLICY_FOUND_PUBLIC = "not asked: our analysis finds the policy public, AWS's answer could not change that"
 _PUBLIC_GROUPS = frozenset({ALL_USERS_URI, AUTHENTICATED_USERS_URI})
 
@@ -52,6 +57,27 @@ def acls_disabled(result: Any) -> bool | None:
         return parse_ownership(result["ok"]) == BUCKET_OWNER_ENFORCED
     except ShapeError:
         return None
+
+
+def acl_moot(calls: Mapping[str, Any]) -> bool:
+    """True when the bucket ACL cannot change the verdict nor its evidence (see the module's text): ACLs disabled by
+    BucketOwnerEnforced, and no bucket policy, or one that names no ``CanonicalUser`` principal."""
+    if acls_disabled(calls.get("GetBucketOwnershipControls")) is not True:
+        return False
+    policy = calls.get("GetBucketPolicy")
+    if not isinstance(policy, Mapping):
+        return False
+    if "absent" in policy:
+        return True
+    if "ok" not in policy:
+        return False
+    try:
+        document = parse_policy(policy["ok"])
+    except (ShapeError, PolicyError):
+        return False
+    except Exception:  # (a bug on a hostile policy: read the ACL, and leave the failure to the normalizer)
+        return False
+    return not any(p.kind == "canonical" for statement in document.statements for p in statement.principals)
 
 
 def nothing_to_block(calls: Mapping[str, Any], object_acls: Iterable[Any]) -> bool:
@@ -85,4 +111,7 @@ def policy_found_public(policy: Any, account: str, trusted_orgs: frozenset[str])
         return False
 
 
-__all__ = ["NOTHING_TO_BLOCK", "POLICY_FOUND_PUBLIC", "acls_disabled", "nothing_to_block", "policy_found_public"]
+__all__ = [
+    "ACLS_DISABLED", "NOTHING_TO_BLOCK", "POLICY_FOUND_PUBLIC", "acl_moot", "acls_disabled", "nothing_to_block",
+    "policy_found_public",
+]

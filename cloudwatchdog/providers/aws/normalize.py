@@ -14,8 +14,14 @@ from typing import Any, TypeVar
 
 from cloudwatchdog.model import ReadError
 from cloudwatchdog.providers.aws.listings import BucketPab, TagListings, listed_regions, skipped_bucket_pab
-from cloudwatchdog.providers.aws.model import NotRead, ObjectAcl, PublicAccessBlock, S3AccessPoint, S3Bucket
-from cloudwatchdog.providers.aws.moot import POLICY_FOUND_PUBLIC, nothing_to_block, policy_found_public
+from cloudwatchdog.providers.aws.model import Acl, NotRead, ObjectAcl, PublicAccessBlock, S3AccessPoint, S3Bucket
+from cloudwatchdog.providers.aws.moot import (
+    ACLS_DISABLED,
+    POLICY_FOUND_PUBLIC,
+    acl_moot,
+    nothing_to_block,
+    policy_found_public,
+)
 from cloudwatchdog.providers.aws.parse import (
     ShapeError,
     parse_access_point_listing,
@@ -137,6 +143,19 @@ class _Listings:
     trusted_orgs: frozenset[str]
 
 
+def _bucket_acl(calls: Mapping[str, Any], c: CallReader, resource: str) -> Acl | ReadError | NotRead:
+    """The bucket ACL; NotRead when the collector did not ask because ACLs are disabled (trusted only when the
+    snapshot's own answers make it moot the same way)."""
+    result = calls.get("GetBucketAcl")
+    if not isinstance(result, Mapping) or "skipped" not in result:
+        return c.required(result, "GetBucketAcl", parse_acl, resource)
+    if result.get("skipped") == ACLS_DISABLED and acl_moot(calls):
+        return NotRead(ACLS_DISABLED)
+    error = ReadError("GetBucketAcl", NOT_COLLECTED, "not read, yet ACLs are not known to be disabled")
+    c.note(resource, error)
+    return error
+
+
 def _policy_status(calls: Mapping[str, Any], account: str, trusted: frozenset[str], c: CallReader,
                    resource: str) -> bool | ReadError | None:
     """AWS's IsPublic answer; None when there is no policy, or when the collector did not ask because our analysis
@@ -172,7 +191,7 @@ def _bucket(
     if isinstance(location, ReadError):
         other.append(location)
 
-    acl = c.required(calls.get("GetBucketAcl"), "GetBucketAcl", parse_acl, resource)
+    acl = _bucket_acl(calls, c, resource)
     policy = c.setting(calls.get("GetBucketPolicy"), "GetBucketPolicy", parse_policy, resource)
     status = _policy_status(calls, account, lists.trusted_orgs, c, resource)
     pab = calls.get("GetPublicAccessBlock")  # not asked when it cannot matter (``listings``, ``moot``)

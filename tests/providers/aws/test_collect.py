@@ -29,7 +29,7 @@ from cloudwatchdog.providers.aws.model import (
     PublicAccessBlock,
     S3Bucket,
 )
-from cloudwatchdog.providers.aws.moot import NOTHING_TO_BLOCK
+from cloudwatchdog.providers.aws.moot import ACLS_DISABLED, NOTHING_TO_BLOCK
 from cloudwatchdog.providers.aws.normalize import AwsAccountInventory, normalize_account
 from cloudwatchdog.providers.aws.policy.document import PolicyDocument
 from cloudwatchdog.providers.aws.session import strip_account_host_prefix
@@ -170,6 +170,7 @@ def assert_seeded_account(inv: AwsAccountInventory, account: str, prefix: str) -
     enforced = buckets[f"{prefix}-enforced"]
     assert enforced.object_ownership == "BucketOwnerEnforced"
     assert enforced.object_acls == ()  # ACLs are disabled: not sampled
+    assert enforced.acl == NotRead(ACLS_DISABLED)  # nor the bucket ACL read: AWS answers it with owner full control
 
     plain = buckets[f"{prefix}-plain"]
     assert plain.region == "us-east-1"
@@ -224,14 +225,14 @@ def test_reads_every_setting_in_two_explicit_accounts(moto: MotoServer, aws_sess
     # ListBuckets of the configured region (us-east-1: names "plain"), the tagging API in us-east-1 (moto answers with
     # every region's tagged buckets: names "public"); per bucket: "public" 5 (location, ACL, policy, PAB, ownership: its
     # tags came from the tagging API, and AWS's policy status is not asked of a policy our analysis finds public),
-    # "enforced" 5 (location, ACL, policy, ownership, tagging: no policy, so no policy status and no PAB, nothing to
-    # block; eu-west-1 was not tag-listed), "plain" 3 (ACL, policy, ownership: its region and tags came from the
-    # listings, and it has nothing to block either); the object sample (ListObjectsV2 + 3 GetObjectAcl on "public",
-    # ListObjectsV2 on "plain"), ListAccessPoints in us-east-1 and eu-west-1, 2 per access point; then snapshot and
-    # image sharing in the one configured region (us-east-1): DescribeSnapshots, DescribeImages, DescribeDBSnapshots,
-    # DescribeDBClusterSnapshots and the two Block Public Access states (nothing to read per resource: the seeded
-    # accounts have no snapshots or images).
-    assert prod.api_calls == analytics.api_calls == 1 + 1 + 1 + 1 + 1 + (5 + 5 + 3) + (1 + 3) + 1 + 2 + 2 * 2 + 6
+    # "enforced" 4 (location, policy, ownership, tagging: ACLs disabled and no policy, so no ACL, no policy status and
+    # no PAB, nothing to block; eu-west-1 was not tag-listed), "plain" 3 (ACL, policy, ownership: its region and tags
+    # came from the listings, and it has nothing to block either); the object sample (ListObjectsV2 + 3 GetObjectAcl on
+    # "public", ListObjectsV2 on "plain"), ListAccessPoints in us-east-1 and eu-west-1, 2 per access point; then
+    # snapshot and image sharing in the one configured region (us-east-1): DescribeSnapshots, DescribeImages,
+    # DescribeDBSnapshots, DescribeDBClusterSnapshots and the two Block Public Access states (nothing to read per
+    # resource: the seeded accounts have no snapshots or images).
+    assert prod.api_calls == analytics.api_calls == 1 + 1 + 1 + 1 + 1 + (5 + 4 + 3) + (1 + 3) + 1 + 2 + 2 * 2 + 6
     assert (DEFAULT_ACCOUNT, 0) in events
     assert (f"{DEFAULT_ACCOUNT}/prod-public", 1) in events
     assert (f"{OTHER_ACCOUNT}/accesspoint/ana-vpc-ap", 1) in events

@@ -1,8 +1,9 @@
 """Reads another answer makes moot (``providers.aws.moot``): the bucket-level Block Public Access of a bucket with
-nothing for it to block, and AWS's policy status of a policy our analysis finds public. Fewer requests, and every
-verdict, principal and finding stays what reading them gives.
+nothing for it to block, AWS's policy status of a policy our analysis finds public, and the bucket ACL of a bucket
+whose ACLs are disabled (BucketOwnerEnforced). Fewer requests, and every verdict, principal and finding stays what
+reading them gives.
 
-Against a real moto server; the reference scan reads both on every bucket (the two decisions patched to "needed").
+Against a real moto server; the reference scan reads all three on every bucket (the decisions patched to "needed").
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from cloudwatchdog.providers.aws import collect_bucket
 from cloudwatchdog.providers.aws.exposure import bucket_exposure
 from cloudwatchdog.providers.aws.model import NotRead, PublicAccessBlock
 from cloudwatchdog.providers.aws.moot import (
+    ACLS_DISABLED,
     NOTHING_TO_BLOCK,
     POLICY_FOUND_PUBLIC,
+    acl_moot,
     nothing_to_block,
     policy_found_public,
 )
@@ -34,8 +37,8 @@ PAB = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPubl
 OTHER_CANONICAL = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
 
 
-def _policy(name: str, condition: dict[str, Any] | None = None) -> str:
-    statement: dict[str, Any] = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+def _policy(name: str, condition: dict[str, Any] | None = None, principal: Any = "*") -> str:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject",
                                  "Resource": f"arn:aws:s3:::{name}/*"}
     if condition:
         statement["Condition"] = condition
@@ -46,9 +49,17 @@ def _seed(moto: MotoServer) -> None:
     session = account_session(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     names = ("plain", "pab-on-private", "policy-public", "policy-restricted", "policy-vpce", "acl-public",
-             "acl-ignored", "object-public", "enforced", "cross-account", "with-ap")
+             "acl-ignored", "object-public", "enforced", "cross-account", "with-ap", "enforced-public",
+             "enforced-canonical", "enforced-other")
     for name in names:
         s3.create_bucket(Bucket=name)
+    enforced = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    owner_id = s3.get_bucket_acl(Bucket="plain")["Owner"]["ID"]
+    for name, principal in (("enforced-public", "*"), ("enforced-canonical", {"CanonicalUser": owner_id}),
+                            ("enforced-other", {"AWS": "arn:aws:iam::210987654321:root"})):
+        # A policy naming the owner's canonical id is the owner's own grant: telling needs the ACL's owner id.
+        s3.put_bucket_policy(Bucket=name, Policy=_policy(name, principal=principal))
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=enforced)
     s3.put_public_access_block(Bucket="pab-on-private", PublicAccessBlockConfiguration=dict.fromkeys(PAB, True))
     s3.put_bucket_policy(Bucket="policy-public", Policy=_policy("policy-public"))
     s3.put_bucket_policy(Bucket="policy-restricted", Policy=_policy("policy-restricted"))
@@ -114,27 +125,33 @@ def test_moot_reads_are_not_sent_and_change_no_verdict_or_finding(
     with monkeypatch.context() as m:
         m.setattr(collect_bucket, "nothing_to_block", lambda calls, object_acls: False)
         m.setattr(collect_bucket, "policy_found_public", lambda policy, account, trusted: False)
+        m.setattr(collect_bucket, "acl_moot", lambda calls: False)
         reference, reference_ops = _scan(cfg)
 
     (raw,) = result.raw
     pab = {b["name"]: b["calls"]["GetPublicAccessBlock"] for b in raw["buckets"]}
     assert sorted(n for n, r in pab.items() if r == {"skipped": NOTHING_TO_BLOCK}) == [
         "cross-account", "enforced", "pab-on-private", "plain"]
+    acl = {b["name"]: b["calls"]["GetBucketAcl"] for b in raw["buckets"]}
+    assert sorted(n for n, r in acl.items() if r == {"skipped": ACLS_DISABLED}) == [
+        "enforced", "enforced-other", "enforced-public"]  # "enforced-canonical" needs the owner's canonical id
+    assert "ok" in acl["enforced-canonical"]
     assert all("ok" in r or "absent" in r for n, r in pab.items() if r != {"skipped": NOTHING_TO_BLOCK})
     status = {b["name"]: b["calls"]["GetBucketPolicyStatus"] for b in raw["buckets"]}
     assert sorted(n for n, r in status.items() if r == {"skipped": POLICY_FOUND_PUBLIC}) == [
-        "policy-public", "policy-restricted"]
+        "enforced-public", "policy-public", "policy-restricted"]
     assert "ok" in status["policy-vpce"]  # not public by our analysis: AWS's second opinion is asked
-    assert ops["GetPublicAccessBlock"] == reference_ops["GetPublicAccessBlock"] - 4 == 7
-    assert ops["GetBucketPolicyStatus"] == reference_ops["GetBucketPolicyStatus"] - 2 == 1
+    assert ops["GetPublicAccessBlock"] == reference_ops["GetPublicAccessBlock"] - 4 == 10
+    assert ops["GetBucketPolicyStatus"] == reference_ops["GetBucketPolicyStatus"] - 3 == 3
+    assert ops["GetBucketAcl"] == reference_ops["GetBucketAcl"] - 3 == 11
 
     new = {r.name: r.to_dict() for r in result.resources}
     old = {r.name: r.to_dict() for r in reference.resources}
-    assert new.keys() == old.keys() and len(new) == 13  # 11 buckets, the access point, the account
+    assert new.keys() == old.keys() and len(new) == 16  # 14 buckets, the access point, the account
     for name, resource in new.items():
         before = old[name]
         if resource["type"] != "aws.s3.bucket" or pab.get(name) != {"skipped": NOTHING_TO_BLOCK}:
-            if name in ("policy-public", "policy-restricted"):  # AWS's answer (not asked now) is the difference
+            if name in ("policy-public", "policy-restricted", "enforced-public"):  # AWS's answer (not asked now)
                 assert before["properties"]["policy_status_public"] is True
                 before = {**before, "properties": {**before["properties"], "policy_status_public": None}}
             assert resource == before, name  # read as before: everything identical, evidence included
@@ -148,6 +165,9 @@ def test_moot_reads_are_not_sent_and_change_no_verdict_or_finding(
     assert new["cross-account"]["exposure"]["external_principals"] == [f"canonical:{OTHER_CANONICAL}"]
     assert new["the-ap"]["exposure"]["latent"] is True and new["the-ap"]["exposure"]["level"] == "private"
     assert new["plain"]["exposure"]["level"] == "private" and new["acl-ignored"]["exposure"]["latent"] is True
+    assert new["enforced-public"]["exposure"]["level"] == "public"
+    assert new["enforced-canonical"]["exposure"]["level"] == "private"  # the owner's own grant, told by the ACL
+    assert new["enforced-other"]["exposure"]["external_principals"] == ["210987654321"]
     assert [f.to_dict() for f in result.findings] == [f.to_dict() for f in reference.findings]
     assert {f.resource_name for f in result.findings} >= {"policy-public", "acl-public", "object-public"}
 
@@ -240,3 +260,50 @@ def test_a_skip_the_answers_do_not_bear_out_is_unknown_never_a_value() -> None:
     (bucket,) = inv.buckets
     assert bucket.policy_status_public is None and inv.errors == ()
     assert bucket.bucket_pab == PublicAccessBlock() and bucket_exposure(bucket).level is Level.PUBLIC
+
+
+CANONICAL_POLICY = {"ok": {"Policy": _policy("b", principal={"CanonicalUser": "o"})}}
+
+
+@pytest.mark.parametrize(("calls", "moot"), [
+    ({"GetBucketOwnershipControls": ENFORCED, "GetBucketPolicy": NO_POLICY}, True),
+    ({"GetBucketOwnershipControls": ENFORCED, "GetBucketPolicy": {"ok": {"Policy": _policy("b")}}}, True),
+    ({"GetBucketOwnershipControls": ENFORCED, "GetBucketPolicy": CANONICAL_POLICY}, False),  # needs the owner id
+    ({"GetBucketOwnershipControls": ENFORCED, "GetBucketPolicy": {"ok": {"Policy": "{not json"}}}, False),
+    ({"GetBucketOwnershipControls": ENFORCED, "GetBucketPolicy": DENIED}, False),
+    ({"GetBucketOwnershipControls": ENFORCED}, False),
+    ({"GetBucketOwnershipControls": NO_OWNERSHIP, "GetBucketPolicy": NO_POLICY}, False),  # ACLs in force
+    ({"GetBucketOwnershipControls": DENIED, "GetBucketPolicy": NO_POLICY}, False),
+    ({"GetBucketOwnershipControls": {"ok": "junk"}, "GetBucketPolicy": NO_POLICY}, False),
+])
+def test_the_bucket_acl_is_moot_only_when_acls_are_disabled_and_no_policy_needs_the_owner(
+    calls: dict[str, Any], moot: bool
+) -> None:
+    assert acl_moot(calls) is moot
+
+
+def test_an_acl_skip_the_answers_do_not_bear_out_is_unknown_never_a_value() -> None:
+    skipped = {"skipped": ACLS_DISABLED}
+    # Not read, yet ACLs are in force: the ACL could grant anything, so the bucket is unknown.
+    inv = normalize_account(_snapshot({
+        "GetBucketAcl": skipped, "GetBucketPolicy": NO_POLICY, "GetBucketPolicyStatus": NO_POLICY,
+        "GetBucketOwnershipControls": NO_OWNERSHIP, "GetPublicAccessBlock": {"ok": {
+            "PublicAccessBlockConfiguration": dict.fromkeys(PAB, False)}}}))
+    (bucket,) = inv.buckets
+    assert isinstance(bucket.acl, ReadError) and bucket.acl.code == "NotCollected"
+    assert any("GetBucketAcl" in e for e in inv.errors) and bucket_exposure(bucket).level is Level.UNKNOWN
+    # Not read under a policy naming a canonical user: whether that is the owner is unknown.
+    inv = normalize_account(_snapshot({
+        "GetBucketAcl": skipped, "GetBucketPolicy": CANONICAL_POLICY, "GetBucketPolicyStatus": {"ok": {
+            "PolicyStatus": {"IsPublic": False}}},
+        "GetBucketOwnershipControls": ENFORCED, "GetPublicAccessBlock": {"ok": {
+            "PublicAccessBlockConfiguration": dict.fromkeys(PAB, False)}}}))
+    (bucket,) = inv.buckets
+    assert isinstance(bucket.acl, ReadError) and bucket.acl.code == "NotCollected"
+    # Borne out: NotRead, no error, and the verdict is the policy's (ACLs grant nothing).
+    inv = normalize_account(_snapshot({
+        "GetBucketAcl": skipped, "GetBucketPolicy": NO_POLICY, "GetBucketPolicyStatus": NO_POLICY,
+        "GetBucketOwnershipControls": ENFORCED, "GetPublicAccessBlock": {"skipped": NOTHING_TO_BLOCK}}))
+    (bucket,) = inv.buckets
+    assert bucket.acl == NotRead(ACLS_DISABLED) and inv.errors == ()
+    assert bucket_exposure(bucket).level is Level.PRIVATE
