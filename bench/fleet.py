@@ -3,10 +3,14 @@ assume-role, through 1, 2 and 4 `cloudwatchdog worker` processes on this machine
 and the engine's overhead per unit (empty accounts, distributed with one worker vs. in one process).
 
     .venv/bin/python bench/fleet.py --accounts 200 --buckets 50
+    .venv/bin/python bench/fleet.py --accounts 40 --buckets 25 --latency-ms 50 --max-accounts 1 --max-workers 8
 
 Figures, not assertions. On one 2-core machine moto (one Python process) and PostgreSQL share the cores with the
-workers, so the speed-up is a lower bound of what separate machines against a real cloud give (there, a unit waits
-on the network and workers add throughput until the cloud's rate limits).
+workers, so without latency the speed-up is a lower bound of what separate machines against a real cloud give: moto
+is the limit. ``--latency-ms N`` puts bench/latency_proxy.py (a subprocess) between the scans and moto, so that every
+request waits N ms as against a real cloud; with each process's concurrency capped (``--max-accounts``,
+``--max-workers``, the same for the single process and every worker) a unit waits on the network, as it does for real,
+and each worker adds throughput until this machine's two cores are busy.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -45,17 +51,40 @@ def seed(moto: MotoServer, accounts: list[str], buckets: int) -> None:
         list(pool.map(one, accounts))
 
 
-def write_config(path: Path, moto: MotoServer, url: str, accounts: list[str]) -> Path:
+def write_config(path: Path, endpoint: str, url: str, accounts: list[str], concurrency: dict[str, int]) -> Path:
     cfg = {
         "state": {"url": url},
         "providers": {"aws": {
-            "endpoint_url": moto.endpoint, "credential": "emulator", "regions": ["us-east-1"], "sharing": False,
-            "accounts": [{"id": a, "role_arn": f"arn:aws:iam::{a}:role/Audit"} for a in accounts],
+            "endpoint_url": endpoint, "credential": "emulator", "regions": ["us-east-1"], "sharing": False,
+            "accounts": [{"id": a, "role_arn": f"arn:aws:iam::{a}:role/Audit"} for a in accounts], **concurrency,
         }},
         "fleet": {"heartbeat": 2, "stalled_after": 10, "poll_interval": 0.2},
     }
     path.write_text(yaml.safe_dump(cfg))
     return path
+
+
+@contextlib.contextmanager
+def delay_line(upstream: str, latency_ms: float) -> Iterator[str]:
+    """bench/latency_proxy.py in its own process (its CPU stays out of the scanning processes); yields its URL."""
+    if not latency_ms:
+        yield upstream
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proxy = subprocess.Popen([sys.executable, str(ROOT / "bench" / "latency_proxy.py"), "--upstream", upstream,
+                              "--latency-ms", str(latency_ms), "--port", str(port)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=10)
 
 
 def create_db(admin: str, name: str) -> str:
@@ -103,14 +132,20 @@ def main_bench() -> None:
     ap.add_argument("--buckets", type=int, default=50)
     ap.add_argument("--workers", default="1,2,4")
     ap.add_argument("--empty", type=int, default=100, help="empty accounts for the overhead per unit")
+    ap.add_argument("--latency-ms", type=float, default=0, help="every request waits N ms (bench/latency_proxy.py)")
+    ap.add_argument("--max-accounts", type=int, default=None, help="providers.aws.max_accounts (default: its default)")
+    ap.add_argument("--max-workers", type=int, default=None, help="providers.aws.max_workers (default: its default)")
     args = ap.parse_args()
+    concurrency = {k: v for k, v in (("max_accounts", args.max_accounts), ("max_workers", args.max_workers)) if v}
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "HTTP_PROXY", "HTTPS_PROXY"):
         os.environ.pop(name, None)
     tmp = Path(tempfile.mkdtemp(prefix="cloudwatchdog-fleet-bench-"))
     cluster = PostgresCluster().start()
     admin = cluster.admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        with MotoServer() as moto:
+        with MotoServer() as moto, delay_line(moto.endpoint, args.latency_ms) as endpoint:
+            if args.latency_ms:
+                print(f"every request waits {args.latency_ms:g} ms; per process: {concurrency or 'the defaults'}")
             accounts = [f"{300000000000 + i}" for i in range(args.accounts)]
             t0 = time.perf_counter()
             seed(moto, accounts, args.buckets)
@@ -119,7 +154,7 @@ def main_bench() -> None:
             def config_for(db: str, accts: list[str]) -> tuple[Path, str]:
                 url = cluster.admin_url.set(database=create_db(admin, db))
                 sa = url.render_as_string(hide_password=False)
-                return write_config(tmp / f"{db}.yaml", moto, sa, accts), \
+                return write_config(tmp / f"{db}.yaml", endpoint, sa, accts, concurrency), \
                     url.set(drivername="postgresql").render_as_string(hide_password=False)
 
             config, _ = config_for("single", accounts)
