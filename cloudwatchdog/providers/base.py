@@ -165,3 +165,20 @@ class ChangeEvents(Protocol):
 def change_events(provider: Provider) -> ChangeEvents | None:
     """The provider's change-event capability, or None when it has none."""
     return provider if isinstance(provider, ChangeEvents) else None
+
+
+@runtime_checkable
+class SharedTrust(Protocol):
+    """Optional: a provider whose judgement of one account trusts every account of the scan (Google Cloud: the
+    members of every scanned project are "ours" in each). A distributed scan reads each account in its own unit, so
+    the coordinator unites the units' ``scan_trust`` and analyses each snapshot ``with_trust`` the whole of it, as
+    one process would have judged it."""
+
+    def scan_trust(self, snapshot: Snapshot) -> dict[str, set[str]]: ...
+
+    def with_trust(self, snapshot: Snapshot, trust: Mapping[str, set[str]]) -> Snapshot: ...
+
+
+def shared_trust(provider: Provider) -> SharedTrust | None:
+    """The provider's shared-trust capability, or None when its accounts are judged each on its own."""
+    return provider if isinstance(provider, SharedTrust) else None

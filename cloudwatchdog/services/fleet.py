@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from cloudwatchdog.config import Config
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.model import Coverage, CoverageStatus, Resource, ScanResult, Snapshot
+from cloudwatchdog.providers.base import shared_trust
 from cloudwatchdog.providers.registry import PROVIDERS
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.fleet_queue import PlannedUnit
@@ -112,6 +113,32 @@ def _foreign(unit: PlannedUnit, scan_id: str, result: object, owned: set[tuple[s
     return None
 
 
+def _united_trust(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutcome | None],
+                  scan_id: str) -> dict[str, dict[str, set[str]]]:
+    """Per provider that judges an account with the whole scan's trust (``providers.base.SharedTrust``), what its
+    units' snapshots trust, united: one pass over the results before any is analysed. Only a result that answers
+    for its own unit of this scan counts (a refused one adds nothing)."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for unit in units:
+        sharing = shared_trust(PROVIDERS.get(unit.provider))
+        if sharing is None:
+            continue
+        outcome = outcome_of(unit.key)
+        found = _snapshots(outcome) if outcome is not None and outcome.status == "ok" else None
+        result = outcome.result if outcome is not None else None
+        claims = {"scan_id": scan_id, "unit": unit.key, "provider": unit.provider, "account": unit.account}
+        if not found or not isinstance(result, dict) or any(result.get(k) != v for k, v in claims.items()):
+            continue
+        united = out.setdefault(unit.provider, {})
+        for snapshot in found:
+            if snapshot.get("provider") not in (None, unit.provider) or (
+                    unit.account not in _UNNAMED and snapshot.get("account") != unit.account):
+                continue
+            for key, values in sharing.scan_trust(scrub_value(snapshot)).items():
+                united.setdefault(key, set()).update(values)
+    return out
+
+
 def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutcome | None], *, scan_id: str,
              keep_raw: bool = True) -> tuple[list[Resource], list[Coverage], list[Coverage], list[Snapshot]]:
     """The units' results in plan order, read and analysed one unit at a time (a unit's raw answers are let go
@@ -123,6 +150,7 @@ def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutco
     failed: list[Coverage] = []
     kept: list[Snapshot] = []
     owned = {(u.provider, u.account) for u in units if u.account not in _UNNAMED}
+    trust = _united_trust(units, outcome_of, scan_id)
     for unit in units:
         outcome = outcome_of(unit.key)
         found = _snapshots(outcome) if outcome is not None and outcome.status == "ok" else None
@@ -131,6 +159,9 @@ def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutco
             found = None  # one account's collect always says something of it, if only why it cannot be read
         if found is not None and outcome is not None:
             found = [scrub_value(s) for s in found]
+            sharing = shared_trust(PROVIDERS.get(unit.provider))
+            if sharing is not None and unit.provider in trust:
+                found = [sharing.with_trust(s, trust[unit.provider]) for s in found]
             more, cov = analyse_snapshots(found)
             refused = _foreign(unit, scan_id, outcome.result, owned, more, cov)
             if refused is None:

@@ -77,17 +77,23 @@ def test_an_organization_listed_empty_stays_one_unit(moto: MotoServer) -> None:
     assert whole.settings.organization.exclude == ["123456789012"]
 
 
-def test_listed_projects_and_subscriptions_are_units_and_discovery_is_one() -> None:
+def test_listed_projects_and_subscriptions_are_units_and_a_discovery_that_fails_is_one() -> None:
     gcp, azure = PROVIDERS.get("gcp"), PROVIDERS.get("azure")
     listed = gcp.settings.model_validate({"projects": [{"id": "proj-one", "name": "One"}, "proj-two"]})
     assert [(u.account, u.name, [p.id for p in u.settings.projects]) for u in gcp.units(listed)] == [
         ("proj-one", "One", ["proj-one"]), ("proj-two", None, ["proj-two"])]
-    discovering = gcp.settings.model_validate({"organization": "123"})
+    # (Discovery is tried, against the discard port on loopback: nothing answers, so the section stays whole.
+    # tests/fleet/test_units_discovered.py splits discovered projects and subscriptions.)
+    discovering = gcp.settings.model_validate({"organization": "123", "credential": "anonymous",
+                                               "endpoint_url": "http://127.0.0.1:9", "retry_timeout": 0.5,
+                                               "resource_manager_endpoint": "http://127.0.0.1:9"})
     assert [u.settings for u in gcp.units(discovering)] == [discovering]
     subs = ["0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "1a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"]
     split = azure.units(azure.settings.model_validate({"subscriptions": subs}))
     assert [(u.account, u.settings.subscriptions) for u in split] == [(s, [s]) for s in subs]
-    assert len(azure.units(azure.settings.model_validate({}))) == 1
+    listing = azure.settings.model_validate({"credential": "emulator", "arm_endpoint": "https://127.0.0.1:9",
+                                             "max_attempts": 1})
+    assert [u.settings for u in azure.units(listing)] == [listing]
 
 
 def answer(unit: PlannedUnit, snapshots: list[dict[str, Any]], scan_id: str = "s") -> dict[str, Any]:

@@ -104,10 +104,10 @@ class Azure:
         return list(rescan_azure(settings, account, targets))
 
     def units(self, settings: Any) -> list[Unit]:
-        """A unit per listed subscription; subscriptions found by listing stay one unit."""
-        if not settings.subscriptions:
-            return [Unit("discovered", settings)]
-        return [Unit(s, settings.model_copy(update={"subscriptions": [s]})) for s in settings.subscriptions]
+        """A unit per listed or discovered subscription (``units``)."""
+        from cloudwatchdog.providers.azure.units import azure_units
+
+        return azure_units(settings)
 
 
 PROVIDER = Azure()

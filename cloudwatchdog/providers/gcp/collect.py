@@ -283,7 +283,7 @@ def collect_gcp(cfg: GcpProvider, progress: Progress | None = None) -> list[Proj
     except Exception as exc:  # a bug or an SDK surprise in discovery: report it, still scan the explicit projects
         code, message = describe_exception(exc)
         log.exception("gcp: project discovery failed")
-        discovery = Discovery(targets=[ProjectTarget(p.id, p.name, None, "config", p.endpoint_url)
+        discovery = Discovery(targets=[ProjectTarget(p.id, p.name, p.number, "config", p.endpoint_url)
                                        for p in cfg.projects if p.id not in cfg.exclude_projects])
         discovery.failures.append(DiscoveryFailure("discovery", f"project discovery failed: {code}: {message}"))
 

@@ -145,7 +145,7 @@ class _Walker:
 def discover_projects(cfg: GcpProvider, credentials: Credentials) -> Discovery:
     """The projects to scan: explicit ones first (their settings win), then discovered ones not excluded."""
     out = Discovery()
-    explicit = [ProjectTarget(p.id, p.name, None, "config", p.endpoint_url) for p in cfg.projects]
+    explicit = [ProjectTarget(p.id, p.name, p.number, "config", p.endpoint_url) for p in cfg.projects]
     found: dict[str, ProjectTarget] = {}
     if cfg.discovers:
         walker = _Walker(cfg, credentials, out)

@@ -93,10 +93,20 @@ class Gcp:
         return out
 
     def units(self, settings: Any) -> list[Unit]:
-        """A unit per listed project; projects found through Resource Manager stay one unit."""
-        if settings.discovers:
-            return [Unit("discovered", settings)]
-        return [Unit(p.id, settings.model_copy(update={"projects": [p]}), p.name) for p in settings.projects]
+        """A unit per listed or discovered project (``units``)."""
+        from cloudwatchdog.providers.gcp.units import gcp_units
+
+        return gcp_units(settings)
+
+    def scan_trust(self, snapshot: Snapshot) -> dict[str, set[str]]:
+        from cloudwatchdog.providers.gcp.units import scan_trust
+
+        return scan_trust(snapshot)
+
+    def with_trust(self, snapshot: Snapshot, trust: Mapping[str, set[str]]) -> Snapshot:
+        from cloudwatchdog.providers.gcp.units import with_trust
+
+        return with_trust(snapshot, trust)
 
 
 PROVIDER = Gcp()

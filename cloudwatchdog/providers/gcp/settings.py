@@ -49,11 +49,23 @@ class GcpProject(StrictModel):
     # An emulator serving this project only (gcp-storage-emulator lists every bucket it holds for any project,
     # so a multi-project emulated estate runs one emulator per project). Overrides the provider's endpoint_url.
     endpoint_url: str | None = None
+    # The project number, when known (distributed scans fill it in from discovery): a member such as
+    # service-<number>@gs-project-accounts.iam.gserviceaccount.com is then known as this project's.
+    number: str | None = None
 
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
         return _project_id(v)
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Any:
+        if isinstance(v, int) and not isinstance(v, bool):
+            v = str(v)
+        if isinstance(v, str) and not _NUMERIC_ID.match(v):
+            raise _invalid(f"{v!r} is not a project number (digits only)")
+        return v
 
     @field_validator("endpoint_url")
     @classmethod

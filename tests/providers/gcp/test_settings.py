@@ -94,6 +94,8 @@ def test_inconsistent_settings(tmp_path: Path, section: str, words: str) -> None
      "the id, not the display name"),
     ("    projects:\n      - {id: velora-prod-7421, region: eu}\n", "4: providers.gcp.projects[0].region",
      "unknown key"),
+    ("    projects:\n      - {id: velora-prod-7421, number: 7e4}\n", "4: providers.gcp.projects[0].number",
+     "not a project number"),
     ("    organization: acme.example\n", "3: providers.gcp.organization", "numeric organization id"),
     ("    folders: [engineering]\n", "3: providers.gcp.folders", "numeric folder id"),
     ("    organization_domains: [not a domain]\n", "3: providers.gcp.organization_domains", "not a domain name"),
