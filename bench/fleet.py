@@ -161,11 +161,13 @@ def main_bench() -> None:
             single = timed_scan(config, tmp / "single")
             total = args.accounts * args.buckets
             print(f"single process: {single:.1f} s ({total / single:.0f} buckets/s)")
+            first: float | None = None
             for n in (int(x) for x in args.workers.split(",")):
                 config, conninfo = config_for(f"fleet{n}", accounts)
                 wall = with_workers(n, config, conninfo, tmp, tmp / f"fleet{n}")
+                first = first or wall
                 print(f"{n} worker(s): {wall:.1f} s ({total / wall:.0f} buckets/s), speed-up vs single process "
-                      f"{single / wall:.2f}x")
+                      f"{single / wall:.2f}x, vs the first worker count {first / wall:.2f}x")
 
             empty = [f"{400000000000 + i}" for i in range(args.empty)]
             config, _ = config_for("empty_single", empty)
