@@ -168,7 +168,8 @@ class DaemonJobs:
 
                 result = run_distributed_scan(cfg, self.rules, self.store, sample_cache=cache, keep_raw=False)
             else:
-                result = run_scan(cfg, self.rules, sample_cache=cache)
+                # The raw answers are let go as each account is analysed: a daemon never saves them.
+                result = run_scan(cfg, self.rules, sample_cache=cache, keep_raw=False)
             if cache is not None:
                 cache.flush()
             recorded = self._record(job_id, result)

@@ -124,6 +124,24 @@ def test_scan_is_recorded_alerts_queued_and_delivered(harness: Harness, s3: Any,
     assert harness.sample("cloudwatchdog_outbox_pending") == 0
 
 
+def test_a_scan_job_lets_the_raw_answers_go(harness: Harness, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon never saves raw answers: its scans let each account's go once analysed (memory of a long-lived
+    process), and still record everything."""
+    _make_public(s3, "open-data")
+    seen: list[Any] = []
+    record = harness.jobs._record
+
+    def watching(job_id: str, result: Any) -> Any:
+        seen.append(result)
+        return record(job_id, result)
+
+    monkeypatch.setattr(harness.jobs, "_record", watching)
+    assert harness.jobs.run("scan", lambda: harness.jobs.scan("scan"))
+    (result,) = seen
+    assert result.raw == () and "open-data" in {r.name for r in result.resources}
+    assert harness.store.scans()[0][2]  # recorded, complete
+
+
 def test_scan_never_fails_because_delivery_fails(harness: Harness, s3: Any, receiver: HttpReceiver) -> None:
     _make_public(s3, "open-data")
 
