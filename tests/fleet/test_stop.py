@@ -187,3 +187,43 @@ def test_a_worker_told_to_stop_finishes_its_unit_with_its_heartbeats_going_on(
     with Store.open(postgres_url) as store:
         coverage = {c.coverage.account: c.coverage for c in store.report_data().coverage}
     assert coverage[MEDIUM].status is CoverageStatus.OK and coverage[MEDIUM].resources >= BUCKETS[MEDIUM]
+
+
+def test_a_worker_told_to_stop_still_stops_its_unit_when_the_scan_times_out(
+        estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
+    """procrastinate stops listening for aborts when its worker is told to stop; the unit still hears of it."""
+    with SlowProxy(estate.endpoint, delay=0.0) as proxy:
+        cfg = {
+            "state": {"url": postgres_url}, "providers": {"aws": _aws(proxy.endpoint, [LARGE], 2)},
+            "fleet": {"heartbeat": 0.3, "stalled_after": 10, "poll_interval": 0.2, "max_attempts": 1,
+                      "scan_timeout": 2.5},
+        }
+        config = _write(tmp_path / "config.yaml", cfg)
+        Store.open(postgres_url).close()
+        workers = Workers(config, tmp_path, 1)
+        told: list[float] = []
+
+        def terminate_holder() -> None:
+            deadline = time.monotonic() + 60
+            while workers.holder(LARGE) is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            workers.procs[0].send_signal(signal.SIGTERM)
+            told.append(time.monotonic())
+
+        try:
+            _wait("the worker listens", lambda: _registered(postgres_url), 30, workers)
+            proxy.delay = 0.05  # the whole unit would take some 9 s
+            watcher = threading.Thread(target=terminate_holder, daemon=True)
+            watcher.start()
+            assert _scan(config, tmp_path / "out") == 3
+            timed_out = time.monotonic()
+            watcher.join(30)
+            workers.procs[0].wait(10)
+            ended = time.monotonic()
+        finally:
+            workers.stop()
+    assert told and told[0] < timed_out, "the worker was not told to stop before the scan timed out"
+    assert workers.procs[0].returncode == 0
+    assert ": stopped: its scan stopped waiting for it" in workers.text(0)
+    assert ended - timed_out < 3.0, ended - timed_out  # the unit would have run some 6 s more
