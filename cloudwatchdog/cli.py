@@ -124,9 +124,8 @@ concurrency:
   one unit at a time per worker process (start more processes for more); inside a unit the provider's own
   max_workers and retry mode apply. Two workers never read one account at once.
 stopping:
-  SIGTERM or SIGINT  takes no new unit, finishes and records the one it runs, exits 0 (its heartbeats stop
-                     meanwhile: a unit that needs more than fleet.stalled_after may be run again elsewhere; the
-                     first answer recorded counts)
+  SIGTERM or SIGINT  takes no new unit, finishes and records the one it runs (its heartbeats go on meanwhile,
+                     so the unit is not run again elsewhere), exits 0; a second signal ends it at once (as SIGKILL)
   SIGKILL (or a lost machine)  its unit records nothing; after fleet.stalled_after seconds without a heartbeat the
                      coordinator runs it again on another worker, up to fleet.max_attempts runs (then the account
                      is an error of the scan, and nothing of it is resolved)

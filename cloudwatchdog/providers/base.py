@@ -6,7 +6,9 @@ render, daemon, CLI) reaches a cloud only through it and never names one.
 
 - ``collect`` is I/O: the provider's config section -> raw snapshots (JSON-able API answers), one per account,
   project or subscription. It never raises for a cloud-side failure: an account it cannot read is a snapshot that
-  says so (its coverage is ``error``).
+  says so (its coverage is ``error``). ``should_stop`` (a distributed unit whose scan stopped waiting for it) is
+  asked between requests or resources: once it says yes, collect sends nothing more and returns soon, each account
+  it did not read in full an ``error`` snapshot (its caller drops them anyway).
 - ``analyse`` is pure: one snapshot -> its resources with their verdicts, and one coverage entry. A saved snapshot
   replays offline to the same verdicts.
 - ``sample`` is I/O (data sampling): for the resources the scan chose, list objects, read a bounded prefix of a
@@ -38,6 +40,8 @@ if TYPE_CHECKING:  # annotations only: a scan does not load the forensics and ch
 
 # progress(label, advance): (account, 0) when an account starts, ("<account>/<resource>", 1) per resource read.
 Progress = Callable[[str, int], None]
+# should_stop(): True once the reading should end early (cheap: asked before each request or resource).
+ShouldStop = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,9 @@ class Provider(Protocol):
         """A first config section when credentials are visible in ``environ`` or files under ``home`` (no network
         call); None when none are."""
 
-    def collect(self, settings: Any, progress: Progress | None = None) -> list[Snapshot]:
-        """I/O: raw snapshots of every configured or discovered account."""
+    def collect(self, settings: Any, progress: Progress | None = None,
+                should_stop: ShouldStop | None = None) -> list[Snapshot]:
+        """I/O: raw snapshots of every configured or discovered account (``should_stop``: None, never)."""
 
     def analyse(self, snapshot: Snapshot) -> tuple[list[Resource], Coverage]:
         """Pure: one snapshot -> resources with verdicts, and its coverage."""

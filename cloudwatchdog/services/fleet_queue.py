@@ -8,8 +8,13 @@ coordinator's loop that enqueues a scan's units and watches them to the end.
   Both stop after ``fleet.max_attempts`` runs: the unit is then ``failed`` and its account's coverage ``error``.
 - Units still unfinished at ``fleet.scan_timeout`` are failed; when the coordinator stops waiting (done or timed
   out) the scan is closed (state.fleet: a unit that ends later writes nothing) and its jobs leave the queue: those
-  waiting are cancelled and deleted, those of a lost worker failed and deleted, a running one is asked to abort
-  (the unit drops its result, its job succeeds and is deleted). Jobs whose scan is closed are no-ops.
+  waiting are cancelled and deleted, those of a lost worker failed and deleted, a running one is asked to abort:
+  its unit stops reading (the provider's collect is asked ``should_stop`` before each request or resource), records
+  nothing, and its job succeeds and is deleted. Jobs whose scan is closed are no-ops.
+- While a unit runs, its worker keeps beating and watching for the abort itself (``_tend``), also once it was asked
+  to stop (SIGTERM, SIGINT): procrastinate's graceful shutdown first cancels its heartbeat and abort-polling tasks,
+  then waits for the running job; without ``_tend`` a unit longer than ``fleet.stalled_after`` would look lost and
+  run twice.
 - Each job names its store (state.fleet.store_identity): a worker of another store that takes it (two deployments
   sharing a queue database and queue name) refuses it, and never writes to its own store.
 
@@ -19,11 +24,14 @@ procrastinate is imported only here, and only when a distributed scan or a worke
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import os
 import socket
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +42,7 @@ from cloudwatchdog.text import scrub_value
 
 if TYPE_CHECKING:
     import procrastinate
+    from procrastinate.worker import Worker
     from sqlalchemy.engine import Engine
 
 log = logging.getLogger("cloudwatchdog.fleet")
@@ -65,9 +74,10 @@ def execute_unit(engine: Engine, cfg: Config, *, scan_id: str, unit: str, provid
                  aborted: Callable[[], bool] = lambda: False) -> None:
     """Run one unit (``attempt``: earlier runs of it) and record its outcome. Raises (for a retry) when it failed
     with runs left; records ``failed`` when it failed on its last run. A unit whose scan is closed (finished, timed
-    out, or its coordinator gone: no one holds ``store``'s scan lease) or whose job was aborted (``aborted``)
-    records nothing and does not retry."""
+    out, or its coordinator gone: no one holds ``store``'s scan lease) or whose job was aborted (``aborted``,
+    asked while it reads: it then stops reading) records nothing and does not retry."""
     runs = attempt + 1
+    why_stopped = "its scan stopped waiting for it (timed out, or its coordinator ended)"
     if not scan_is_open(engine, scan_id, store):
         log.warning("unit %s of scan %s: dropped: the scan is closed (finished or timed out, or its coordinator "
                     "is gone)", unit, scan_id)
@@ -75,19 +85,23 @@ def execute_unit(engine: Engine, cfg: Config, *, scan_id: str, unit: str, provid
     log.info("unit %s of scan %s: started (run %d of at most %d)", unit, scan_id, runs, cfg.fleet.max_attempts)
     try:
         plugin = PROVIDERS.get(provider)
-        snapshots = [scrub_value(s) for s in plugin.collect(plugin.settings.model_validate(settings))]
+        snapshots = [scrub_value(s) for s in plugin.collect(plugin.settings.model_validate(settings),
+                                                            should_stop=aborted)]
     except Exception as exc:  # a bug or a broken unit: retried, then reported as the unit's failure
         log.exception("unit %s of scan %s: failed", unit, scan_id)
         if aborted():
-            log.warning("unit %s of scan %s: not retried: its scan stopped waiting for it", unit, scan_id)
+            log.warning("unit %s of scan %s: not retried: %s", unit, scan_id, why_stopped)
             return
         if runs < cfg.fleet.max_attempts:
             raise
         why = f"{type(exc).__name__}: {str(exc)[:300]}"
         record_unit(engine, scan_id, UnitOutcome(unit, "failed", runs, worker_name(), why, None))
         return
+    if aborted():  # what was read is incomplete, and nobody waits for it: nothing is recorded
+        log.warning("unit %s of scan %s: stopped: %s; nothing recorded", unit, scan_id, why_stopped)
+        return
     result = {"scan_id": scan_id, "unit": unit, "provider": provider, "account": account, "snapshots": snapshots}
-    if aborted() or not record_unit(engine, scan_id, UnitOutcome(unit, "ok", runs, worker_name(), None, result)):
+    if not record_unit(engine, scan_id, UnitOutcome(unit, "ok", runs, worker_name(), None, result)):
         log.warning("unit %s of scan %s: result dropped: the scan stopped waiting for it (timed out) or already "
                     "has it", unit, scan_id)
         return
@@ -114,10 +128,13 @@ def make_app(cfg: Config, conninfo: str, engine: Engine, store: str | None = Non
             log.error("unit %s of scan %s is another state store's (%s; this worker's: %s): refused. Deployments "
                       "that share a queue database need a fleet.queue each", unit, scan_id, store_of_scan, store)
             raise ForeignUnit(f"unit {unit} of scan {scan_id}: another state store's")
-        # Aborted by its coordinator (not by this worker's shutdown, which waits for the unit to end).
+        # Aborted by its coordinator (not by this worker's shutdown, which waits for the unit to end): told by
+        # procrastinate (LISTEN/NOTIFY, while the worker is not stopping) or by _tend. Both are in memory: cheap.
+        told = context.additional_context.get(_ABORT)
         execute_unit(engine, cfg, scan_id=scan_id, unit=unit, provider=provider, account=account,
                      settings=settings, attempt=context.job.attempts, store=store,
-                     aborted=lambda: context.abort_reason() is AbortReason.USER_REQUEST)
+                     aborted=lambda: context.abort_reason() is AbortReason.USER_REQUEST or (
+                         isinstance(told, threading.Event) and told.is_set()))
 
     app.task(name=TASK, queue=cfg.fleet.queue, retry=retry, pass_context=True)(unit_task)
     return app
@@ -135,12 +152,46 @@ def ensure_queue_schema(conninfo: str) -> None:
 
 
 def run_worker(cfg: Config, conninfo: str, engine: Engine) -> None:
-    """Take units from the queue and run them, one at a time, until SIGINT/SIGTERM."""
+    """Take units from the queue and run them, one at a time, until SIGINT/SIGTERM (the unit running then is
+    finished first, its heartbeats going on: ``_tend``)."""
     ensure_queue_schema(conninfo)
     app = make_app(cfg, conninfo, engine, store_identity(engine))
     app.run_worker(queues=[cfg.fleet.queue], concurrency=1, name=worker_name(),
                    update_heartbeat_interval=cfg.fleet.heartbeat, stalled_worker_timeout=cfg.fleet.stalled_after,
-                   fetch_job_polling_interval=min(5.0, cfg.fleet.poll_interval), delete_jobs="successful")
+                   fetch_job_polling_interval=min(5.0, cfg.fleet.poll_interval), delete_jobs="successful",
+                   worker_middleware=[functools.partial(_tend, cfg)])
+
+
+_ABORT = "cloudwatchdog.abort"  # JobContext.additional_context: set by _tend when the job's abort was asked
+
+
+async def _tend(cfg: Config, call_next: Callable[[], Awaitable[Any]], context: procrastinate.JobContext,
+                worker: Worker) -> Any:
+    """A worker middleware (on the worker's event loop, around each job): while the job runs, every
+    ``fleet.heartbeat`` seconds, beat the worker's heartbeat and look whether the job's abort was asked. procrastinate
+    does both in tasks of its own, but its graceful shutdown cancels them before it waits for the running job."""
+    jobs = context.app.job_manager
+    told = threading.Event()
+    context.additional_context[_ABORT] = told
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(cfg.fleet.heartbeat)
+            try:
+                if worker.worker_id is not None:
+                    await jobs.update_heartbeat(worker.worker_id)
+                if context.job.id in set(await jobs.list_jobs_to_abort_async(queue=cfg.fleet.queue)):
+                    told.set()
+            except Exception:  # the queue database unreachable for a while: try again at the next beat
+                log.warning("unit job %s: heartbeat failed", context.job.id, exc_info=True)
+
+    beating = asyncio.create_task(beat(), name=f"tend job {context.job.id}")
+    try:
+        return await call_next()
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
 
 
 def coordinate(cfg: Config, conninfo: str, engine: Engine, scan_id: str, units: Sequence[PlannedUnit],

@@ -74,6 +74,8 @@ LIST_PAGE = 1000  # buckets per ListBuckets page (AWS allows up to 10,000)
 AccountSnapshot = dict[str, Any]
 CallResult = dict[str, Any]
 Progress = Callable[[str, int], None]
+ShouldStop = Callable[[], bool]
+STOPPED = "stopped before the account was read in full: the scan stopped waiting for it"
 
 # Documented answers meaning "not configured": recorded as absent, not as errors.
 ABSENT_CODES: dict[str, frozenset[str]] = {
@@ -91,11 +93,14 @@ def _now() -> str:
 
 
 class AccountReader:
-    """Reads one account with its clients; every call goes through ``call`` so failures are recorded alike."""
+    """Reads one account with its clients; every call goes through ``call`` so failures are recorded alike. Once
+    ``should_stop`` says yes, no call is sent: each is an error ``Stopped`` (and ``stopped`` is set)."""
 
-    def __init__(self, account: str, clients: ClientFactory) -> None:
+    def __init__(self, account: str, clients: ClientFactory, should_stop: ShouldStop | None = None) -> None:
         self.account = account
         self.clients = clients
+        self.should_stop = should_stop
+        self.stopped = False
 
     @property
     def default_region(self) -> str:
@@ -113,6 +118,9 @@ class AccountReader:
 
     def guard(self, operation: str, fn: Callable[[], Any], *, resource: str = "") -> CallResult:
         """Run one API call (or a pagination loop); turn its outcome into a CallResult, never raising."""
+        if self.should_stop is not None and self.should_stop():
+            self.stopped = True
+            return {"error": {"operation": operation, "code": "Stopped", "message": "not asked: the scan stopped"}}
         try:
             response = fn()
         except Exception as exc:  # the collector's edge: any SDK, network or parsing failure is data
@@ -364,13 +372,14 @@ def _read_sharing(
         return {"error": f"reading snapshot and image sharing failed: {code}: {message}"}
 
 
-def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | None) -> AccountSnapshot:
+def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | None,
+                 should_stop: ShouldStop | None = None) -> AccountSnapshot:
     started = _now()
     snapshot = _empty_snapshot(target, cfg, started)
     if target.session is None:
         return snapshot
     clients = ClientFactory(target.session, cfg, target.counter)
-    reader = AccountReader(target.account, clients)
+    reader = AccountReader(target.account, clients, should_stop)
     account = target.account
     if progress:
         progress(account, 0)
@@ -384,6 +393,8 @@ def _scan_target(target: AccountTarget, cfg: AwsProvider, progress: Progress | N
         if sharing is not None:
             snapshot["sharing"] = sharing.result()
 
+    if reader.stopped:  # an unfinished read is never taken for the account's state
+        snapshot.update(status="error", error=STOPPED)
     snapshot["api_calls"] = target.counter.value
     snapshot["finished_at"] = _now()
     return snapshot
@@ -394,6 +405,7 @@ def collect_aws(
     *,
     progress: Progress | None = None,
     session: boto3.Session | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> list[AccountSnapshot]:
     """Raw snapshots of every configured or discovered account; never raises for a cloud-side failure.
 
@@ -401,6 +413,8 @@ def collect_aws(
     emulator's fixed keys with ``credential: emulator``); roles are assumed from it.
     ``progress(label, advance)`` is called with ``(account_id, 0)`` when an account starts, then with
     ``("<account>/<bucket>", 1)`` and ``("<account>/accesspoint/<name>", 1)`` as each resource is read.
+    ``should_stop()`` is asked before each request: once true, nothing more is sent, and each account not read in
+    full is an ``error`` snapshot.
     """
     base: Base
     try:
@@ -410,8 +424,11 @@ def collect_aws(
     targets = discover_accounts(cfg, base)
 
     def account_job(target: AccountTarget) -> AccountSnapshot:
+        if should_stop is not None and should_stop():
+            target.error = target.error or STOPPED
+            return _empty_snapshot(target, cfg, _now())
         try:
-            return _scan_target(target, cfg, progress)
+            return _scan_target(target, cfg, progress, should_stop)
         except Exception as exc:  # a bug or an unforeseen SDK shape must not lose the other accounts
             code, message = describe_exception(exc)
             log.exception("aws account %s: scan failed", target.account)

@@ -10,7 +10,15 @@ from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.aws.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.aws.settings import AwsProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyVerdict, ProbeTarget, Progress, Starter, Unit
+from cloudwatchdog.providers.base import (
+    OcsfCloud,
+    PolicyVerdict,
+    ProbeTarget,
+    Progress,
+    ShouldStop,
+    Starter,
+    Unit,
+)
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 if TYPE_CHECKING:  # annotations only: a scan does not load the forensics and change-event models
@@ -54,10 +62,11 @@ class Aws:
     # organization: {role_name: CloudWatchdogAudit}   # every member account of your AWS Organization
 """)
 
-    def collect(self, settings: Any, progress: Progress | None = None) -> list[Snapshot]:
+    def collect(self, settings: Any, progress: Progress | None = None,
+                should_stop: ShouldStop | None = None) -> list[Snapshot]:
         from cloudwatchdog.providers.aws.collect import collect_aws
 
-        return list(collect_aws(settings, progress=progress))
+        return list(collect_aws(settings, progress=progress, should_stop=should_stop))
 
     def analyse(self, snapshot: Snapshot) -> tuple[list[Resource], Coverage]:
         from cloudwatchdog.providers.aws.inventory import analyse_snapshot

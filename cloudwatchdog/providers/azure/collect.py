@@ -56,6 +56,8 @@ ABSENT_CODES = {"ListContainers": frozenset({"FeatureNotSupportedForAccount"})}
 Snapshot = dict[str, Any]
 CallResult = dict[str, Any]
 Progress = Callable[[str, int], None]
+ShouldStop = Callable[[], bool]
+STOPPED = "stopped before the subscription was read in full: the scan stopped waiting for it"
 
 
 def _now() -> str:
@@ -344,9 +346,10 @@ class SubscriptionReader:
 
 
 def scan_subscription(
-    cfg: AzureProvider, credential: Any, target: SubscriptionTarget, progress: Progress | None = None
+    cfg: AzureProvider, credential: Any, target: SubscriptionTarget, progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> Snapshot:
-    """Read every storage account (and its containers) of one subscription."""
+    """Read every storage account (and its containers) of one subscription (``should_stop``: see collect_azure)."""
     started = _now()
     snapshot = _empty_snapshot(target, cfg, started)
     if target.error:
@@ -370,6 +373,9 @@ def scan_subscription(
     def job(account: Any) -> dict[str, Any]:
         if not isinstance(account, dict):
             return {"id": "", "name": "", "calls": {}}
+        if should_stop is not None and should_stop():  # not read: unknown, and the subscription is an error
+            snapshot.update(status="error", error=STOPPED)
+            return {"id": account.get("id"), "name": account.get("name"), "calls": {}}
         try:
             result = reader.read_account(account)
         except Exception as exc:  # a bug or an unforeseen SDK shape costs this account, not the subscription
@@ -387,11 +393,14 @@ def scan_subscription(
     return snapshot
 
 
-def collect_azure(cfg: AzureProvider, progress: Progress | None = None, *, credential: Any = None) -> list[Snapshot]:
+def collect_azure(cfg: AzureProvider, progress: Progress | None = None, *, credential: Any = None,
+                  should_stop: ShouldStop | None = None) -> list[Snapshot]:
     """Raw snapshots of every configured or discovered subscription; never raises for a cloud-side failure.
 
     ``progress(label, advance)`` is called with ``(subscription_id, 0)`` when a subscription starts, then with
-    ``("<subscription>/<account>", 1)`` as each storage account is read.
+    ``("<subscription>/<account>", 1)`` as each storage account is read. ``should_stop()`` is asked before each
+    subscription and storage account: once true, nothing more is read, and each subscription not read in full is
+    an ``error`` snapshot.
     """
     own = credential is None
     cred: Any = None
@@ -407,8 +416,12 @@ def collect_azure(cfg: AzureProvider, progress: Progress | None = None, *, crede
                                                                        f"{message}")
             targets = [target]
         for target in targets:
+            if should_stop is not None and should_stop():
+                target.error = target.error or STOPPED
+                snapshots.append(_empty_snapshot(target, cfg, _now()))
+                continue
             try:
-                snapshots.append(scan_subscription(cfg, cred, target, progress))
+                snapshots.append(scan_subscription(cfg, cred, target, progress, should_stop))
             except Exception as exc:  # a bug or an unforeseen SDK shape must not lose the other subscriptions
                 code, message = describe_exception(exc)
                 log.exception("azure subscription %s: scan failed", target.subscription_id)

@@ -10,7 +10,16 @@ from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
 from cloudwatchdog.providers.azure.model import ACCOUNT_TYPE
 from cloudwatchdog.providers.azure.settings import AzureProvider
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter, Unit
+from cloudwatchdog.providers.base import (
+    OcsfCloud,
+    PolicyError,
+    PolicyVerdict,
+    ProbeTarget,
+    Progress,
+    ShouldStop,
+    Starter,
+    Unit,
+)
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
 if TYPE_CHECKING:  # annotations only: a scan does not load the forensics and change-event models
@@ -45,10 +54,11 @@ class Azure:
     # subscriptions: ["00000000-0000-0000-0000-000000000000"]
 """)
 
-    def collect(self, settings: Any, progress: Progress | None = None) -> list[Snapshot]:
+    def collect(self, settings: Any, progress: Progress | None = None,
+                should_stop: ShouldStop | None = None) -> list[Snapshot]:
         from cloudwatchdog.providers.azure.collect import collect_azure
 
-        return list(collect_azure(settings, progress))
+        return list(collect_azure(settings, progress, should_stop=should_stop))
 
     def analyse(self, snapshot: Snapshot) -> tuple[list[Resource], Coverage]:
         from cloudwatchdog.providers.azure.inventory import analyse_snapshot

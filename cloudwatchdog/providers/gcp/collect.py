@@ -65,6 +65,8 @@ SCHEMA_VERSION = 1
 ProjectSnapshot = dict[str, Any]
 CallResult = dict[str, Any]
 Progress = Callable[[str, int], None]
+ShouldStop = Callable[[], bool]
+STOPPED = "stopped before the project was read in full: the scan stopped waiting for it"
 
 
 def _now() -> str:
@@ -265,12 +267,20 @@ def _list_project(reader: GcpReader, p: _Project, progress: Progress | None) -> 
     p.buckets = _bucket_listings(listing)
 
 
-def collect_gcp(cfg: GcpProvider, progress: Progress | None = None) -> list[ProjectSnapshot]:
+def collect_gcp(cfg: GcpProvider, progress: Progress | None = None, *,
+                should_stop: ShouldStop | None = None) -> list[ProjectSnapshot]:
     """Raw snapshots of every configured or discovered project; never raises for a cloud-side failure.
 
     ``progress(label, advance)`` is called with ``(project_id, 0)`` when a project starts, then with
-    ``("<project>/<bucket>", 1)`` as each bucket is read.
+    ``("<project>/<bucket>", 1)`` as each bucket is read. ``should_stop()`` is asked before each project and
+    bucket: once true, nothing more is read, and each project not read in full is an ``error`` snapshot.
     """
+    def stopped(p: _Project) -> bool:
+        if should_stop is None or not should_stop():
+            return False
+        p.snapshot.update(status="error", error=STOPPED)
+        return True
+
     try:
         credentials, _ = load_credentials(cfg)
     except CredentialsError as exc:
@@ -299,6 +309,8 @@ def collect_gcp(cfg: GcpProvider, progress: Progress | None = None) -> list[Proj
     with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix="gcp") as pool:
 
         def project_job(p: _Project) -> None:
+            if stopped(p):
+                return
             try:
                 _list_project(reader, p, progress)
             except Exception as exc:  # a bug or an unforeseen SDK shape costs this project, not the scan
@@ -320,6 +332,8 @@ def collect_gcp(cfg: GcpProvider, progress: Progress | None = None) -> list[Proj
 
         def bucket_job(item: tuple[_Project, dict[str, Any]]) -> dict[str, Any]:
             p, listing = item
+            if stopped(p):  # no answers recorded: NotCollected -> unknown, and the project is an error
+                return {"name": listing.get("name"), "listing": listing, "calls": {}}
             try:
                 result = reader.read_bucket(p, listing)
             except Exception:  # no answers recorded: the normalizer marks the settings NotCollected -> unknown

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from cloudwatchdog.data.budget import Budget
 from cloudwatchdog.model import AccessLogging, Coverage, DataSample, Resource, Snapshot
-from cloudwatchdog.providers.base import OcsfCloud, PolicyError, PolicyVerdict, ProbeTarget, Progress, Starter, Unit
+from cloudwatchdog.providers.base import (
+    OcsfCloud,
+    PolicyError,
+    PolicyVerdict,
+    ProbeTarget,
+    Progress,
+    ShouldStop,
+    Starter,
+    Unit,
+)
 from cloudwatchdog.providers.gcp.settings import GcpProvider
 from cloudwatchdog.settings.data_sampling import DataSamplingConfig
 
@@ -45,10 +54,11 @@ class Gcp:
     # organization_domains: [example.com]   # members of these domains are ours, not external
 """)
 
-    def collect(self, settings: Any, progress: Progress | None = None) -> list[Snapshot]:
+    def collect(self, settings: Any, progress: Progress | None = None,
+                should_stop: ShouldStop | None = None) -> list[Snapshot]:
         from cloudwatchdog.providers.gcp.collect import collect_gcp
 
-        return list(collect_gcp(settings, progress))
+        return list(collect_gcp(settings, progress, should_stop=should_stop))
 
     def analyse(self, snapshot: Snapshot) -> tuple[list[Resource], Coverage]:
         from cloudwatchdog.providers.gcp.inventory import analyse_snapshot

@@ -1,0 +1,229 @@
+"""A running unit that nobody waits for stops reading, and a worker told to stop (SIGTERM) finishes its unit without
+looking lost: real `cloudwatchdog worker` processes, the PostgreSQL the suite starts, moto server behind a proxy on
+127.0.0.1 that slows every request down and counts them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+from daemon.harness import SlowProxy
+
+from cloudwatchdog.cli import main
+from cloudwatchdog.emulators.moto import MotoServer, account_session
+from cloudwatchdog.model import CoverageStatus
+from cloudwatchdog.providers.aws.collect import collect_aws
+from cloudwatchdog.providers.aws.settings import AwsProvider
+from cloudwatchdog.state.store import Store
+from fleet.test_distributed_e2e import Workers
+from fleet.test_integrity import _conninfo, _jobs, _registered, _rows, _wait
+
+LARGE = "200000000001"  # 120 buckets: its unit outlives a short scan_timeout
+MEDIUM = "200000000002"  # 30 buckets: its unit outlives fleet.stalled_after
+SMALL = "200000000003"  # one bucket
+BUCKETS = {LARGE: 120, MEDIUM: 30, SMALL: 1}
+
+
+@pytest.fixture(scope="module")
+def estate(moto_server: MotoServer) -> MotoServer:
+    moto_server.reset()
+
+    def seed(account: str) -> None:
+        s3 = account_session(moto_server.endpoint, account).client("s3", endpoint_url=moto_server.endpoint)
+        for n in range(BUCKETS[account]):
+            s3.create_bucket(Bucket=f"stop-{account}-{n:03d}")
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(seed, BUCKETS))
+    return moto_server
+
+
+def _aws(endpoint: str, accounts: list[str], max_workers: int) -> dict[str, Any]:
+    return {"endpoint_url": endpoint, "credential": "emulator", "regions": ["us-east-1"], "sharing": False,
+            "object_acl_sample": 0, "max_workers": max_workers,
+            "accounts": [{"id": a, "role_arn": f"arn:aws:iam::{a}:role/Audit"} for a in accounts]}
+
+
+def _write(path: Path, cfg: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _scan(config: Path, out: Path) -> int:
+    return main(["scan", "-c", str(config), "--output", str(out), "--no-progress", "--distributed",
+                 "--format", "json"])
+
+
+def _requests_of(proxy: SlowProxy, read: Callable[[], object]) -> int:
+    before = proxy.requests
+    read()
+    return proxy.requests - before
+
+
+def test_a_timed_out_unit_stops_reading_and_its_worker_takes_the_next_unit(
+        estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
+    with SlowProxy(estate.endpoint, delay=0.0) as proxy:
+        # What the whole unit costs: the same account read in this process.
+        full = _requests_of(proxy, lambda: collect_aws(AwsProvider.model_validate(_aws(proxy.endpoint, [LARGE], 2))))
+        assert full > 300, full
+
+        cfg: dict[str, Any] = {
+            "state": {"url": postgres_url}, "providers": {"aws": _aws(proxy.endpoint, [LARGE], 2)},
+            "fleet": {"heartbeat": 0.3, "stalled_after": 10, "poll_interval": 0.2, "max_attempts": 1,
+                      "scan_timeout": 2.0},
+        }
+        config = _write(tmp_path / "config.yaml", cfg)
+        Store.open(postgres_url).close()
+        workers = Workers(config, tmp_path, 1)
+        try:
+            _wait("the worker listens", lambda: _registered(postgres_url), 30, workers)
+            proxy.delay = 0.05  # two requests at a time: the whole unit would take some 9 s
+            start = proxy.requests
+            assert _scan(config, tmp_path / "first") == 3
+            timed_out = time.monotonic()
+            _wait("the unit stops", lambda: ": stopped: " in workers.text(0), 10, workers)
+            stopped_after = time.monotonic() - timed_out
+            sent = proxy.requests - start
+            time.sleep(1.0)
+            assert proxy.requests - start == sent, "the stopped unit still sends requests"
+            assert sent < full / 3, (sent, full)
+            assert stopped_after < 2.0, stopped_after
+            with Store.open(postgres_url) as store:
+                [(first, _, complete)] = store.scans()
+                [cov] = store.report_data().coverage
+            assert not complete and cov.coverage.status is CoverageStatus.ERROR
+            assert "timed out" in cov.coverage.errors[0]
+            _wait("its job leaves the queue", lambda: _jobs(postgres_url, first) == [], 10, workers)
+            assert _rows(postgres_url) == 0
+            log = workers.text(0)
+            assert len(re.findall(rf"of scan {first}: stopped: its scan stopped waiting for it", log)) == 1, log
+            assert "result dropped" not in log and ": done (" not in log
+
+            # The same worker takes the next scan's unit.
+            proxy.delay = 0.0
+            cfg["providers"]["aws"] = _aws(proxy.endpoint, [SMALL], 2)
+            cfg["fleet"]["scan_timeout"] = 60
+            _write(config, cfg)
+            assert _scan(config, tmp_path / "second") == 0
+        finally:
+            workers.stop()
+    with Store.open(postgres_url) as store:
+        second = next(sid for sid, _, _ in store.scans() if sid != first)
+    assert re.search(rf"unit aws/\d+/{SMALL} of scan {second}: done \(1 snapshots\)", workers.text(0))
+    assert workers.procs[0].returncode == 0
+
+
+def _heartbeat_ages(conninfo: str) -> list[float]:
+    with psycopg.connect(conninfo) as conn:
+        if conn.execute("SELECT to_regclass('procrastinate_workers')").fetchone() == (None,):
+            return []
+        return [float(age) for (age,) in conn.execute(
+            "SELECT extract(epoch FROM now() - last_heartbeat) FROM procrastinate_workers")]
+
+
+def test_a_worker_told_to_stop_finishes_its_unit_with_its_heartbeats_going_on(
+        estate: MotoServer, postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    stalled_after = 1.5
+    with SlowProxy(estate.endpoint, delay=0.0) as proxy:
+        cfg = {
+            "state": {"url": postgres_url}, "providers": {"aws": _aws(proxy.endpoint, [MEDIUM, SMALL], 2)},
+            "fleet": {"heartbeat": 0.3, "stalled_after": stalled_after, "poll_interval": 0.2, "max_attempts": 3,
+                      "scan_timeout": 60},
+        }
+        config = _write(tmp_path / "config.yaml", cfg)
+        Store.open(postgres_url).close()
+        workers = Workers(config, tmp_path, 2)  # the other one would run the unit again, were it taken for lost
+        conninfo = _conninfo(postgres_url)
+        oldest: list[float] = []
+        told: list[tuple[int, float]] = []
+
+        def terminate_holder() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not told:
+                i = workers.holder(MEDIUM)
+                if i is not None:
+                    time.sleep(0.3)
+                    os.kill(workers.procs[i].pid, signal.SIGTERM)
+                    told.append((i, time.monotonic()))
+                time.sleep(0.05)
+            while told and workers.procs[told[0][0]].poll() is None and time.monotonic() < deadline:
+                oldest.append(max(_heartbeat_ages(conninfo), default=0.0))
+                time.sleep(0.1)
+
+        try:
+            _wait("the workers listen", lambda: len(_heartbeat_ages(conninfo)) == 2, 30, workers)
+            proxy.delay = 0.05  # 3 requests a bucket: the unit takes some 5 s, three times stalled_after
+            watcher = threading.Thread(target=terminate_holder, daemon=True)
+            watcher.start()
+            with caplog.at_level(logging.WARNING, logger="cloudwatchdog.fleet"):
+                code = _scan(config, tmp_path / "out")
+            watcher.join(30)
+            assert told, "the worker holding the medium unit was never seen"
+            i, at = told[0]
+            workers.procs[i].wait(30)
+            lasted = time.monotonic() - at
+        finally:
+            workers.stop()
+    assert code == 0
+    assert workers.procs[i].returncode == 0
+    log = workers.text(i)
+    assert re.search(rf"unit aws/\d+/{MEDIUM} of scan \S+: done \(1 snapshots\)", log), log
+    assert lasted > 2 * stalled_after, lasted  # it finished its unit before it stopped
+    assert oldest and max(oldest) < stalled_after, max(oldest, default=None)
+    assert "stopped answering" not in caplog.text
+    runs = [m for w in range(2) for m in re.findall(rf"unit aws/\d+/{MEDIUM} of scan \S+: started", workers.text(w))]
+    assert len(runs) == 1, "the unit ran twice"
+    with Store.open(postgres_url) as store:
+        coverage = {c.coverage.account: c.coverage for c in store.report_data().coverage}
+    assert coverage[MEDIUM].status is CoverageStatus.OK and coverage[MEDIUM].resources >= BUCKETS[MEDIUM]
+
+
+def test_a_worker_told_to_stop_still_stops_its_unit_when_the_scan_times_out(
+        estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
+    """procrastinate stops listening for aborts when its worker is told to stop; the unit still hears of it."""
+    with SlowProxy(estate.endpoint, delay=0.0) as proxy:
+        cfg = {
+            "state": {"url": postgres_url}, "providers": {"aws": _aws(proxy.endpoint, [LARGE], 2)},
+            "fleet": {"heartbeat": 0.3, "stalled_after": 10, "poll_interval": 0.2, "max_attempts": 1,
+                      "scan_timeout": 2.5},
+        }
+        config = _write(tmp_path / "config.yaml", cfg)
+        Store.open(postgres_url).close()
+        workers = Workers(config, tmp_path, 1)
+        told: list[float] = []
+
+        def terminate_holder() -> None:
+            deadline = time.monotonic() + 60
+            while workers.holder(LARGE) is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            workers.procs[0].send_signal(signal.SIGTERM)
+            told.append(time.monotonic())
+
+        try:
+            _wait("the worker listens", lambda: _registered(postgres_url), 30, workers)
+            proxy.delay = 0.05  # the whole unit would take some 9 s
+            watcher = threading.Thread(target=terminate_holder, daemon=True)
+            watcher.start()
+            assert _scan(config, tmp_path / "out") == 3
+            timed_out = time.monotonic()
+            watcher.join(30)
+            workers.procs[0].wait(10)
+            ended = time.monotonic()
+        finally:
+            workers.stop()
+    assert told and told[0] < timed_out, "the worker was not told to stop before the scan timed out"
+    assert workers.procs[0].returncode == 0
+    assert ": stopped: its scan stopped waiting for it" in workers.text(0)
+    assert ended - timed_out < 3.0, ended - timed_out  # the unit would have run some 6 s more
