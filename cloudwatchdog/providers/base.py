@@ -24,7 +24,7 @@ A plugin module imports nothing heavy at import time: its methods import the SDK
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -119,8 +119,10 @@ class Provider(Protocol):
         call); None when none are."""
 
     def collect(self, settings: Any, progress: Progress | None = None,
-                should_stop: ShouldStop | None = None) -> list[Snapshot]:
-        """I/O: raw snapshots of every configured or discovered account (``should_stop``: None, never)."""
+                should_stop: ShouldStop | None = None) -> Iterator[Snapshot]:
+        """I/O: raw snapshots of every configured or discovered account (``should_stop``: None, never), handed out
+        one account at a time as each is read, in the order of the config or discovery: a caller that analyses
+        each and lets it go holds a few accounts' raw answers at a time, not the estate's."""
 
     def analyse(self, snapshot: Snapshot) -> tuple[list[Resource], Coverage]:
         """Pure: one snapshot -> resources with verdicts, and its coverage."""

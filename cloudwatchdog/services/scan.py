@@ -36,13 +36,11 @@ def _start() -> tuple[str, str]:
             now.isoformat(timespec="microseconds").replace("+00:00", "Z"))
 
 
-def collect_snapshots(cfg: Config, progress: Progress | None = None) -> list[Snapshot]:
-    """I/O: ask every enabled provider for its raw snapshots."""
-    snapshots: list[Snapshot] = []
+def collect_snapshots(cfg: Config, progress: Progress | None = None) -> Iterator[Snapshot]:
+    """I/O: every enabled provider's raw snapshots, one account at a time as each is read."""
     for name, section in cfg.providers.enabled().items():
         provider = PROVIDERS.get(name)
-        snapshots.extend(provider.collect(section, _labelled(progress, f"{provider.title} {provider.account_noun}")))
-    return snapshots
+        yield from provider.collect(section, _labelled(progress, f"{provider.title} {provider.account_noun}"))
 
 
 def _labelled(progress: Progress | None, what: str) -> Progress | None:
@@ -125,15 +123,17 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
     """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call.
     ``sample_cache``: data sampling's earlier results per object version (the state store's). ``keep_raw=False``:
     the raw answers are let go once analysed (``ScanResult.raw`` is empty; ``replay``, when a list, is emptied),
-    so they are not held through judging, recording and the outputs; ``replay`` may then be an iterator, read one
-    snapshot at a time."""
+    so they are not held through judging, recording and the outputs: the collectors' accounts (or ``replay``, an
+    iterator) are read, analysed and let go one at a time."""
     started, exact = _start()
     snapshots: list[Snapshot] = []
-    if replay is not None and not keep_raw and not isinstance(replay, Sequence):
-        # A stream (services.raw.stream_raw): one account's answers read, scrubbed and analysed at a time.
-        resources, coverage = analyse_snapshots(scrub_value(s) for s in replay)
+    source = replay if replay is not None else collect_snapshots(cfg, progress)
+    if not keep_raw and not isinstance(source, Sequence):
+        # A stream (the collectors', or services.raw.stream_raw's): one account's answers read, scrubbed and
+        # analysed at a time, then let go.
+        resources, coverage = analyse_snapshots(scrub_value(s) for s in source)
     else:
-        raw = list(replay) if replay is not None else collect_snapshots(cfg, progress)
+        raw = list(source)
         # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.
         snapshots = [scrub_value(s) for s in raw]
         if keep_raw:

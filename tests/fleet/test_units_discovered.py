@@ -36,7 +36,7 @@ def _run_units(provider: str, units: list[Unit]) -> tuple[list[Any], list[Any], 
                            u.settings.model_dump(mode="json")) for i, u in enumerate(units)]
     outcomes = {}
     for unit in planned:
-        snapshots = plugin.collect(plugin.settings.model_validate(unit.settings))
+        snapshots = list(plugin.collect(plugin.settings.model_validate(unit.settings)))
         result = {"scan_id": "s", "unit": unit.key, "provider": provider, "account": unit.account,
                   "snapshots": snapshots}
         outcomes[unit.key] = UnitOutcome(unit.key, "ok", 1, "w", None, result)

@@ -41,7 +41,7 @@ Snapshot (``AccountSnapshot``) shape, schema_version 1::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +65,7 @@ from cloudwatchdog.providers.aws.session import (
     jsonable,
 )
 from cloudwatchdog.providers.aws.settings import AwsProvider
+from cloudwatchdog.providers.ordered import ordered_map
 
 log = logging.getLogger("cloudwatchdog.providers.aws.collect")
 
@@ -407,7 +408,20 @@ def collect_aws(
     session: boto3.Session | None = None,
     should_stop: ShouldStop | None = None,
 ) -> list[AccountSnapshot]:
-    """Raw snapshots of every configured or discovered account; never raises for a cloud-side failure.
+    """Every account's raw snapshot (``stream_aws``), as a list."""
+    return list(stream_aws(cfg, progress=progress, session=session, should_stop=should_stop))
+
+
+def stream_aws(
+    cfg: AwsProvider,
+    *,
+    progress: Progress | None = None,
+    session: boto3.Session | None = None,
+    should_stop: ShouldStop | None = None,
+) -> Iterator[AccountSnapshot]:
+    """Raw snapshots of every configured or discovered account, each handed out as soon as it and every account
+    before it are read (``max_accounts`` read side by side, at most twice as many finished and waiting); never
+    raises for a cloud-side failure.
 
     ``session`` is the session accounts are entered from (when not given: the default credential chain, or the
     emulator's fixed keys with ``credential: emulator``); roles are assumed from it.
@@ -437,9 +451,10 @@ def collect_aws(
 
     # Accounts side by side (each with its own max_workers for its buckets: rate limits are per account), in the
     # order they were configured or discovered.
-    with ThreadPoolExecutor(max_workers=max(1, min(cfg.max_accounts, len(targets))),
-                            thread_name_prefix="aws-account") as pool:
-        return list(pool.map(account_job, targets))
+    side_by_side = max(1, min(cfg.max_accounts, len(targets)))
+    with ThreadPoolExecutor(max_workers=side_by_side, thread_name_prefix="aws-account") as pool:
+        yield from ordered_map(pool, account_job, targets, ahead=2 * side_by_side)
 
 
-__all__ = ["ABSENT_CODES", "AccountReader", "AccountSnapshot", "CallResult", "collect_aws", "scan_account"]
+__all__ = ["ABSENT_CODES", "AccountReader", "AccountSnapshot", "CallResult", "collect_aws", "scan_account",
+           "stream_aws"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,10 +63,10 @@ class Aws:
 """)
 
     def collect(self, settings: Any, progress: Progress | None = None,
-                should_stop: ShouldStop | None = None) -> list[Snapshot]:
-        from cloudwatchdog.providers.aws.collect import collect_aws
+                should_stop: ShouldStop | None = None) -> Iterator[Snapshot]:
+        from cloudwatchdog.providers.aws.collect import stream_aws
 
-        return list(collect_aws(settings, progress=progress, should_stop=should_stop))
+        return stream_aws(settings, progress=progress, should_stop=should_stop)
 
     def analyse(self, snapshot: Snapshot) -> tuple[list[Resource], Coverage]:
         from cloudwatchdog.providers.aws.inventory import analyse_snapshot

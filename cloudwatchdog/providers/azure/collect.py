@@ -27,7 +27,7 @@ Nothing here raises for a cloud-side problem. Snapshot shape, schema_version 1::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -395,7 +395,14 @@ def scan_subscription(
 
 def collect_azure(cfg: AzureProvider, progress: Progress | None = None, *, credential: Any = None,
                   should_stop: ShouldStop | None = None) -> list[Snapshot]:
-    """Raw snapshots of every configured or discovered subscription; never raises for a cloud-side failure.
+    """Every subscription's raw snapshot (``stream_azure``), as a list."""
+    return list(stream_azure(cfg, progress, credential=credential, should_stop=should_stop))
+
+
+def stream_azure(cfg: AzureProvider, progress: Progress | None = None, *, credential: Any = None,
+                 should_stop: ShouldStop | None = None) -> Iterator[Snapshot]:
+    """Raw snapshots of every configured or discovered subscription, each handed out as soon as it is read; never
+    raises for a cloud-side failure.
 
     ``progress(label, advance)`` is called with ``(subscription_id, 0)`` when a subscription starts, then with
     ``("<subscription>/<account>", 1)`` as each storage account is read. ``should_stop()`` is asked before each
@@ -404,7 +411,6 @@ def collect_azure(cfg: AzureProvider, progress: Progress | None = None, *, crede
     """
     own = credential is None
     cred: Any = None
-    snapshots: list[Snapshot] = []
     try:
         try:
             cred = make_credential(cfg) if own else credential
@@ -418,22 +424,22 @@ def collect_azure(cfg: AzureProvider, progress: Progress | None = None, *, crede
         for target in targets:
             if should_stop is not None and should_stop():
                 target.error = target.error or STOPPED
-                snapshots.append(_empty_snapshot(target, cfg, _now()))
+                yield _empty_snapshot(target, cfg, _now())
                 continue
             try:
-                snapshots.append(scan_subscription(cfg, cred, target, progress, should_stop))
+                snapshot = scan_subscription(cfg, cred, target, progress, should_stop)
             except Exception as exc:  # a bug or an unforeseen SDK shape must not lose the other subscriptions
                 code, message = describe_exception(exc)
                 log.exception("azure subscription %s: scan failed", target.subscription_id)
                 target.error = f"scan failed: {code}: {message}"
-                snapshots.append(_empty_snapshot(target, cfg, _now()))
+                snapshot = _empty_snapshot(target, cfg, _now())
+            yield snapshot
     finally:
         if own and cred is not None:
             close = getattr(cred, "close", None)
             if callable(close):
                 close()
-    return snapshots
 
 
 __all__ = ["SCHEMA_VERSION", "SubscriptionReader", "SubscriptionTarget", "collect_azure", "discover_subscriptions",
-           "list_all", "scan_subscription"]
+           "list_all", "scan_subscription", "stream_azure"]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,6 +57,7 @@ from cloudwatchdog.providers.gcp.session import (
     storage_retry,
 )
 from cloudwatchdog.providers.gcp.settings import GcpProvider
+from cloudwatchdog.providers.ordered import ordered_map
 
 log = logging.getLogger("cloudwatchdog.providers.gcp.collect")
 
@@ -269,7 +270,17 @@ def _list_project(reader: GcpReader, p: _Project, progress: Progress | None) -> 
 
 def collect_gcp(cfg: GcpProvider, progress: Progress | None = None, *,
                 should_stop: ShouldStop | None = None) -> list[ProjectSnapshot]:
+    """Every project's raw snapshot (``stream_gcp``), as a list."""
+    return list(stream_gcp(cfg, progress, should_stop=should_stop))
+
+
+def stream_gcp(cfg: GcpProvider, progress: Progress | None = None, *,
+               should_stop: ShouldStop | None = None) -> Iterator[ProjectSnapshot]:
     """Raw snapshots of every configured or discovered project; never raises for a cloud-side failure.
+
+    Every project's bucket listing is read first (who is "ours" spans the scan's projects); then the buckets, and
+    each project's snapshot is handed out as soon as its buckets (and every project's before it) are read, with at
+    most a few times ``max_workers`` buckets read ahead.
 
     ``progress(label, advance)`` is called with ``(project_id, 0)`` when a project starts, then with
     ``("<project>/<bucket>", 1)`` as each bucket is read. ``should_stop()`` is asked before each project and
@@ -286,7 +297,8 @@ def collect_gcp(cfg: GcpProvider, progress: Progress | None = None, *,
     except CredentialsError as exc:
         log.warning("gcp: %s", exc)
         labels = [p.id for p in cfg.projects] or ["unknown"]
-        return [_failure_snapshot(label, str(exc), cfg) for label in labels]
+        yield from (_failure_snapshot(label, str(exc), cfg) for label in labels)
+        return
 
     try:
         discovery = discover_projects(cfg, credentials)
@@ -297,13 +309,21 @@ def collect_gcp(cfg: GcpProvider, progress: Progress | None = None, *,
                                        for p in cfg.projects if p.id not in cfg.exclude_projects])
         discovery.failures.append(DiscoveryFailure("discovery", f"project discovery failed: {code}: {message}"))
 
-    snapshots: list[ProjectSnapshot] = [_failure_snapshot(f.label, f.error, cfg) for f in discovery.failures]
+    # Resource Manager requests of discovery count towards the first snapshot handed out (coverage sums them up).
+    uncharged = [discovery.counter.value]
+
+    def charged(snapshot: ProjectSnapshot) -> ProjectSnapshot:
+        snapshot["api_calls"] += uncharged.pop() if uncharged else 0
+        return snapshot
+
+    failures = [_failure_snapshot(f.label, f.error, cfg) for f in discovery.failures]
     started = _now()
     projects = [_Project(t, _snapshot(t, cfg, started), CallCounter()) for t in discovery.targets]
     if not projects:
-        if not snapshots:
-            snapshots.append(_failure_snapshot("unknown", "no project to scan: discovery found none", cfg))
-        return _charge_discovery(snapshots, discovery)
+        if not failures:
+            failures.append(_failure_snapshot("unknown", "no project to scan: discovery found none", cfg))
+        yield from (charged(s) for s in failures)
+        return
     reader = GcpReader(cfg, credentials)
 
     with ThreadPoolExecutor(max_workers=cfg.max_workers, thread_name_prefix="gcp") as pool:
@@ -343,26 +363,17 @@ def collect_gcp(cfg: GcpProvider, progress: Progress | None = None, *,
                 progress(f"{p.target.project_id}/{listing.get('name')}", 1)
             return result
 
-        jobs = [(p, b) for p in projects for b in p.buckets]
-        results = list(pool.map(bucket_job, jobs))
-
-    by_project: dict[str, list[dict[str, Any]]] = {}
-    for (p, _), result in zip(jobs, results, strict=True):
-        by_project.setdefault(p.target.project_id, []).append(result)
-    for p in projects:
-        p.snapshot["trust"] = trust
-        p.snapshot["buckets"] = by_project.get(p.target.project_id, [])
-        p.snapshot["api_calls"] = p.counter.value
-        p.snapshot["finished_at"] = _now()
-        snapshots.append(p.snapshot)
-    return _charge_discovery(snapshots, discovery)
+        yield from (charged(s) for s in failures)
+        results = ordered_map(pool, bucket_job, ((p, b) for p in projects for b in p.buckets),
+                              ahead=4 * cfg.max_workers)
+        for p in projects:
+            snapshot = p.snapshot
+            snapshot["buckets"] = [next(results) for _ in p.buckets]
+            snapshot["trust"] = trust
+            snapshot["api_calls"] = p.counter.value
+            snapshot["finished_at"] = _now()
+            p.buckets, p.snapshot = [], {}  # handed out: the caller lets it go once analysed
+            yield charged(snapshot)
 
 
-def _charge_discovery(snapshots: list[ProjectSnapshot], discovery: Discovery) -> list[ProjectSnapshot]:
-    """Resource Manager requests of discovery count towards the first entry (coverage sums them up)."""
-    if snapshots:
-        snapshots[0]["api_calls"] += discovery.counter.value
-    return snapshots
-
-
-__all__ = ["CallResult", "GcpReader", "ProjectSnapshot", "collect_gcp"]
+__all__ = ["CallResult", "GcpReader", "ProjectSnapshot", "collect_gcp", "stream_gcp"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,10 +55,10 @@ class Gcp:
 """)
 
     def collect(self, settings: Any, progress: Progress | None = None,
-                should_stop: ShouldStop | None = None) -> list[Snapshot]:
-        from cloudwatchdog.providers.gcp.collect import collect_gcp
+                should_stop: ShouldStop | None = None) -> Iterator[Snapshot]:
+        from cloudwatchdog.providers.gcp.collect import stream_gcp
 
-        return list(collect_gcp(settings, progress, should_stop=should_stop))
+        return stream_gcp(settings, progress, should_stop=should_stop)
 
     def analyse(self, snapshot: Snapshot) -> tuple[list[Resource], Coverage]:
         from cloudwatchdog.providers.gcp.inventory import analyse_snapshot
