@@ -63,7 +63,9 @@ wall, cpu1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({
     "wall": wall, "cpu": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
     "sys": cpu1.ru_stime - cpu0.ru_stime,
-    "rss_mib": cpu1.ru_maxrss / 1024, "calls": sum(c.api_calls for c in result.coverage),
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so it would report the forking parent's size
+    "rss_mib": next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024,
+    "calls": sum(c.api_calls for c in result.coverage),
     "buckets": sum(1 for r in result.resources if r.type == "aws.s3.bucket"), "findings": len(result.findings),
     "coverage": [c.status.value for c in result.coverage], "ops": dict(ops)}))
 """
