@@ -92,6 +92,29 @@ def test_the_command_runs_with_fewer_young_collections_and_in_process_callers_ke
     assert gc.get_threshold() == before
 
 
+STORE_PROBE = """
+import gc, os, sys
+from cloudwatchdog import cli
+import cloudwatchdog.commands.scan as scan
+def probe(args):
+    os.write(1, f"store={'cloudwatchdog.state.store' in sys.modules} frozen={gc.get_freeze_count() > 0}".encode())
+    return 0
+scan.cmd_scan = probe
+sys.argv = ["cloudwatchdog", "scan"] + sys.argv[1:]
+cli.run()
+"""
+
+
+def test_a_scan_with_a_store_has_the_store_loaded_and_frozen_before_it_starts() -> None:
+    """SQLAlchemy and the ORM load with the collector off and are frozen with the rest of start-up (start-up
+    time); ``--no-state`` still does without them."""
+    for extra, loaded in (([], True), (["--no-state"], False)):
+        done = subprocess.run([sys.executable, "-c", STORE_PROBE, *extra], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"store={loaded} frozen=True", extra
+
+
 NO_STATE_PROBE = """
 import atexit, os, sys
 from cloudwatchdog import cli
