@@ -23,6 +23,12 @@ from cloudwatchdog.yamlsource import SourceErrors
 
 log = logging.getLogger("cloudwatchdog.cli")
 _entry_point = False  # set by run(): this process is the command, not a caller of main (the tests)
+# The collector's young-generation threshold while a command runs (Python's default is 700). What the command loads
+# after start-up is long-lived too (the store's SQLAlchemy, a cloud SDK and its service models): with 700, a scan of
+# an empty account made ~290 collections costing ~0.12-0.18 s of CPU, two of them full passes over all of it; with
+# 2,000, ~100 costing ~0.05 s and no full pass. Cyclic garbage waits for at most 2,000 net allocations (20,000 for
+# the middle generation) before it is freed: a 1,000-bucket scan peaks at the same RSS (134 MiB).
+YOUNG_THRESHOLD = 2_000
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -238,8 +244,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise AssertionError(f"unhandled command {args.command}")
     # Start-up is over: run() keeps the collector off while the modules load, and here moves what they built (long-
     # lived: modules, classes, models) out of its reach, so that no collection the command triggers walks it again.
+    # What the command itself loads is long-lived too: fewer passes over it (YOUNG_THRESHOLD).
     if _entry_point:
+        if args.command == "scan" and not args.no_state:
+            # The store's SQLAlchemy and ORM (~0.2 s of imports, --no-state does without) load with the collector
+            # off and are frozen with the rest, instead of being walked while the store opens.
+            import cloudwatchdog.state.store  # noqa: F401
         gc.freeze()
+        gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     gc.enable()
     return run(args)
 

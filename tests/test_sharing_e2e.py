@@ -16,7 +16,7 @@ import pytest
 from cloudwatchdog.cli import main
 from cloudwatchdog.commands.scan import exit_code
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_core, emulator_client
 from cloudwatchdog.model import CoverageStatus, Level, ScanResult, Severity
 from cloudwatchdog.providers.aws.collect import collect_aws
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
@@ -79,7 +79,7 @@ def _findings(result: ScanResult) -> dict[str, list[tuple[str, Severity]]]:
 
 @pytest.fixture
 def seeded(moto: MotoServer) -> tuple[Any, dict[str, str]]:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     return session, _seed(session, moto.endpoint)
 
 
@@ -115,7 +115,7 @@ def test_block_all_sharing_makes_the_public_snapshot_latent(
     moto: MotoServer, seeded: tuple[Any, dict[str, str]]
 ) -> None:
     session, ids = seeded
-    session.events.register("before-send.ec2.GetSnapshotBlockPublicAccessState", snapshot_bpa("block-all-sharing"))
+    session.register("before-send.ec2.GetSnapshotBlockPublicAccessState", snapshot_bpa("block-all-sharing"))
     result = _scan(moto, session)
     crm = next(r for r in result.resources if r.name == ids["crm-db"])
     assert (crm.exposure.level, crm.exposure.latent, crm.exposure.read) == (Level.PRIVATE, True, True)
@@ -127,7 +127,7 @@ def test_block_all_sharing_makes_the_public_snapshot_latent(
 
 def test_block_new_sharing_does_not_help(moto: MotoServer, seeded: tuple[Any, dict[str, str]]) -> None:
     session, ids = seeded
-    session.events.register("before-send.ec2.GetSnapshotBlockPublicAccessState", snapshot_bpa("block-new-sharing"))
+    session.register("before-send.ec2.GetSnapshotBlockPublicAccessState", snapshot_bpa("block-new-sharing"))
     result = _scan(moto, session)
     assert _findings(result)[ids["crm-db"]] == [("aws-ec2-snapshot-public", Severity.CRITICAL)]
 
@@ -136,7 +136,7 @@ def test_an_unreadable_guardrail_makes_the_public_snapshot_unknown_and_the_scan_
     moto: MotoServer, seeded: tuple[Any, dict[str, str]]
 ) -> None:
     session, ids = seeded
-    session.events.register(
+    session.register(
         "before-send.ec2.GetSnapshotBlockPublicAccessState",
         lambda **_: ec2_error(403, "UnauthorizedOperation", "You are not authorized to perform this operation."))
     result = _scan(moto, session)

@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 from cloudwatchdog.cli import main
 from cloudwatchdog.commands.scan import exit_code
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_core, emulator_client
 from cloudwatchdog.model import CoverageStatus, Level
 from cloudwatchdog.providers.aws.collect import collect_aws
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
@@ -54,7 +54,7 @@ def _provider(moto: MotoServer, **extra: Any) -> AwsProvider:
 
 
 def test_denied_guardrail_makes_public_policy_unknown(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     for name in ("guarded-maybe", "plain-private"):
         s3.create_bucket(Bucket=name)
@@ -66,7 +66,7 @@ def test_denied_guardrail_makes_public_policy_unknown(moto: MotoServer) -> None:
             return _s3_error(403, "AccessDenied", "Access Denied")
         return None
 
-    session.events.register("before-send.s3.GetPublicAccessBlock", deny)
+    session.register("before-send.s3.GetPublicAccessBlock", deny)
     cfg = Config(providers=Providers(aws=_provider(moto)))
     snapshots = collect_aws(cfg.providers.aws, session=session)  # type: ignore[arg-type]
     result = run_scan(cfg, load_rules(), replay=snapshots)
@@ -86,7 +86,7 @@ def test_denied_guardrail_makes_public_policy_unknown(moto: MotoServer) -> None:
 
 
 def test_throttling_is_retried_then_reported(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     for name in ("busy-once", "busy-always"):
         s3.create_bucket(Bucket=name)
@@ -101,7 +101,7 @@ def test_throttling_is_retried_then_reported(moto: MotoServer) -> None:
             return _s3_error(503, "SlowDown", "Please reduce your request rate.")
         return None
 
-    session.events.register("before-send.s3.GetBucketAcl", throttle)
+    session.register("before-send.s3.GetBucketAcl", throttle)
     cfg = Config(providers=Providers(aws=_provider(moto, max_attempts=3)))
     snapshots = collect_aws(cfg.providers.aws, session=session)  # type: ignore[arg-type]
     result = run_scan(cfg, load_rules(), replay=snapshots)
@@ -128,7 +128,7 @@ _HOSTILE = {  # policies the parser cannot take, each once crashing the whole sc
 @pytest.mark.parametrize("policy", ["{not json", '{"Statement": "nope"}', *_HOSTILE.values()],
                          ids=["not-json", "not-a-policy", *_HOSTILE])
 def test_malformed_policy_from_the_cloud_is_unknown(moto: MotoServer, policy: str) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     s3.create_bucket(Bucket="weird-policy")
 
@@ -136,7 +136,7 @@ def test_malformed_policy_from_the_cloud_is_unknown(moto: MotoServer, policy: st
         # A policy document that AWS would never return, to prove a bad value is reported and not trusted.
         return AWSResponse("http://127.0.0.1/injected", 200, {}, _Body(policy.encode()))
 
-    session.events.register("before-send.s3.GetBucketPolicy", broken)
+    session.register("before-send.s3.GetBucketPolicy", broken)
     cfg = Config(providers=Providers(aws=_provider(moto)))
     result = run_scan(cfg, load_rules(), replay=collect_aws(cfg.providers.aws, session=session))  # type: ignore[arg-type]
     [bucket] = [r for r in result.resources if r.name == "weird-policy"]
@@ -151,7 +151,7 @@ def test_malformed_policy_from_the_cloud_is_unknown(moto: MotoServer, policy: st
 def test_a_crash_reading_one_bucket_costs_that_bucket_only(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
     import cloudwatchdog.providers.aws.collect as collector
 
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     for name in ("fine", "cursed"):
         s3.create_bucket(Bucket=name)
@@ -177,7 +177,7 @@ def test_a_crash_reading_one_bucket_costs_that_bucket_only(moto: MotoServer, mon
 def test_a_hostile_policy_costs_its_bucket_only_and_replays_the_same(
     moto: MotoServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     for name in ("hostile", "fine"):
         s3.create_bucket(Bucket=name)
@@ -205,7 +205,7 @@ def test_a_hostile_policy_costs_its_bucket_only_and_replays_the_same(
 
 
 def test_object_acls_the_bucket_policy_denies_the_scanner_leave_the_verdict_known(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     s3.create_bucket(Bucket="vpce-only")
     s3.put_object(Bucket="vpce-only", Key="report.csv", Body=b"x")
@@ -217,7 +217,7 @@ def test_object_acls_the_bucket_policy_denies_the_scanner_leave_the_verdict_know
         # The scanner is outside the endpoint: the policy denies it every object call, GetObjectAcl included.
         return _s3_error(403, "AccessDenied", "Access Denied")
 
-    session.events.register("before-send.s3.GetObjectAcl", deny)
+    session.register("before-send.s3.GetObjectAcl", deny)
     cfg = Config(providers=Providers(aws=AwsProvider(endpoint_url=moto.endpoint, object_acl_sample=5,
                                                      accounts=[AwsAccount(id=DEFAULT_ACCOUNT, name="prod")])))
     result = run_scan(cfg, load_rules(), replay=collect_aws(cfg.providers.aws, session=session))  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 
 from cloudwatchdog.demo.content import Content, render
 from cloudwatchdog.demo.estate_file import ESTATE_DIR, duplicates, load_estate
-from cloudwatchdog.emulators.moto import account_session, emulator_client
+from cloudwatchdog.emulators.moto import account_core, account_session, emulator_client
 from cloudwatchdog.providers.aws.model import ALL_USERS_URI, AUTHENTICATED_USERS_URI, LOG_DELIVERY_URI
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
 from cloudwatchdog.settings.base import StrictModel
@@ -235,8 +235,9 @@ class DemoEstate:
         return AwsProvider(**values)
 
     def session(self) -> Any:
-        """The default-chain session for scanning the estate (the emulator's fixed keys)."""
-        return account_session(self.endpoint_url, self.accounts[0].id)
+        """The default-chain session for scanning the estate (the emulator's fixed keys): a botocore session, what
+        ``collect_aws(..., session=...)`` takes."""
+        return account_core(self.endpoint_url, self.accounts[0].id)
 
 
 # --- Seeding ------------------------------------------------------------------------------------------------

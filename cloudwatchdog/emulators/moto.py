@@ -4,7 +4,8 @@ Everything talks to it over real HTTP on 127.0.0.1 through boto3, exactly like t
 
 Multi-account: moto acts as account 123456789012 for any static credentials; ``sts:AssumeRole`` into
 ``arn:aws:iam::<id>:role/<any>`` returns credentials that act as account ``<id>`` (moto does not check that
-the role exists, nor any trust policy). ``account_session`` wraps that.
+the role exists, nor any trust policy). ``account_core`` (a botocore session, what the product takes) and
+``account_session`` (a boto3 one, for seeding) wrap that.
 
 The server is moto's own (``serve`` below runs it exactly as ``python -m moto.server`` does), with one fix of
 fidelity: an EC2 or RDS action moto does not implement (snapshot and image Block Public Access, for example)
@@ -139,10 +140,11 @@ class MotoServer:
         self.stop()
 
 
-def account_session(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region: str = "us-east-1") -> Any:
-    """A boto3 session acting as ``account_id`` in the moto server at ``endpoint`` (typed ``Any`` so importing
-    this module needs no boto3: the harness itself only starts a process). Built from the fixed test keys alone:
-    nothing of the process environment (AWS_PROFILE, AWS_CONFIG_FILE, ...) is read."""
+def account_core(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region: str = "us-east-1") -> Any:
+    """A botocore session acting as ``account_id`` in the moto server at ``endpoint``: what the product's AWS code
+    takes (``collect_aws(cfg, session=...)``, ...). Typed ``Any`` so importing this module needs no SDK (the
+    harness itself only starts a process). Built from the fixed test keys alone: nothing of the process
+    environment (AWS_PROFILE, AWS_CONFIG_FILE, ...) is read."""
     from cloudwatchdog.providers.aws.credentials import isolated_session
 
     base = isolated_session(
@@ -152,7 +154,7 @@ def account_session(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region:
     )
     if account_id == DEFAULT_ACCOUNT:
         return base
-    sts = base.client("sts", endpoint_url=endpoint)
+    sts: Any = base.create_client("sts", endpoint_url=endpoint)
     creds = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/cloudwatchdog-emulator", RoleSessionName="cloudwatchdog"
     )["Credentials"]
@@ -162,6 +164,14 @@ def account_session(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region:
         secret_key=creds["SecretAccessKey"],
         token=creds["SessionToken"],
     )
+
+
+def account_session(endpoint: str, account_id: str = DEFAULT_ACCOUNT, *, region: str = "us-east-1") -> Any:
+    """A boto3 session on ``account_core``'s session, for seeding an estate (``.client("s3", ...)``). The product
+    itself takes botocore sessions and never imports boto3; only this harness does."""
+    import boto3
+
+    return boto3.Session(botocore_session=account_core(endpoint, account_id, region=region), region_name=region)
 
 
 # --- The server process ---------------------------------------------------------------------------------------
@@ -253,13 +263,20 @@ def serve(argv: list[str] | None = None) -> None:
 def emulator_client(session: Any, service: str, endpoint: str, *, region: str | None = None) -> Any:
     """A client of ``session`` for the emulator: path-style S3, S3 Control without the account host prefix."""
     from botocore.config import Config
+    from botocore.session import Session
 
     from cloudwatchdog.providers.aws.session import strip_account_host_prefix
 
-    client = session.client(
+    # A botocore session (``account_core``) or a boto3 one (``account_session``, whose ``client`` is botocore's
+    # ``create_client``).
+    if isinstance(session, Session):
+        make, default_region = session.create_client, session.get_config_variable("region")
+    else:
+        make, default_region = session.client, session.region_name
+    client = make(
         service,
         endpoint_url=endpoint,
-        region_name=region or session.region_name or "us-east-1",
+        region_name=region or default_region or "us-east-1",
         config=Config(s3={"addressing_style": "path"}),
     )
     if service == "s3control":

@@ -74,6 +74,47 @@ def test_run_freezes_the_start_up_heap_before_the_command_runs_with_the_collecto
     assert done.stdout == "enabled=True frozen=True"
 
 
+def test_the_command_runs_with_fewer_young_collections_and_in_process_callers_keep_pythons() -> None:
+    """What a command loads after start-up (the store's SQLAlchemy, an SDK's service models) is long-lived: the
+    entry point collects the young generation every YOUNG_THRESHOLD net allocations (start-up time); ``main`` called
+    in-process leaves the collector's settings as they were."""
+    from cloudwatchdog.cli import YOUNG_THRESHOLD
+
+    probe = COMMAND_PROBE.replace('f"enabled={gc.isenabled()} frozen={gc.get_freeze_count() > 0}"',
+                                  'f"threshold={gc.get_threshold()}"')
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"threshold={(YOUNG_THRESHOLD, *gc.get_threshold()[1:])}"
+    assert gc.get_threshold()[0] < YOUNG_THRESHOLD
+    before = gc.get_threshold()
+    assert main(["rules", "validate"]) == 0
+    assert gc.get_threshold() == before
+
+
+STORE_PROBE = """
+import gc, os, sys
+from cloudwatchdog import cli
+import cloudwatchdog.commands.scan as scan
+def probe(args):
+    os.write(1, f"store={'cloudwatchdog.state.store' in sys.modules} frozen={gc.get_freeze_count() > 0}".encode())
+    return 0
+scan.cmd_scan = probe
+sys.argv = ["cloudwatchdog", "scan"] + sys.argv[1:]
+cli.run()
+"""
+
+
+def test_a_scan_with_a_store_has_the_store_loaded_and_frozen_before_it_starts() -> None:
+    """SQLAlchemy and the ORM load with the collector off and are frozen with the rest of start-up (start-up
+    time); ``--no-state`` still does without them."""
+    for extra, loaded in (([], True), (["--no-state"], False)):
+        done = subprocess.run([sys.executable, "-c", STORE_PROBE, *extra], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"store={loaded} frozen=True", extra
+
+
 NO_STATE_PROBE = """
 import atexit, os, sys
 from cloudwatchdog import cli

@@ -17,7 +17,7 @@ from data_corpus import build_corpus
 from cloudwatchdog.cli import main
 from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.data.budget import Budget
-from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_core, emulator_client
 from cloudwatchdog.model import DataStatus, Severity
 from cloudwatchdog.providers.aws.sample import sample_aws, sample_s3
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsProvider
@@ -41,7 +41,7 @@ def _provider(moto: MotoServer) -> AwsProvider:
 
 @pytest.fixture
 def s3(moto: MotoServer) -> Any:
-    return emulator_client(account_session(moto.endpoint), "s3", moto.endpoint)
+    return emulator_client(account_core(moto.endpoint), "s3", moto.endpoint)
 
 
 def _seed(s3: Any, bucket: str, objects: dict[str, bytes], public: bool) -> None:
@@ -106,8 +106,8 @@ def test_objects_the_scanner_may_not_read_are_unknown(moto: MotoServer, s3: Any)
     """moto enforces no IAM: the denial is injected on the real session, every other call goes to moto."""
     _seed(s3, "locked", {"restricted/a.csv": b"email\nx@example.com\n", "restricted/b.csv": b"x"}, public=True)
     _seed(s3, "half", {"restricted/a.csv": b"x", "open/c.csv": b"email\nx@example.com\ny@example.jp\n"}, public=True)
-    session = account_session(moto.endpoint)
-    session.events.register("before-send.s3.GetObject", _denied)
+    session = account_core(moto.endpoint)
+    session.register("before-send.s3.GetObject", _denied)
     cfg = Config(providers=Providers(aws=_provider(moto)))
     scanned = run_scan(cfg, load_rules())
     resources = [r for r in scanned.resources if r.name in ("locked", "half")]

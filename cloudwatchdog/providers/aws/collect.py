@@ -46,7 +46,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore import xform_name
 from botocore.exceptions import PaginationError
 
@@ -285,7 +285,7 @@ def _empty_snapshot(target: AccountTarget, cfg: AwsProvider, started: str) -> Ac
 
 
 def scan_account(
-    session: boto3.Session,
+    session: botocore.session.Session,
     cfg: AwsProvider,
     *,
     account_id: str,
@@ -405,7 +405,7 @@ def collect_aws(
     cfg: AwsProvider,
     *,
     progress: Progress | None = None,
-    session: boto3.Session | None = None,
+    session: botocore.session.Session | None = None,
     should_stop: ShouldStop | None = None,
 ) -> list[AccountSnapshot]:
     """Every account's raw snapshot (``stream_aws``), as a list."""
@@ -416,7 +416,7 @@ def stream_aws(
     cfg: AwsProvider,
     *,
     progress: Progress | None = None,
-    session: boto3.Session | None = None,
+    session: botocore.session.Session | None = None,
     should_stop: ShouldStop | None = None,
 ) -> Iterator[AccountSnapshot]:
     """Raw snapshots of every configured or discovered account, each handed out as soon as it and every account

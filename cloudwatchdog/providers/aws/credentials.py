@@ -1,8 +1,12 @@
 """Where AWS credentials come from, and what to say when they fail.
 
-``credential: default`` is boto3's default chain (environment keys, ``AWS_PROFILE``, the shared config and credentials
+``credential: default`` is the SDK's default chain (environment keys, ``AWS_PROFILE``, the shared config and credentials
 files, SSO, container and instance roles) and each account's ``profile``. ``credential: emulator`` is a fixed pair
 of test keys in a session that reads nothing of the environment and no file, whose requests only go to loopback.
+
+Sessions are botocore's own (``botocore.session.Session``, whose ``create_client`` boto3's ``Session.client``
+calls): the same credential chain, profiles and region resolution, without importing boto3 and with it s3transfer
+and multiprocessing (some 55 modules, 20-40 ms of every start-up), which the scanner never uses.
 
 A credential that cannot be used is never a traceback: ``entry_failure`` turns the exception into one line that
 says which kind of problem it is (a profile that does not exist or is broken, no credentials at all, expired or
@@ -17,7 +21,6 @@ import threading
 from datetime import datetime
 from typing import Any
 
-import boto3
 import botocore.session
 from botocore.configprovider import ConfigValueStore, ConstantProvider
 from botocore.exceptions import (
@@ -95,18 +98,26 @@ def isolated_session(
     access_key: str = EMULATOR_ACCESS_KEY,
     secret_key: str = EMULATOR_SECRET_KEY,
     token: str | None = None,
-) -> boto3.Session:
-    """A boto3 session with exactly these keys and region, which reads nothing of the process environment and no
+) -> botocore.session.Session:
+    """A session with exactly these keys and region, which reads nothing of the process environment and no
     file: AWS_PROFILE, AWS_CONFIG_FILE, AWS_ACCESS_KEY_ID, ... of the user cannot leak in (``credential:
     emulator``, the demo, the emulator harness)."""
     core = _isolated_core(region)
     core.set_credentials(access_key, secret_key, token)
-    return boto3.Session(botocore_session=core, region_name=region)
+    return core
 
 
-def base_session(cfg: AwsProvider) -> boto3.Session:
+def profile_session(profile: str) -> botocore.session.Session:
+    """The default chain's session with ``profile`` (what ``boto3.Session(profile_name=profile)`` makes). A
+    profile that does not exist raises ``ProfileNotFound`` at its first use (``entry_failure`` says it)."""
+    core = botocore.session.get_session()
+    core.set_config_variable("profile", profile)
+    return core
+
+
+def base_session(cfg: AwsProvider) -> botocore.session.Session:
     """The session accounts are entered from: the emulator's fixed keys (``credential: emulator``), or the
-    default credential chain. Raises what boto3 raises for a missing or broken profile (``entry_failure`` says
+    default credential chain. Raises what botocore raises for a missing or broken profile (``entry_failure`` says
     it in one line)."""
     if cfg.credential == "emulator":
         core = new_core(cfg, DEFAULT_REGION)
@@ -135,15 +146,18 @@ def _shared_loader(core: botocore.session.Session, kind: str) -> botocore.sessio
     return core
 
 
-def shared_session(core: botocore.session.Session, region: str | None) -> boto3.Session:
-    """A boto3 session on a core made by ``new_core``. boto3 appends its data directory to the loader's search
-    paths at every session; the loader is the process's one, so the repeats are dropped (else every account
-    entered, every scan and rescan of a daemon's life, would grow the list)."""
-    session = boto3.Session(botocore_session=core, region_name=region)
-    loader = core.get_component("data_loader")
-    with _LOADERS_LOCK:
-        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
-    return session
+def shared_session(core: botocore.session.Session, region: str | None) -> botocore.session.Session:
+    """A core made by ``new_core`` with its region when given (else the chain's, as ``boto3.Session`` leaves it):
+    the session accounts are entered with."""
+    if region is not None:
+        core.set_config_variable("region", region)
+    return core
+
+
+def region_of(session: botocore.session.Session) -> str | None:
+    """The session's region: its own, else the chain's (``AWS_DEFAULT_REGION``, the profile's ``region``)."""
+    region: str | None = session.get_config_variable("region")
+    return region
 
 
 class EmulatorOnlyError(RuntimeError):
@@ -245,6 +259,8 @@ __all__ = [
     "entry_failure",
     "isolated_session",
     "new_core",
+    "profile_session",
     "refuse_non_loopback",
+    "region_of",
     "source_of",
 ]

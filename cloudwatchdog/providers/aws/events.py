@@ -55,8 +55,9 @@ class SqsSource:
                             read_timeout=self.settings.wait_seconds + 15, user_agent_extra="cloudwatchdog",
                             proxies={} if loopback else None)
             try:
-                client = base_session(self.cfg).client("sqs", region_name=self.region,
-                                                       endpoint_url=f"{parts.scheme}://{parts.netloc}", config=config)
+                client = base_session(self.cfg).create_client("sqs", region_name=self.region,
+                                                              endpoint_url=f"{parts.scheme}://{parts.netloc}",
+                                                              config=config)
             except Exception as exc:  # a broken profile: said in one line
                 raise SourceError(self._describe(exc)) from None
             if self.cfg.credential == "emulator":

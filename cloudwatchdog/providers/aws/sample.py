@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
+import botocore.session
 
 from cloudwatchdog.data.sampling import Budget, ObjectInfo, ReadFailure, sample_resource
 from cloudwatchdog.model import DataSample, DataStatus, Resource
@@ -70,7 +70,7 @@ def sample_s3(client: Any, bucket: str, sampling: DataSamplingConfig, budget: Bu
 
 
 def sample_aws(cfg: AwsProvider, resources: Sequence[Resource], sampling: DataSamplingConfig, budget: Budget,
-               *, session: boto3.Session | None = None) -> dict[str, DataSample]:
+               *, session: botocore.session.Session | None = None) -> dict[str, DataSample]:
     """Every resource given -> its sample; accounts are entered as the collector enters them."""
     out: dict[str, DataSample] = {}
     wanted = {r.account for r in resources if r.type in (BUCKET_TYPE, ACCESS_POINT_TYPE)}

@@ -2,7 +2,7 @@
 ``credentials``).
 
 Nothing here reads a resource; ``collect`` does. Every way into an account ends in an ``AccountTarget``:
-either a boto3 session acting as that account, or the reason it could not be entered, in one line. Never logs
+either a (botocore) session acting as that account, or the reason it could not be entered, in one line. Never logs
 credentials.
 """
 
@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import boto3
+import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
@@ -28,7 +28,9 @@ from cloudwatchdog.providers.aws.credentials import (
     describe_exception,
     entry_failure,
     new_core,
+    profile_session,
     refuse_non_loopback,
+    region_of,
     shared_session,
     source_of,
 )
@@ -41,10 +43,10 @@ T = TypeVar("T")
 _CLIENT_LOCK = threading.Lock()
 # The session accounts are entered from, or why there is none (a missing or broken AWS_PROFILE, say): then every
 # account that needs it is an error saying so, and the others are still scanned.
-Base = boto3.Session | Exception
+Base = botocore.session.Session | Exception
 
 
-def _usable(base: Base) -> boto3.Session:
+def _usable(base: Base) -> botocore.session.Session:
     if isinstance(base, Exception):
         raise base
     return base
@@ -108,7 +110,7 @@ def botocore_config(cfg: AwsProvider) -> Config:
 
 
 def make_client(
-    session: boto3.Session,
+    session: botocore.session.Session,
     service: str,
     cfg: AwsProvider,
     *,
@@ -121,16 +123,16 @@ def make_client(
     method."""
     endpoint = cfg.effective_endpoint()
     with _CLIENT_LOCK:  # a session is not thread-safe for creating clients; accounts are entered side by side
-        client: BaseClient = session.client(
-            service,  # type: ignore[call-overload]
-            region_name=region or session.region_name or DEFAULT_REGION,
+        client: BaseClient = session.create_client(
+            service,
+            region_name=region or region_of(session) or DEFAULT_REGION,
             endpoint_url=endpoint,
             config=botocore_config(cfg),
         )
         # The first paginator of each client lists the model files of every service to find its own; the loader
         # caches that listing, but threads asking at once would each make it (about 10 ms of CPU apiece): here,
         # under the lock, it is made once per loader.
-        session._session.get_component("data_loader").list_available_services("paginators-1")
+        session.get_component("data_loader").list_available_services("paginators-1")
     if cfg.credential == "emulator":
         client.meta.events.register("before-send", refuse_non_loopback)
     if counter is not None:
@@ -143,15 +145,15 @@ def make_client(
 class ClientFactory:
     """Clients of one account, one per (service, region), created once and shared by the worker threads.
 
-    boto3 sessions are not thread-safe for client creation, clients are: creation is serialised by a lock."""
+    Sessions are not thread-safe for client creation, clients are: creation is serialised by a lock."""
 
-    def __init__(self, session: boto3.Session, cfg: AwsProvider, counter: CallCounter) -> None:
+    def __init__(self, session: botocore.session.Session, cfg: AwsProvider, counter: CallCounter) -> None:
         self.session = session
         self.cfg = cfg
         self.counter = counter
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
-        self.default_region: str = session.region_name or DEFAULT_REGION  # (looked up in the session's config)
+        self.default_region: str = region_of(session) or DEFAULT_REGION  # (looked up in the session's config)
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.default_region)
@@ -176,7 +178,7 @@ class AccountTarget:
     account: str
     name: str | None
     via: str  # how it was entered: default, profile:<name>, role:<arn>, organization-role:<arn>, ...
-    session: boto3.Session | None = None
+    session: botocore.session.Session | None = None
     error: str | None = None
     counter: CallCounter = field(default_factory=CallCounter)
     extra_calls: dict[str, Any] = field(
@@ -189,7 +191,7 @@ class EnterError(Exception):
     """An account could not be entered; the message is safe to log and report."""
 
 
-def _caller_account(session: boto3.Session, cfg: AwsProvider, counter: CallCounter) -> tuple[str, str]:
+def _caller_account(session: botocore.session.Session, cfg: AwsProvider, counter: CallCounter) -> tuple[str, str]:
     """(account id, caller ARN) of a session."""
     ident = make_client(session, "sts", cfg, counter=counter).get_caller_identity()
     return str(ident["Account"]), str(ident["Arn"])
@@ -201,13 +203,13 @@ def _partition(arn: str) -> str:
 
 
 def assume_role_session(
-    base: boto3.Session,
+    base: botocore.session.Session,
     role_arn: str,
     cfg: AwsProvider,
     *,
     external_id: str | None = None,
     counter: CallCounter | None = None,
-) -> tuple[boto3.Session, str]:
+) -> tuple[botocore.session.Session, str]:
     """A session acting through ``role_arn``, assumed from ``base``, refreshed before its credentials expire
     (a large account can take longer than the default hour). Returns (session, the assumed account id)."""
     sts = make_client(base, "sts", cfg, counter=counter)
@@ -231,7 +233,7 @@ def assume_role_session(
     credentials = RefreshableCredentials.create_from_metadata(
         metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
     )
-    region = base.region_name or DEFAULT_REGION
+    region = region_of(base) or DEFAULT_REGION
     core = new_core(cfg, region)
     # botocore has no public setter for refreshable credentials; this is the documented-by-usage way.
     core._credentials = credentials  # type: ignore[attr-defined]
@@ -250,7 +252,7 @@ def enter_explicit(account: AwsAccount, base: Base, cfg: AwsProvider) -> Account
     target = AccountTarget(account=account.id, name=account.name, via=via)
     try:
         if account.profile:
-            session = boto3.Session(profile_name=account.profile)
+            session = profile_session(account.profile)
             actual, _ = _caller_account(session, cfg, target.counter)
         elif account.role_arn:
             session, actual = assume_role_session(
@@ -272,7 +274,7 @@ def enter_explicit(account: AwsAccount, base: Base, cfg: AwsProvider) -> Account
 
 
 def _list_org_accounts(
-    manager: boto3.Session, cfg: AwsProvider, counter: CallCounter
+    manager: botocore.session.Session, cfg: AwsProvider, counter: CallCounter
 ) -> list[dict[str, Any]]:
     org = make_client(manager, "organizations", cfg, counter=counter)
     accounts: list[dict[str, Any]] = []
@@ -289,7 +291,7 @@ def enter_organization(
     counter = CallCounter()
     source = f"profile {org.profile!r}" if org.profile else default_source(cfg)
     try:
-        manager = boto3.Session(profile_name=org.profile) if org.profile else _usable(base)
+        manager = profile_session(org.profile) if org.profile else _usable(base)
         manager_id, manager_arn = _caller_account(manager, cfg, counter)
     except Exception as exc:
         error = entry_failure(exc, source, cfg.effective_endpoint(), "enter the organization's management account")
@@ -368,7 +370,7 @@ def enter_organization(
     return targets
 
 
-def _organization_id(manager: boto3.Session, cfg: AwsProvider, counter: CallCounter) -> str | None:
+def _organization_id(manager: botocore.session.Session, cfg: AwsProvider, counter: CallCounter) -> str | None:
     """The organization's id, so that policies limited to it are recognised as internal. A failure only means
     such policies show as cross-account (``org:<id>``), never as private: log it and go on."""
     try:

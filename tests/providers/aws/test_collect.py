@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
+import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
 
 from cloudwatchdog.demo.seed_aws import seed_demo_estate
-from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_core, emulator_client
 from cloudwatchdog.model import ReadError
 from cloudwatchdog.providers.aws.collect import collect_aws, scan_account
 from cloudwatchdog.providers.aws.model import (
@@ -211,7 +211,7 @@ def test_reads_every_setting_in_two_explicit_accounts(moto: MotoServer, aws_sess
     )
     events: list[tuple[str, int]] = []
     snapshots = collect_aws(
-        cfg, session=account_session(moto.endpoint), progress=lambda label, n: events.append((label, n))
+        cfg, session=account_core(moto.endpoint), progress=lambda label, n: events.append((label, n))
     )
 
     assert [s["account"] for s in snapshots] == [DEFAULT_ACCOUNT, OTHER_ACCOUNT]
@@ -240,7 +240,7 @@ def test_reads_every_setting_in_two_explicit_accounts(moto: MotoServer, aws_sess
 
 def test_snapshot_is_json_and_replays_offline(moto: MotoServer, aws_sessions: dict[str, Any]) -> None:
     seed_account(aws_sessions[DEFAULT_ACCOUNT], moto.endpoint, DEFAULT_ACCOUNT, "prod")
-    (snapshot,) = collect_aws(provider(moto), session=account_session(moto.endpoint))
+    (snapshot,) = collect_aws(provider(moto), session=account_core(moto.endpoint))
     assert (
         snapshot["account"] == DEFAULT_ACCOUNT and snapshot["via"] == "default"
     )  # no accounts: default chain
@@ -262,10 +262,10 @@ def test_organization_discovery(moto: MotoServer, aws_sessions: dict[str, Any]) 
         "AccountId"
     ]
     seed_account(manager, moto.endpoint, DEFAULT_ACCOUNT, "mgmt")
-    seed_account(account_session(moto.endpoint, member), moto.endpoint, member, "member")
+    seed_account(account_core(moto.endpoint, member), moto.endpoint, member, "member")
 
     cfg = provider(moto, organization=AwsOrganization(role_name="WatchdogAudit", exclude=[excluded]))
-    snapshots = {s["account"]: s for s in collect_aws(cfg, session=account_session(moto.endpoint))}
+    snapshots = {s["account"]: s for s in collect_aws(cfg, session=account_core(moto.endpoint))}
 
     assert sorted(snapshots) == sorted([DEFAULT_ACCOUNT, member])
     assert snapshots[member]["via"] == f"organization-role:arn:aws:iam::{member}:role/WatchdogAudit"
@@ -282,7 +282,7 @@ def test_explicit_accounts_win_over_discovered_ones(moto: MotoServer, aws_sessio
     cfg = provider(
         moto, accounts=[AwsAccount(id=DEFAULT_ACCOUNT, name="prod")], organization=AwsOrganization()
     )
-    snapshots = collect_aws(cfg, session=account_session(moto.endpoint))
+    snapshots = collect_aws(cfg, session=account_core(moto.endpoint))
     assert [(s["account"], s["name"], s["via"]) for s in snapshots] == [(DEFAULT_ACCOUNT, "prod", "default")]
 
 
@@ -302,14 +302,14 @@ def _error_response(code: str, message: str, status: int = 403) -> tuple[AWSResp
 
 
 def test_accounts_that_cannot_be_entered_are_errors_not_exceptions(moto: MotoServer) -> None:
-    base = account_session(moto.endpoint)
+    base = account_core(moto.endpoint)
 
     def deny_assume(**kwargs: Any) -> Any:  # in-process: moto grants every AssumeRole
         if "Denied" in api_params(kwargs).get("RoleArn", ""):
             return _error_response("AccessDenied", "not authorized to perform sts:AssumeRole")
         return None
 
-    base.events.register("before-call.sts.AssumeRole", deny_assume)
+    base.register("before-call.sts.AssumeRole", deny_assume)
     cfg = provider(
         moto,
         accounts=[
@@ -335,13 +335,15 @@ def test_accounts_that_cannot_be_entered_are_errors_not_exceptions(moto: MotoSer
 
 def test_unreachable_endpoint_is_an_account_error() -> None:
     cfg = AwsProvider(endpoint_url="http://127.0.0.1:9", max_attempts=1)  # discard port: refused at once
-    (snapshot,) = collect_aws(cfg, session=boto3.Session(region_name="us-east-1"))
+    session = botocore.session.get_session()  # the default chain, as boto3.Session(region_name=...) makes it
+    session.set_config_variable("region", "us-east-1")
+    (snapshot,) = collect_aws(cfg, session=session)
     assert snapshot["status"] == "error"
     assert "EndpointConnectionError" in snapshot["error"]
 
 
 def test_bucket_deleted_mid_scan_is_recorded(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     for name in ("stays-here", "vanishes-mid-scan"):
         s3.create_bucket(Bucket=name)
@@ -350,7 +352,7 @@ def test_bucket_deleted_mid_scan_is_recorded(moto: MotoServer) -> None:
         if api_params(kwargs).get("Bucket") == "vanishes-mid-scan":
             s3.delete_bucket(Bucket="vanishes-mid-scan")  # after the listings, before the settings are read
 
-    session.events.register("before-call.s3.GetBucketAcl", delete_first)
+    session.register("before-call.s3.GetBucketAcl", delete_first)
     snapshot = scan_account(session, provider(moto), account_id=DEFAULT_ACCOUNT)
     inv = normalize_account(snapshot)
     assert inv.status == "ok"
@@ -365,7 +367,7 @@ def test_bucket_deleted_mid_scan_is_recorded(moto: MotoServer) -> None:
 def test_access_denied_on_one_setting_is_a_read_error(
     moto: MotoServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     for name in ("locked-policy", "readable"):
         s3.create_bucket(Bucket=name)
@@ -376,7 +378,7 @@ def test_access_denied_on_one_setting_is_a_read_error(
             return _error_response("AccessDenied", "Access Denied")
         return None
 
-    session.events.register("before-call.s3.GetBucketPolicy", deny)
+    session.register("before-call.s3.GetBucketPolicy", deny)
     with caplog.at_level("WARNING", logger="cloudwatchdog.providers.aws.collect"):
         inv = normalize_account(
             scan_account(session, provider(moto), account_id=DEFAULT_ACCOUNT, name="prod")
@@ -392,7 +394,7 @@ def test_access_denied_on_one_setting_is_a_read_error(
 
 def test_object_acl_sample_can_be_turned_off(moto: MotoServer, aws_sessions: dict[str, Any]) -> None:
     seed_account(aws_sessions[DEFAULT_ACCOUNT], moto.endpoint, DEFAULT_ACCOUNT, "prod")
-    (snapshot,) = collect_aws(provider(moto, object_acl_sample=0), session=account_session(moto.endpoint))
+    (snapshot,) = collect_aws(provider(moto, object_acl_sample=0), session=account_core(moto.endpoint))
     assert all("ListObjectsV2" not in b["calls"] and b["object_acls"] == [] for b in snapshot["buckets"])
 
 
@@ -456,7 +458,7 @@ def test_demo_estate_is_deterministic(moto: MotoServer) -> None:
 
 
 def test_org_listing_failure_is_reported_when_the_manager_is_listed_explicitly(moto: MotoServer) -> None:
-    base = account_session(moto.endpoint)
+    base = account_core(moto.endpoint)
     org = emulator_client(base, "organizations", moto.endpoint)
     org.create_organization(FeatureSet="ALL")
     org.create_account(AccountName="analytics", Email="analytics@example.com")
@@ -464,7 +466,7 @@ def test_org_listing_failure_is_reported_when_the_manager_is_listed_explicitly(m
     def deny(**_: Any) -> Any:
         return _error_response("AccessDenied", "not authorized to perform organizations:ListAccounts")
 
-    base.events.register("before-call.organizations.ListAccounts", deny)
+    base.register("before-call.organizations.ListAccounts", deny)
     cfg = provider(moto, accounts=[AwsAccount(id=DEFAULT_ACCOUNT, name="mgmt")], organization=AwsOrganization())
     snapshots = collect_aws(cfg, session=base)
     # The member accounts could not be discovered: that must show as an error, not as a complete, smaller scan.
@@ -473,7 +475,7 @@ def test_org_listing_failure_is_reported_when_the_manager_is_listed_explicitly(m
 
 
 def test_org_member_with_state_but_no_status_is_scanned(moto: MotoServer) -> None:
-    base = account_session(moto.endpoint)
+    base = account_core(moto.endpoint)
     org = emulator_client(base, "organizations", moto.endpoint)
     org.create_organization(FeatureSet="ALL")
     member = org.create_account(AccountName="analytics", Email="analytics@example.com")["CreateAccountStatus"][
@@ -485,7 +487,7 @@ def test_org_member_with_state_but_no_status_is_scanned(moto: MotoServer) -> Non
         for account in parsed.get("Accounts", []):
             account["State"] = account.pop("Status", "ACTIVE")
 
-    base.events.register("after-call.organizations.ListAccounts", state_only)
+    base.register("after-call.organizations.ListAccounts", state_only)
     cfg = provider(moto, organization=AwsOrganization(role_name="WatchdogAudit"))
     snapshots = {s["account"]: s for s in collect_aws(cfg, session=base)}
     assert sorted(snapshots) == sorted([DEFAULT_ACCOUNT, member])
@@ -493,7 +495,7 @@ def test_org_member_with_state_but_no_status_is_scanned(moto: MotoServer) -> Non
 
 
 def test_access_point_listing_that_repeats_its_token_is_an_error_not_a_hang(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     calls = {"n": 0}
 
     def same_token(**_: Any) -> Any:
@@ -503,7 +505,7 @@ def test_access_point_listing_that_repeats_its_token_is_an_error_not_a_hang(moto
             page["NextToken"] = "again"
         return AWSResponse("https://injected.invalid/", 200, {}, None), page  # type: ignore[arg-type]
 
-    session.events.register("before-call.s3-control.ListAccessPoints", same_token)
+    session.register("before-call.s3-control.ListAccessPoints", same_token)
     snapshot = scan_account(session, provider(moto), account_id=DEFAULT_ACCOUNT)
     listing = snapshot["access_point_listings"]["us-east-1"]
     assert "error" in listing and calls["n"] < 50

@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 
 from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.demo.seed_aws import seed_demo_estate
-from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_core, emulator_client
 from cloudwatchdog.model import Level, ReadError
 from cloudwatchdog.providers.aws import collect, collect_bucket
 from cloudwatchdog.providers.aws.collect import collect_aws, scan_account
@@ -37,7 +37,7 @@ def _counting(session: Any) -> Counter[str]:
     def count(event_name: str, **_: Any) -> None:
         ops[event_name.split(".", 2)[2]] += 1
 
-    session.events.register("before-send", count)
+    session.register("before-send", count)
     return ops
 
 
@@ -67,7 +67,7 @@ def test_listings_change_no_resource_verdict_evidence_or_finding(
 
 
 def _seed(moto: MotoServer) -> Any:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     east = emulator_client(session, "s3", moto.endpoint)
     for i in range(6):
         east.create_bucket(Bucket=f"east-{i}")
@@ -120,7 +120,7 @@ def test_a_failed_tag_listing_costs_the_per_bucket_reads_back(moto: MotoServer) 
         return http, {"Error": {"Code": "AccessDeniedException", "Message": "not allowed"},
                       "ResponseMetadata": {"HTTPStatusCode": 400}}
 
-    session.events.register("before-call.resource-groups-tagging-api.GetResources", deny)
+    session.register("before-call.resource-groups-tagging-api.GetResources", deny)
     ops = _counting(session)
     inv = normalize_account(scan_account(session, _provider(moto, regions=["us-east-1"]), account_id=DEFAULT_ACCOUNT))
     assert inv.errors == ()  # nothing lost: every bucket's tags were read one by one
@@ -173,7 +173,7 @@ def test_region_listings_that_disagree_place_nothing() -> None:
 
 def test_accounts_are_read_side_by_side_in_their_order(moto: MotoServer) -> None:
     for account in (DEFAULT_ACCOUNT, OTHER_ACCOUNT):
-        emulator_client(account_session(moto.endpoint, account), "s3", moto.endpoint).create_bucket(
+        emulator_client(account_core(moto.endpoint, account), "s3", moto.endpoint).create_bucket(
             Bucket=f"b-{account}")
     both_started = threading.Barrier(2, timeout=20)  # breaks (the account fails) unless both run at once
 
@@ -190,7 +190,7 @@ def test_accounts_are_read_side_by_side_in_their_order(moto: MotoServer) -> None
 
 
 def _seed_account_pab_on(moto: MotoServer) -> Any:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     owner = None
     for name in ("policy-public", "acl-public", "object-public", "pab-partial", "pab-all", "enforced", "plain"):

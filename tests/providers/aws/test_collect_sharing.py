@@ -18,7 +18,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
-from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_core, emulator_client
 from cloudwatchdog.model import CoverageStatus, Level, ReadError
 from cloudwatchdog.providers.aws.collect import AccountReader, collect_aws
 from cloudwatchdog.providers.aws.collect_sharing import KINDS, paginate
@@ -138,7 +138,7 @@ def test_reads_every_kind_in_every_region_of_two_accounts(moto: MotoServer, aws_
         AwsAccount(id=DEFAULT_ACCOUNT, name="prod"),
         AwsAccount(id=OTHER_ACCOUNT, name="analytics", role_arn=f"arn:aws:iam::{OTHER_ACCOUNT}:role/Audit")])
     events: list[tuple[str, int]] = []
-    prod, analytics = collect_aws(cfg, session=account_session(moto.endpoint),
+    prod, analytics = collect_aws(cfg, session=account_core(moto.endpoint),
                                   progress=lambda label, n: events.append((label, n)))
 
     section = prod["sharing"]
@@ -172,7 +172,7 @@ def test_reads_every_kind_in_every_region_of_two_accounts(moto: MotoServer, aws_
 
 
 def test_api_calls_per_region_and_resource(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     seed(session, moto.endpoint, "eu-west-1", "prod")
     with_sharing, = collect_aws(provider(moto), session=session)
     without, = collect_aws(provider(moto, sharing=False), session=session)
@@ -189,7 +189,7 @@ def _more_pages(parsed: dict[str, Any], **_: Any) -> None:
 
 
 def test_a_listing_failing_half_way_keeps_the_first_pages(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     ec2 = emulator_client(session, "ec2", moto.endpoint)
     volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
     created = {ec2.create_snapshot(VolumeId=volume)["SnapshotId"] for _ in range(3)}
@@ -202,8 +202,8 @@ def test_a_listing_failing_half_way_keeps_the_first_pages(moto: MotoServer) -> N
         return None
 
     # moto's first page is real; the token after it and the failure of the next page are injected.
-    session.events.register("after-call.ec2.DescribeSnapshots", _more_pages)
-    session.events.register("before-send.ec2.DescribeSnapshots", later_pages_fail)
+    session.register("after-call.ec2.DescribeSnapshots", _more_pages)
+    session.register("before-send.ec2.DescribeSnapshots", later_pages_fail)
     counter = CallCounter()
     reader = AccountReader(DEFAULT_ACCOUNT, ClientFactory(session, provider(moto), counter))
     result, entries = paginate(reader, KINDS[0], "us-east-1")
@@ -221,12 +221,12 @@ def test_a_listing_failing_half_way_keeps_the_first_pages(moto: MotoServer) -> N
 
 
 def test_a_listing_that_repeats_its_token_is_an_error_not_a_hang(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     rds = emulator_client(session, "rds", moto.endpoint)
     rds.create_db_cluster(DBClusterIdentifier="c1", Engine="aurora-postgresql", MasterUsername="admin",
                           MasterUserPassword="not-a-real-password-1")
     rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="c1-snap", DBClusterIdentifier="c1")
-    session.events.register("after-call.rds.DescribeDBClusterSnapshots",
+    session.register("after-call.rds.DescribeDBClusterSnapshots",
                             lambda parsed, **_: parsed.update(Marker="again"))
     reader = AccountReader(DEFAULT_ACCOUNT, ClientFactory(session, provider(moto), CallCounter()))
     result, entries = paginate(reader, KINDS[3], "us-east-1")
@@ -235,7 +235,7 @@ def test_a_listing_that_repeats_its_token_is_an_error_not_a_hang(moto: MotoServe
 
 
 def test_one_denied_attribute_costs_that_snapshot_only(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     ids = seed(session, moto.endpoint, "eu-west-1", "prod")
 
     def deny(request: Any, **_: Any) -> AWSResponse | None:
@@ -243,7 +243,7 @@ def test_one_denied_attribute_costs_that_snapshot_only(moto: MotoServer) -> None
             return ec2_error(403, "UnauthorizedOperation", "You are not authorized to perform this operation.")
         return None
 
-    session.events.register("before-send.ec2.DescribeSnapshotAttribute", deny)
+    session.register("before-send.ec2.DescribeSnapshotAttribute", deny)
     snapshot, = collect_aws(provider(moto), session=session)
     got = levels(snapshot)
     assert got[ids["private"]] == ("eu-west-1", Level.UNKNOWN), "unknown, never private"
@@ -256,7 +256,7 @@ def test_one_denied_attribute_costs_that_snapshot_only(moto: MotoServer) -> None
 
 
 def test_a_region_whose_ec2_endpoint_fails_is_partial_and_the_rest_completes(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     ids = seed(session, moto.endpoint, "eu-west-1", "prod")
     seed(session, moto.endpoint, "us-east-1", "east")
 
@@ -265,7 +265,7 @@ def test_a_region_whose_ec2_endpoint_fails_is_partial_and_the_rest_completes(mot
             return ec2_error(503, "Unavailable", "The service is unavailable.")
         return None
 
-    session.events.register("before-send.ec2", west_is_down)
+    session.register("before-send.ec2", west_is_down)
     snapshot, = collect_aws(provider(moto), session=session)
     got = levels(snapshot)
     assert ids["public"] not in got, "EC2 in eu-west-1 could not be listed"
@@ -281,10 +281,10 @@ def test_a_region_whose_ec2_endpoint_fails_is_partial_and_the_rest_completes(mot
 
 
 def test_guardrail_states_are_read_per_region(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     west = seed(session, moto.endpoint, "eu-west-1", "west")
     east = seed(session, moto.endpoint, "us-east-1", "east")
-    session.events.register("before-send.ec2.GetSnapshotBlockPublicAccessState",
+    session.register("before-send.ec2.GetSnapshotBlockPublicAccessState",
                             snapshot_bpa("block-all-sharing", "eu-west-1"))
     snapshot, = collect_aws(provider(moto), session=session)
     inv = normalize_sharing(snapshot)
@@ -299,7 +299,7 @@ def test_guardrail_states_are_read_per_region(moto: MotoServer) -> None:
 
 
 def test_regions_all_asks_describe_regions(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     ids = seed(session, moto.endpoint, "ap-southeast-2", "far")
     snapshot, = collect_aws(provider(moto, regions="all"), session=session)
     section = snapshot["sharing"]
@@ -310,9 +310,9 @@ def test_regions_all_asks_describe_regions(moto: MotoServer) -> None:
 
 
 def test_regions_all_falls_back_to_the_default_region_when_describe_regions_fails(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     seed(session, moto.endpoint, "us-east-1", "east")
-    session.events.register("before-send.ec2.DescribeRegions",
+    session.register("before-send.ec2.DescribeRegions",
                             lambda **_: ec2_error(403, "UnauthorizedOperation", "denied"))
     snapshot, = collect_aws(provider(moto, regions="all"), session=session)
     assert sorted(snapshot["sharing"]["regions"]) == ["us-east-1"]
@@ -324,7 +324,7 @@ def test_regions_all_falls_back_to_the_default_region_when_describe_regions_fail
 def test_a_crash_in_the_sharing_reader_keeps_the_buckets(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
     import cloudwatchdog.providers.aws.collect as collector
 
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     emulator_client(session, "s3", moto.endpoint).create_bucket(Bucket="still-here")
 
     def broken(*_: Any, **__: Any) -> Any:
@@ -341,7 +341,7 @@ def test_a_crash_in_the_sharing_reader_keeps_the_buckets(moto: MotoServer, monke
 
 
 def test_the_emulator_answers_an_unimplemented_action_like_aws(moto: MotoServer) -> None:
-    ec2 = emulator_client(account_session(moto.endpoint), "ec2", moto.endpoint)
+    ec2 = emulator_client(account_core(moto.endpoint), "ec2", moto.endpoint)
     with pytest.raises(Exception) as info:
         ec2.get_image_block_public_access_state()
     response = info.value.response  # type: ignore[attr-defined]
@@ -351,7 +351,7 @@ def test_the_emulator_answers_an_unimplemented_action_like_aws(moto: MotoServer)
 
 
 def test_normalized_grantees_match_what_moto_stored(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     ids = seed(session, moto.endpoint, "us-east-1", "east")
     snapshot, = collect_aws(provider(moto, regions=["us-east-1"]), session=session)
     by_id = {r.id: r for r in normalize_sharing(snapshot).resources}

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_core
 from cloudwatchdog.providers.aws.collect import collect_aws
 from cloudwatchdog.providers.aws.credentials import EmulatorOnlyError, isolated_session, refuse_non_loopback
 from cloudwatchdog.providers.aws.session import make_client
@@ -63,8 +63,8 @@ def test_isolated_session_has_exactly_the_given_keys_and_region(hostile_env: dic
     session = isolated_session("eu-west-1", access_key="AKIAGIVEN", secret_key="given", token="t")
     credentials = session.get_credentials()
     assert (credentials.access_key, credentials.secret_key, credentials.token) == ("AKIAGIVEN", "given", "t")
-    assert session.region_name == "eu-west-1" and session.profile_name == "default"
-    client = session.client("s3")
+    assert session.get_config_variable("region") == "eu-west-1" and session.profile is None  # (boto3's "default")
+    client = session.create_client("s3")
     assert client.meta.region_name == "eu-west-1"
     assert "total_max_attempts" not in client.meta.config.retries  # AWS_MAX_ATTEMPTS (17) is not read
     assert isolated_session().get_credentials().access_key == "testing"
@@ -181,10 +181,10 @@ def test_an_unreachable_endpoint_is_a_network_problem_not_a_credentials_one(capl
 def test_expired_and_invalid_credentials_say_so(moto: MotoServer, caplog: pytest.LogCaptureFixture) -> None:
     """AWS's answers for credentials past their expiry and for keys it does not know, injected in-process (moto
     accepts any key): the request never leaves the process and botocore raises the ClientError AWS would cause."""
-    base = account_session(moto.endpoint)
-    base.events.register("before-call.sts.GetCallerIdentity", lambda **_: _error_response(
+    base = account_core(moto.endpoint)
+    base.register("before-call.sts.GetCallerIdentity", lambda **_: _error_response(
         "ExpiredToken", "The security token included in the request is expired"))
-    base.events.register("before-call.sts.AssumeRole", lambda **_: _error_response(
+    base.register("before-call.sts.AssumeRole", lambda **_: _error_response(
         "InvalidClientTokenId", "The security token included in the request is invalid."))
     cfg = AwsProvider(endpoint_url=moto.endpoint, max_attempts=1, accounts=[
         AwsAccount(id=DEFAULT_ACCOUNT, name="prod"),
@@ -202,17 +202,17 @@ def test_expired_and_invalid_credentials_say_so(moto: MotoServer, caplog: pytest
 
 def test_sessions_on_the_shared_loader_do_not_grow_its_search_paths() -> None:
     """Each account entered (every scan and rescan of a daemon's life) makes a session on the process's one model
-    loader; boto3 appends its data directory at every session, which must not pile up."""
+    loader; its search paths must not pile up (boto3 appended its data directory at every session)."""
     from cloudwatchdog.providers.aws.credentials import new_core, shared_session
     from cloudwatchdog.providers.aws.settings import AwsProvider
 
     cfg = AwsProvider(endpoint_url="http://127.0.0.1:1", credential="emulator")
     first = shared_session(new_core(cfg, "eu-west-1"), "eu-west-1")
-    paths = list(first._session.get_component("data_loader").search_paths)
+    paths = list(first.get_component("data_loader").search_paths)
     for _ in range(20):
         later = shared_session(new_core(cfg, "eu-west-1"), "eu-west-1")
-    loader = later._session.get_component("data_loader")
-    assert loader is first._session.get_component("data_loader"), "one loader per process"
+    loader = later.get_component("data_loader")
+    assert loader is first.get_component("data_loader"), "one loader per process"
     assert loader.search_paths == paths and len(paths) == len(set(paths))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cloudwatchdog.config import Config, Providers
-from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
+from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_core, emulator_client
 from cloudwatchdog.model import Level, ReadError
 from cloudwatchdog.providers.aws import collect_bucket
 from cloudwatchdog.providers.aws.exposure import bucket_exposure
@@ -46,7 +46,7 @@ def _policy(name: str, condition: dict[str, Any] | None = None, principal: Any =
 
 
 def _seed(moto: MotoServer) -> None:
-    session = account_session(moto.endpoint)
+    session = account_core(moto.endpoint)
     s3 = emulator_client(session, "s3", moto.endpoint)
     names = ("plain", "pab-on-private", "policy-public", "policy-restricted", "policy-vpce", "acl-public",
              "acl-ignored", "object-public", "enforced", "cross-account", "with-ap", "enforced-public",
