@@ -20,7 +20,7 @@ from cloudwatchdog.providers.base import Progress
 from cloudwatchdog.rules.loader import Rule
 from cloudwatchdog.services.alerts import attach_outbox, check_alert_settings, deliver_after_scan
 from cloudwatchdog.services.outputs import check_output_dir, parse_formats, write_scan
-from cloudwatchdog.services.raw import check_raw_target, stream_raw
+from cloudwatchdog.services.raw import RawFile, check_raw_target, stream_raw
 from cloudwatchdog.services.record import Recording, config_suppressions, expired_suppressions, record_scan
 from cloudwatchdog.services.rules import configured_rules
 from cloudwatchdog.services.scan import run_scan
@@ -62,14 +62,14 @@ def exit_code(result: ScanResult, fail_on: str | None) -> int:
 
 
 def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[Suppression],
-                raw_path: str | None = None) -> Recording:
-    """Save the raw snapshots and record the scan (or, without a store, apply config suppressions), warning about
-    expired suppressions."""
+                raw_error: UsageError | None = None, raw_saved: bool = False) -> Recording:
+    """Record the scan (or, without a store, apply config suppressions), warning about expired suppressions;
+    ``raw_saved``/``raw_error``: what became of the raw file."""
     for s in expired_suppressions(result, suppressions):
         Console(stderr=True).print(
             f"[yellow]warning:[/] {safe(s.label)}: the suppression expired on {s.expires}; it mutes nothing "
             f"(owner: {safe(s.owner)})", highlight=False)
-    return record_scan(result, store, suppressions, raw_path=raw_path)
+    return record_scan(result, store, suppressions, raw_error=raw_error, raw_saved=raw_saved)
 
 
 def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], output: str,
@@ -77,28 +77,37 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
                  replay: Iterable[Snapshot] | None = None, store: Store | None = None,
                  suppressions: Sequence[Suppression] = (), details: bool = False,
                  raw_path: str | None = None, distributed: bool = False) -> tuple[int, ScanResult, list[Path]]:
-    """Scan, save the raw snapshots (``raw_path``), record in ``store`` (when given), write the outputs, print the
-    summary. A store that cannot record the scan, or a raw file that cannot be written, fails the command only
-    after everything else is written (services.record)."""
+    """Scan, save the raw snapshots (``raw_path``, written as the scan goes: they are not held for it), record in
+    ``store`` (when given), write the outputs, print the summary. A store that cannot record the scan, or a raw
+    file that cannot be written, fails the command only after everything else is written (services.record)."""
     # With --output -, stdout carries the document; everything for humans goes to stderr.
     console = Console(stderr=output == "-")
     err_console = Console(stderr=True)
-    with progress_display(show_progress and replay is None, err_console) as progress:
-        cache: StoreResultCache | None = None
-        if store is not None and cfg.data_sampling.enabled:
-            from cloudwatchdog.state.sample_cache import StoreResultCache  # SQLAlchemy: not loaded by --no-state
+    raw = RawFile(raw_path) if raw_path is not None else None
+    sink = raw.write if raw is not None else None
+    try:
+        with progress_display(show_progress and replay is None, err_console) as progress:
+            cache: StoreResultCache | None = None
+            if store is not None and cfg.data_sampling.enabled:
+                from cloudwatchdog.state.sample_cache import StoreResultCache  # SQLAlchemy: not loaded by --no-state
 
-            cache = StoreResultCache(store)
-        if distributed and store is not None:
-            from cloudwatchdog.services.fleet import run_distributed_scan
+                cache = StoreResultCache(store)
+            # The raw answers are not kept beyond their analysis (memory); --save-raw writes them as it goes.
+            if distributed and store is not None:
+                from cloudwatchdog.services.fleet import run_distributed_scan
 
-            result = run_distributed_scan(cfg, rules, store, sample_cache=cache, keep_raw=raw_path is not None)
-        else:
-            # Without --save-raw the raw answers are not kept beyond their analysis (memory).
-            result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache, keep_raw=raw_path is not None)
+                result = run_distributed_scan(cfg, rules, store, sample_cache=cache, keep_raw=False, raw_sink=sink)
+            else:
+                result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache, keep_raw=False,
+                                  raw_sink=sink)
+    except BaseException:
+        if raw is not None:
+            raw.discard()  # no half-written file under its name
+        raise
     if cache is not None:
         cache.flush()  # before recording: the store's answer to recording is about the scan, not this
-    recording = apply_state(result, store, suppressions, raw_path)
+    raw_error = raw.finish(result.id, result.started_at) if raw is not None else None
+    recording = apply_state(result, store, suppressions, raw_error, raw_saved=raw is not None)
     result = recording.result
     written = write_scan(result, formats, output)
     if output != "-":

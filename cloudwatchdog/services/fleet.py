@@ -140,11 +140,13 @@ def _united_trust(units: Sequence[PlannedUnit], outcome_of: Callable[[str], Unit
 
 
 def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutcome | None], *, scan_id: str,
-             keep_raw: bool = True) -> tuple[list[Resource], list[Coverage], list[Coverage], list[Snapshot]]:
+             keep_raw: bool = True, raw_sink: Callable[[Snapshot], None] | None = None,
+             ) -> tuple[list[Resource], list[Coverage], list[Coverage], list[Snapshot]]:
     """The units' results in plan order, read and analysed one unit at a time (a unit's raw answers are let go
-    once analysed unless ``keep_raw``): (resources, coverage, an ``error`` coverage entry for each unit without a
-    result of its own, the raw snapshots kept). A result that is not the unit's answer to ``scan_id`` (another
-    scan, unit, provider or account) is refused: the unit failed, nothing of it is used."""
+    once analysed unless ``keep_raw``; ``raw_sink`` is given those of each unit whose result is used): (resources,
+    coverage, an ``error`` coverage entry for each unit without a result of its own, the raw snapshots kept). A
+    result that is not the unit's answer to ``scan_id`` (another scan, unit, provider or account) is refused: the
+    unit failed, nothing of it is used."""
     resources: list[Resource] = []
     coverage: list[Coverage] = []
     failed: list[Coverage] = []
@@ -169,6 +171,9 @@ def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutco
                 coverage.extend(cov)
                 if keep_raw:
                     kept.extend(found)
+                if raw_sink is not None:
+                    for snapshot in found:
+                        raw_sink(snapshot)
                 continue
             why = f"refused: {refused}"
         failed.append(Coverage(unit.provider, unit.account, CoverageStatus.ERROR, 0,
@@ -178,9 +183,11 @@ def assemble(units: Sequence[PlannedUnit], outcome_of: Callable[[str], UnitOutco
 
 def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
                          progress: Callable[[int, int], None] | None = None,
-                         sample_cache: ResultCache | None = None, keep_raw: bool = True) -> ScanResult:
+                         sample_cache: ResultCache | None = None, keep_raw: bool = True,
+                         raw_sink: Callable[[Snapshot], None] | None = None) -> ScanResult:
     """Scan through the queue and the workers; the result is recorded by the caller (services.record).
-    ``keep_raw=False``: the units' raw answers are not kept beyond their analysis (``ScanResult.raw`` is empty)."""
+    ``keep_raw=False``: the units' raw answers are not kept beyond their analysis (``ScanResult.raw`` is empty).
+    ``raw_sink``: given each used unit's raw answers as they are analysed (``--save-raw``)."""
     from cloudwatchdog.services.fleet_queue import coordinate
     from cloudwatchdog.state.fleet import (
         close_scan,
@@ -203,7 +210,8 @@ def run_distributed_scan(cfg: Config, rules: Sequence[Rule], store: Store, *,
             coordinate(cfg, conninfo, store.engine, scan_id, units, progress)
             close_scan(store.engine, scan_id)  # the rows are final: a unit that ends now writes nothing
             resources, coverage, failed, kept = assemble(
-                units, lambda key: unit_outcome(store.engine, scan_id, key), scan_id=scan_id, keep_raw=keep_raw)
+                units, lambda key: unit_outcome(store.engine, scan_id, key), scan_id=scan_id, keep_raw=keep_raw,
+                raw_sink=raw_sink)
         finally:
             forget_scan(store.engine, scan_id)
     resources, findings = judge(cfg, rules, resources, sample_cache)

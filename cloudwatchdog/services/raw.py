@@ -4,12 +4,14 @@ them offline."""
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn, TextIO
 
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.model import ScanResult, Snapshot
@@ -45,15 +47,76 @@ def load_raw(path: str) -> list[Snapshot]:
     return snapshots
 
 
+class RawFile:
+    """``--save-raw`` written as the scan goes: each account's snapshot is written when it is analysed (``write``),
+    so the raw answers are not held for the file; ``finish`` adds the scan's id and start and puts the file in
+    place. Written to a hidden file beside ``path`` first: a scan that fails, or a disk that fills, leaves no
+    half-written file under that name (nor an earlier one overwritten). A write that fails does not stop the scan:
+    the rest is not written and ``finish`` gives the error (the command fails after writing the outputs)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._error: UsageError | None = None
+        self._out: TextIO | None = None
+        self._tmp: str | None = None
+        self._first = True
+        try:
+            target = Path(path)
+            fd, self._tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".part")
+            self._out = os.fdopen(fd, "w", encoding="utf-8")
+            # format first (readers check it before any snapshot), then the snapshots; the scan's id and start at
+            # the end, when known. Any order of members reads back the same (load_raw, stream_raw).
+            self._out.write(f'{{\n "format": {json.dumps(RAW_FORMAT)},\n "snapshots": [')
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        self._error = UsageError(f"--save-raw {self.path}: cannot write: {exc.strerror or exc}")
+        self.discard()
+
+    def write(self, snapshot: Snapshot) -> None:
+        if self._out is None:
+            return
+        try:
+            self._out.write("\n" if self._first else ",\n")
+            json.dump(snapshot, self._out, indent=1)  # streamed: never one string
+            self._first = False
+        except OSError as exc:
+            self._fail(exc)
+
+    def finish(self, scan_id: str, started_at: str) -> UsageError | None:
+        """The file put in place under its name, or why it could not be (nothing is left under it then)."""
+        if self._out is not None and self._tmp is not None:
+            try:
+                self._out.write(f'\n ],\n "scan_id": {json.dumps(scan_id)},\n "started_at": {json.dumps(started_at)}'
+                                "\n}\n")
+                self._out.close()
+                self._out = None
+                os.replace(self._tmp, self.path)
+                self._tmp = None
+            except OSError as exc:
+                self._fail(exc)
+        return self._error
+
+    def discard(self) -> None:
+        """Stop writing and remove what was written (a scan that failed)."""
+        out, tmp, self._out, self._tmp = self._out, self._tmp, None, None
+        if out is not None:
+            with contextlib.suppress(OSError):
+                out.close()
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def save_raw(result: ScanResult, path: str) -> None:
-    doc = {"format": RAW_FORMAT, "scan_id": result.id, "started_at": result.started_at,
-           "snapshots": list(result.raw)}
-    try:
-        with Path(path).open("w", encoding="utf-8") as out:  # streamed: never one string
-            json.dump(doc, out, indent=1)
-            out.write("\n")
-    except OSError as exc:
-        raise UsageError(f"--save-raw {path}: cannot write: {exc.strerror or exc}") from None
+    """A finished scan's kept raw snapshots (``keep_raw``) as a raw file."""
+    raw = RawFile(path)
+    for snapshot in result.raw:
+        raw.write(snapshot)
+    error = raw.finish(result.id, result.started_at)
+    if error is not None:
+        raise error
 
 
 # --- Reading a raw file one account at a time ------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from cloudwatchdog.config import Config
 from cloudwatchdog.errors import UsageError
 from cloudwatchdog.model import ScanResult
-from cloudwatchdog.services.raw import save_raw
 from cloudwatchdog.state.errors import StateError
 
 if TYPE_CHECKING:
@@ -63,18 +62,13 @@ def _without_store(result: ScanResult, suppressions: Sequence[Suppression]) -> S
 
 
 def record_scan(result: ScanResult, store: Store | None, suppressions: Sequence[Suppression], *,
-                raw_path: str | None = None) -> Recording:
-    """Save the raw snapshots to ``raw_path`` (first: they do not depend on the store), then record the scan in
-    ``store`` (lifecycle fields, resolved findings; the store's hooks, such as the alert outbox, run in the same
-    transaction, which a failure rolls back whole); without a store, only mark the findings a config suppression
-    mutes. Never raises for the store or the raw file: their errors come back in the Recording."""
-    raw_error = None
-    if raw_path is not None:
-        try:
-            save_raw(result, raw_path)
-        except UsageError as exc:
-            raw_error = exc
-    saved = raw_path is not None and raw_error is None
+                raw_error: UsageError | None = None, raw_saved: bool = False) -> Recording:
+    """Record the scan in ``store`` (lifecycle fields, resolved findings; the store's hooks, such as the alert
+    outbox, run in the same transaction, which a failure rolls back whole); without a store, only mark the findings
+    a config suppression mutes. ``raw_saved``/``raw_error``: the raw file (``--save-raw``, written as the scan went,
+    services.raw.RawFile) is in place, or why not. Never raises for the store or the raw file: their errors come
+    back in the Recording."""
+    saved = raw_saved and raw_error is None
     if store is None:
         return Recording(_without_store(result, suppressions), raw_error=raw_error, raw_saved=saved)
     try:

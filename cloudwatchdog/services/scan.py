@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,6 +83,18 @@ def _letting_go(snapshots: list[Snapshot], holders: Sequence[list[Any]]) -> Iter
         yield snapshot
 
 
+def _handed(snapshots: Iterable[Snapshot], sink: Callable[[Snapshot], None] | None) -> Iterable[Snapshot]:
+    """Each snapshot given to ``sink`` (when there is one) before it is analysed."""
+    if sink is None:
+        return snapshots
+    return (_given(s, sink) for s in snapshots)
+
+
+def _given(snapshot: Snapshot, sink: Callable[[Snapshot], None]) -> Snapshot:
+    sink(snapshot)
+    return snapshot
+
+
 def qualifies(resource: Resource, sampling: DataSamplingConfig) -> bool:
     """Whether data sampling reads this resource's objects: its verdict is one of ``levels`` (or latent, when
     configured); aggregates (accounts) hold no objects of their own."""
@@ -119,28 +131,30 @@ def judge(cfg: Config, rules: Sequence[Rule], resources: Sequence[Resource],
 
 def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = None, *,
              replay: Iterable[Snapshot] | None = None, sample_cache: ResultCache | None = None,
-             keep_raw: bool = True) -> ScanResult:
+             keep_raw: bool = True, raw_sink: Callable[[Snapshot], None] | None = None) -> ScanResult:
     """Scan the configured accounts, or (``replay``) re-analyse saved snapshots without any cloud call.
     ``sample_cache``: data sampling's earlier results per object version (the state store's). ``keep_raw=False``:
     the raw answers are let go once analysed (``ScanResult.raw`` is empty; ``replay``, when a list, is emptied),
     so they are not held through judging, recording and the outputs: the collectors' accounts (or ``replay``, an
-    iterator) are read, analysed and let go one at a time."""
+    iterator) are read, analysed and let go one at a time. ``raw_sink``: given each account's raw answers as it is
+    analysed (``--save-raw`` writes them to its file as the scan goes: with ``keep_raw=False`` they are not held
+    for it)."""
     started, exact = _start()
     snapshots: list[Snapshot] = []
     source = replay if replay is not None else collect_snapshots(cfg, progress)
     if not keep_raw and not isinstance(source, Sequence):
         # A stream (the collectors', or services.raw.stream_raw's): one account's answers read, scrubbed and
         # analysed at a time, then let go.
-        resources, coverage = analyse_snapshots(scrub_value(s) for s in source)
+        resources, coverage = analyse_snapshots(_handed((scrub_value(s) for s in source), raw_sink))
     else:
         raw = list(source)
         # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.
         snapshots = [scrub_value(s) for s in raw]
         if keep_raw:
-            resources, coverage = analyse_snapshots(snapshots)
+            resources, coverage = analyse_snapshots(_handed(snapshots, raw_sink))
         else:
             holders = [raw, snapshots, *([replay] if isinstance(replay, list) else [])]
-            resources, coverage = analyse_snapshots(_letting_go(snapshots, holders))
+            resources, coverage = analyse_snapshots(_handed(_letting_go(snapshots, holders), raw_sink))
             for held in holders:
                 held.clear()
     if replay is None:

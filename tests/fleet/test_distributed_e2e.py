@@ -23,6 +23,7 @@ import yaml
 
 from cloudwatchdog.cli import main
 from cloudwatchdog.emulators.moto import MotoServer, account_session
+from cloudwatchdog.services.raw import load_raw
 from cloudwatchdog.state.store import Store
 
 ACCOUNTS = [f"{100000000000 + i}" for i in range(50)]
@@ -160,10 +161,12 @@ def test_distributed_scan_survives_a_killed_worker_and_equals_a_single_process_s
     killed: list[int] = []
     killer = threading.Thread(target=_kill_holder, args=(workers, SLOW, killed), daemon=True)
     killer.start()
-    code, distributed = _scan(config, tmp_path / "distributed", "--distributed")
+    code, distributed = _scan(config, tmp_path / "distributed", "--distributed", "--save-raw", str(tmp_path / "raw"))
     killer.join(timeout=5)
 
     assert killed, "the worker holding the slow unit was never seen"
+    # --save-raw wrote each unit's answers as they were assembled: every account once, the retried unit's run.
+    assert sorted(s["account"] for s in load_raw(str(tmp_path / "raw"))) == sorted(ACCOUNTS)
     retried = [i for i in range(3) if i not in killed and re.search(
         rf"unit aws/\d+/{SLOW} of scan \S+: started \(run 2 ", workers.text(i))]
     assert retried, "the killed worker's unit was not run again by another worker"

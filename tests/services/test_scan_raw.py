@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from cloudwatchdog.config import Config
 from cloudwatchdog.rules.loader import load_rules
-from cloudwatchdog.services.raw import load_raw, save_raw
+from cloudwatchdog.services.raw import RawFile, load_raw, save_raw, stream_raw
 from cloudwatchdog.services.scan import run_scan
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -40,5 +44,75 @@ def test_saved_raw_file_is_the_same_document_written_as_a_stream(tmp_path: Path)
     text = (tmp_path / "saved.json").read_text()
     doc = {"format": "cloudwatchdog-raw-snapshots", "scan_id": result.id, "started_at": result.started_at,
            "snapshots": list(result.raw)}
-    assert text == json.dumps(doc, indent=1) + "\n"
-    assert load_raw(str(tmp_path / "saved.json")) == list(result.raw)
+    assert json.loads(text) == doc
+    assert load_raw(str(tmp_path / "saved.json")) == list(stream_raw(str(tmp_path / "saved.json"))) == list(result.raw)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.json", "saved.json"]  # no temporary file left
+
+
+def test_save_raw_writes_each_account_as_it_is_analysed_without_holding_the_raw(tmp_path: Path) -> None:
+    """``--save-raw`` streams: an account's answers are in the file before the next account is read, the scan
+    holds none of them (``ScanResult.raw`` is empty), and the file replays to the same scan."""
+    snapshots = _accounts(tmp_path, 3)
+    events: list[str] = []
+
+    def source() -> Iterator[dict[str, Any]]:
+        for s in copy.deepcopy(snapshots):
+            events.append(f"read {s['account']}")
+            yield s
+
+    saved = tmp_path / "saved.json"
+    raw = RawFile(str(saved))
+
+    def sink(snapshot: dict[str, Any]) -> None:
+        raw.write(snapshot)
+        events.append(f"written {snapshot['account']}")
+
+    result = run_scan(Config(), load_rules(), replay=source(), keep_raw=False, raw_sink=sink)
+    assert not saved.exists()  # in place only when finished
+    assert raw.finish(result.id, result.started_at) is None
+    accounts = [s["account"] for s in snapshots]
+    assert events == [e for a in accounts for e in (f"read {a}", f"written {a}")]
+    assert result.raw == ()
+    assert load_raw(str(saved)) == snapshots
+    replayed = run_scan(Config(), load_rules(), replay=load_raw(str(saved)))
+    assert [r.to_dict() for r in replayed.resources] == [r.to_dict() for r in result.resources]
+    assert [f.to_dict() for f in replayed.findings] == [f.to_dict() for f in result.findings]
+
+
+def _accounts(tmp_path: Path, n: int) -> list[dict[str, Any]]:
+    """bench/scale.py's generated account, as ``n`` accounts of 60 buckets, saved as raw.json."""
+    write_raw(tmp_path / "raw.json", 60)
+    (one,) = load_raw(str(tmp_path / "raw.json"))
+    snapshots = [dict(copy.deepcopy(one), account=str(int(one["account"]) + k)) for k in range(n)]
+    (tmp_path / "raw.json").write_text(json.dumps({"format": "cloudwatchdog-raw-snapshots", "snapshots": snapshots}))
+    return snapshots
+
+
+_FULL_DISK = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of killing us
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+from cloudwatchdog.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_raw_file_that_cannot_be_written_to_the_end_leaves_nothing_half_written(tmp_path: Path) -> None:
+    """A real write failure (the process may write no file larger than 20 kB: EFBIG, as a full disk gives ENOSPC)
+    while --save-raw streams: the scan goes on and its JSON document (on stdout, a pipe) is complete; the command
+    then fails with exit 2 naming --save-raw; no file is left under the name, an earlier one stays as it was."""
+    _accounts(tmp_path, 4)
+    path = tmp_path / "raw.json"
+    saved = tmp_path / "saved.json"
+    saved.write_text("an earlier file")
+    done = subprocess.run([sys.executable, "-c", _FULL_DISK, "20000", "scan", "--from-raw", str(path), "--no-state",
+                           "--format", "json", "--output", "-", "--save-raw", str(saved)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert path.stat().st_size > 20000  # the whole raw would not fit
+    assert done.returncode == 2, done.stderr
+    assert "--save-raw" in done.stderr and "cannot write" in done.stderr and "Traceback" not in done.stderr
+    document = json.loads(done.stdout)
+    assert len(document["resources"]) == len(run_scan(Config(), load_rules(), replay=load_raw(str(path))).resources)
+    assert saved.read_text() == "an earlier file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.json", "saved.json"]
