@@ -60,6 +60,17 @@ def _write(path: Path, cfg: dict[str, Any]) -> Path:
     return path
 
 
+def _config(tmp_path: Path, postgres_url: str, aws: dict[str, Any], *, stalled_after: float, max_attempts: int,
+            scan_timeout: float) -> Path:
+    """The config of a fleet test (heartbeats every 0.3 s), with the store's schema made."""
+    cfg = {"state": {"url": postgres_url}, "providers": {"aws": aws},
+           "fleet": {"heartbeat": 0.3, "stalled_after": stalled_after, "poll_interval": 0.2,
+                     "max_attempts": max_attempts, "scan_timeout": scan_timeout}}
+    config = _write(tmp_path / "config.yaml", cfg)
+    Store.open(postgres_url).close()
+    return config
+
+
 def _scan(config: Path, out: Path) -> int:
     return main(["scan", "-c", str(config), "--output", str(out), "--no-progress", "--distributed",
                  "--format", "json"])
@@ -78,13 +89,8 @@ def test_a_timed_out_unit_stops_reading_and_its_worker_takes_the_next_unit(
         full = _requests_of(proxy, lambda: collect_aws(AwsProvider.model_validate(_aws(proxy.endpoint, [LARGE], 2))))
         assert full > 300, full
 
-        cfg: dict[str, Any] = {
-            "state": {"url": postgres_url}, "providers": {"aws": _aws(proxy.endpoint, [LARGE], 2)},
-            "fleet": {"heartbeat": 0.3, "stalled_after": 10, "poll_interval": 0.2, "max_attempts": 1,
-                      "scan_timeout": 2.0},
-        }
-        config = _write(tmp_path / "config.yaml", cfg)
-        Store.open(postgres_url).close()
+        config = _config(tmp_path, postgres_url, _aws(proxy.endpoint, [LARGE], 2), stalled_after=10, max_attempts=1,
+                         scan_timeout=2.0)
         workers = Workers(config, tmp_path, 1)
         try:
             _wait("the worker listens", lambda: _registered(postgres_url), 30, workers)
@@ -112,9 +118,8 @@ def test_a_timed_out_unit_stops_reading_and_its_worker_takes_the_next_unit(
 
             # The same worker takes the next scan's unit.
             proxy.delay = 0.0
-            cfg["providers"]["aws"] = _aws(proxy.endpoint, [SMALL], 2)
-            cfg["fleet"]["scan_timeout"] = 60
-            _write(config, cfg)
+            _config(tmp_path, postgres_url, _aws(proxy.endpoint, [SMALL], 2), stalled_after=10, max_attempts=1,
+                    scan_timeout=60)
             assert _scan(config, tmp_path / "second") == 0
         finally:
             workers.stop()
@@ -136,13 +141,8 @@ def test_a_worker_told_to_stop_finishes_its_unit_with_its_heartbeats_going_on(
         estate: MotoServer, postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     stalled_after = 1.5
     with SlowProxy(estate.endpoint, delay=0.0) as proxy:
-        cfg = {
-            "state": {"url": postgres_url}, "providers": {"aws": _aws(proxy.endpoint, [MEDIUM, SMALL], 2)},
-            "fleet": {"heartbeat": 0.3, "stalled_after": stalled_after, "poll_interval": 0.2, "max_attempts": 3,
-                      "scan_timeout": 60},
-        }
-        config = _write(tmp_path / "config.yaml", cfg)
-        Store.open(postgres_url).close()
+        config = _config(tmp_path, postgres_url, _aws(proxy.endpoint, [MEDIUM, SMALL], 2),
+                         stalled_after=stalled_after, max_attempts=3, scan_timeout=60)
         workers = Workers(config, tmp_path, 2)  # the other one would run the unit again, were it taken for lost
         conninfo = _conninfo(postgres_url)
         oldest: list[float] = []
@@ -193,13 +193,8 @@ def test_a_worker_told_to_stop_still_stops_its_unit_when_the_scan_times_out(
         estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
     """procrastinate stops listening for aborts when its worker is told to stop; the unit still hears of it."""
     with SlowProxy(estate.endpoint, delay=0.0) as proxy:
-        cfg = {
-            "state": {"url": postgres_url}, "providers": {"aws": _aws(proxy.endpoint, [LARGE], 2)},
-            "fleet": {"heartbeat": 0.3, "stalled_after": 10, "poll_interval": 0.2, "max_attempts": 1,
-                      "scan_timeout": 2.5},
-        }
-        config = _write(tmp_path / "config.yaml", cfg)
-        Store.open(postgres_url).close()
+        config = _config(tmp_path, postgres_url, _aws(proxy.endpoint, [LARGE], 2), stalled_after=10, max_attempts=1,
+                         scan_timeout=2.5)
         workers = Workers(config, tmp_path, 1)
         told: list[float] = []
 

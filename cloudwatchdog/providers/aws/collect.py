@@ -435,19 +435,24 @@ def stream_aws(
         base = session if session is not None else base_session(cfg)
     except Exception as exc:  # a missing or broken profile: an error of every account that needs the session
         base = exc
-    targets = discover_accounts(cfg, base)
+    # Each account is entered when it is read and its session let go once it is: memory does not grow with the
+    # number of accounts.
+    targets = discover_accounts(cfg, base, lazy=True)
 
     def account_job(target: AccountTarget) -> AccountSnapshot:
         if should_stop is not None and should_stop():
             target.error = target.error or STOPPED
             return _empty_snapshot(target, cfg, _now())
         try:
+            target.enter()
             return _scan_target(target, cfg, progress, should_stop)
         except Exception as exc:  # a bug or an unforeseen SDK shape must not lose the other accounts
             code, message = describe_exception(exc)
             log.exception("aws account %s: scan failed", target.account)
             target.error = f"scan failed: {code}: {message}"
             return _empty_snapshot(target, cfg, _now())
+        finally:
+            target.session = None
 
     # Accounts side by side (each with its own max_workers for its buckets: rate limits are per account), in the
     # order they were configured or discovered.

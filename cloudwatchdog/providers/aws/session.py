@@ -185,6 +185,16 @@ class AccountTarget:
         default_factory=dict
     )  # e.g. organizations:ListAccounts on the manager
     organization_id: str | None = None  # the AWS Organization it was discovered through
+    entry: Callable[[], AccountTarget] | None = None  # deferred entering (discover_accounts(lazy=True))
+
+    def enter(self) -> None:
+        """Enter the account now, if entering it was deferred: its session (or why there is none) and the calls
+        entering took. Never raises (entering reports a failure as the target's error)."""
+        entry, self.entry = self.entry, None
+        if entry is not None:
+            entered = entry()
+            self.session, self.error, self.counter = entered.session, entered.error, entered.counter
+            self.extra_calls.update(entered.extra_calls)
 
 
 class EnterError(Exception):
@@ -240,16 +250,22 @@ def assume_role_session(
     return shared_session(core, region), assumed_account[0] if assumed_account else ""
 
 
-def enter_explicit(account: AwsAccount, base: Base, cfg: AwsProvider) -> AccountTarget:
-    """Enter one configured account: by profile, by assuming role_arn from the default chain, or the default
-    chain itself. The account id is verified; a mismatch is an error (we must not scan the wrong account)."""
+def _explicit(account: AwsAccount) -> AccountTarget:
+    """A configured account's target, not entered yet."""
     if account.profile:
         via = f"profile:{account.profile}"
     elif account.role_arn:
         via = f"role:{account.role_arn}"
     else:
         via = "default"
-    target = AccountTarget(account=account.id, name=account.name, via=via)
+    return AccountTarget(account=account.id, name=account.name, via=via)
+
+
+def enter_explicit(account: AwsAccount, base: Base, cfg: AwsProvider) -> AccountTarget:
+    """Enter one configured account: by profile, by assuming role_arn from the default chain, or the default
+    chain itself. The account id is verified; a mismatch is an error (we must not scan the wrong account)."""
+    target = _explicit(account)
+    via = target.via
     try:
         if account.profile:
             session = profile_session(account.profile)
@@ -284,10 +300,11 @@ def _list_org_accounts(
 
 
 def enter_organization(
-    org: AwsOrganization, base: Base, cfg: AwsProvider, *, skip: set[str]
+    org: AwsOrganization, base: Base, cfg: AwsProvider, *, skip: set[str], lazy: bool = False
 ) -> list[AccountTarget]:
     """Every ACTIVE member account (minus ``org.exclude`` and ``skip``), entered through
-    ``org.role_name``; the management account itself through its own credentials."""
+    ``org.role_name`` (``lazy``: when each is scanned, ``AccountTarget.enter``); the management account itself
+    through its own credentials."""
     counter = CallCounter()
     source = f"profile {org.profile!r}" if org.profile else default_source(cfg)
     try:
@@ -311,10 +328,14 @@ def enter_organization(
         members = []
         listing = {"error": {"operation": "ListAccounts", "code": code, "message": message}}
 
-    def enter_member(member: dict[str, Any]) -> AccountTarget:
-        account_id, name = str(member.get("Id", "")), member.get("Name")
+    def member_target(member: dict[str, Any]) -> AccountTarget:
+        account_id = str(member.get("Id", ""))
         role_arn = f"arn:{_partition(manager_arn)}:iam::{account_id}:role/{org.role_name}"
-        target = AccountTarget(account=account_id, name=name, via=f"organization-role:{role_arn}")
+        return AccountTarget(account=account_id, name=member.get("Name"), via=f"organization-role:{role_arn}")
+
+    def enter_member(member: dict[str, Any]) -> AccountTarget:
+        target = member_target(member)
+        account_id, role_arn = target.account, target.via.removeprefix("organization-role:")
         try:
             session, actual = assume_role_session(
                 manager, role_arn, cfg, external_id=org.external_id, counter=target.counter
@@ -334,7 +355,8 @@ def enter_organization(
     active = [m for m in members if (m.get("State") or m.get("Status")) == "ACTIVE"
               and str(m.get("Id", "")) not in org.exclude and str(m.get("Id", "")) not in skip]
     seen_manager = any(str(m.get("Id", "")) == manager_id for m in active)
-    entered = iter(_side_by_side(enter_member, [m for m in active if str(m.get("Id", "")) != manager_id], cfg))
+    entered = iter(_side_by_side(enter_member, [m for m in active if str(m.get("Id", "")) != manager_id], cfg,
+                                 member_target if lazy else None))
     targets: list[AccountTarget] = []
     for member in active:  # in the order the organization listed them
         if str(member.get("Id", "")) != manager_id:
@@ -397,20 +419,33 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _side_by_side(enter: Callable[[T], AccountTarget], items: Sequence[T], cfg: AwsProvider) -> list[AccountTarget]:
-    """Enter accounts ``max_accounts`` at a time (an AssumeRole is a round trip), in the given order."""
+def _side_by_side(enter: Callable[[T], AccountTarget], items: Sequence[T], cfg: AwsProvider,
+                  later: Callable[[T], AccountTarget] | None = None) -> list[AccountTarget]:
+    """Enter accounts ``max_accounts`` at a time (an AssumeRole is a round trip), in the given order; with
+    ``later`` (the target of an item, not entered), each is entered only when ``AccountTarget.enter`` is called."""
+    if later is not None:
+        return [_deferred(later(i), enter, i) for i in items]
     if len(items) <= 1:
         return [enter(i) for i in items]
     with ThreadPoolExecutor(max_workers=min(cfg.max_accounts, len(items)), thread_name_prefix="aws-enter") as pool:
         return list(pool.map(enter, items))
 
 
-def discover_accounts(cfg: AwsProvider, base: Base) -> list[AccountTarget]:
+def _deferred(target: AccountTarget, enter: Callable[[T], AccountTarget], item: T) -> AccountTarget:
+    target.entry = lambda: enter(item)
+    return target
+
+
+def discover_accounts(cfg: AwsProvider, base: Base, *, lazy: bool = False) -> list[AccountTarget]:
     """The accounts to scan: explicit ones, then organization members not already listed; with neither, the
-    default chain's own account. ``base`` is the session accounts are entered from, or why there is none."""
-    targets = _side_by_side(lambda a: enter_explicit(a, base, cfg), cfg.accounts, cfg)
+    default chain's own account. ``base`` is the session accounts are entered from, or why there is none.
+    ``lazy``: configured and member accounts are entered only when ``AccountTarget.enter`` is called (a scan
+    enters each as it reads it, and lets its session go after: a session and its STS client are some 400 KiB, so
+    entering a thousand accounts up front held 400 MiB)."""
+    targets = _side_by_side(lambda a: enter_explicit(a, base, cfg), cfg.accounts, cfg, _explicit if lazy else None)
     if cfg.organization is not None:
-        targets.extend(enter_organization(cfg.organization, base, cfg, skip={a.id for a in cfg.accounts}))
+        targets.extend(enter_organization(cfg.organization, base, cfg, skip={a.id for a in cfg.accounts},
+                                          lazy=lazy))
     if not cfg.accounts and cfg.organization is None:
         target = AccountTarget(account="unknown", name=None, via="default")
         try:
