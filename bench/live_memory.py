@@ -1,5 +1,6 @@
 """Benchmark: peak memory of a live scan as the estate grows (accounts in moto, entered by assume-role), with the
-raw answers let go account by account (as `cloudwatchdog scan` and the daemon run) and kept whole (`--save-raw`).
+raw answers let go account by account (as `cloudwatchdog scan`, with or without `--save-raw`, and the daemon run) and
+kept whole (``keep_raw=True``, what `--save-raw` did before it streamed).
 
     .venv/bin/python bench/live_memory.py --accounts 25,100 --buckets 40
 
@@ -75,7 +76,7 @@ def main() -> None:
                         "accounts": [{"id": a, "role_arn": f"arn:aws:iam::{a}:role/Audit"} for a in accounts[:size]]}
             for keep in (False, True):
                 f = scan(settings, keep)
-                how = "kept whole (--save-raw)" if keep else "let go per account"
+                how = "kept whole (keep_raw)" if keep else "let go per account"
                 print(f"{size:4d} accounts, {f['buckets']:6d} buckets, raw {how:24s}: "
                       f"peak RSS {f['rss_mib']:6.1f} MiB, wall {f['wall']:6.1f} s, CPU {f['cpu']:6.1f} s")
 

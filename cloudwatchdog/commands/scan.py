@@ -104,9 +104,9 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
         if raw is not None:
             raw.discard()  # no half-written file under its name
         raise
+    raw_error = raw.finish(result.id, result.started_at) if raw is not None else None
     if cache is not None:
         cache.flush()  # before recording: the store's answer to recording is about the scan, not this
-    raw_error = raw.finish(result.id, result.started_at) if raw is not None else None
     recording = apply_state(result, store, suppressions, raw_error, raw_saved=raw is not None)
     result = recording.result
     written = write_scan(result, formats, output)

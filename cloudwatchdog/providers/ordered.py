@@ -6,7 +6,7 @@ analysed: memory follows the pool, not the estate."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Executor, Future
 from typing import TypeVar
 
@@ -14,7 +14,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def ordered_map(pool: Executor, fn: Callable[[T], R], items: Iterable[T], *, ahead: int) -> Iterator[R]:
+def ordered_map(pool: Executor, fn: Callable[[T], R], items: Iterable[T], *, ahead: int) -> Generator[R, None, None]:
     """``fn(item)`` for each item on ``pool``, yielded in the items' order. At most ``ahead`` items (at least one)
     are submitted and not yet handed out; ``items`` is read only as far as that. An exception of ``fn`` is raised
     where its result would be yielded. Closing the iterator early cancels what has not started."""

@@ -47,6 +47,12 @@ def load_raw(path: str) -> list[Snapshot]:
     return snapshots
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class RawFile:
     """``--save-raw`` written as the scan goes: each account's snapshot is written when it is analysed (``write``),
     so the raw answers are not held for the file; ``finish`` adds the scan's id and start and puts the file in
@@ -63,6 +69,7 @@ class RawFile:
         try:
             target = Path(path)
             fd, self._tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".part")
+            os.fchmod(fd, 0o666 & ~_umask())  # as a file opened for writing would be (mkstemp makes it 0600)
             self._out = os.fdopen(fd, "w", encoding="utf-8")
             # format first (readers check it before any snapshot), then the snapshots; the scan's id and start at
             # the end, when known. Any order of members reads back the same (load_raw, stream_raw).

@@ -145,7 +145,12 @@ def run_scan(cfg: Config, rules: Sequence[Rule], progress: Progress | None = Non
     if not keep_raw and not isinstance(source, Sequence):
         # A stream (the collectors', or services.raw.stream_raw's): one account's answers read, scrubbed and
         # analysed at a time, then let go.
-        resources, coverage = analyse_snapshots(_handed((scrub_value(s) for s in source), raw_sink))
+        try:
+            resources, coverage = analyse_snapshots(_handed((scrub_value(s) for s in source), raw_sink))
+        finally:  # on an error too: the collectors' pools stop and their reads queued ahead are cancelled
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
     else:
         raw = list(source)
         # Untrusted text from the cloud (or the file): a lone surrogate must not crash the report or the store.

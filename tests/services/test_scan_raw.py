@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cloudwatchdog.config import Config
 from cloudwatchdog.rules.loader import load_rules
 from cloudwatchdog.services.raw import RawFile, load_raw, save_raw, stream_raw
@@ -47,6 +49,12 @@ def test_saved_raw_file_is_the_same_document_written_as_a_stream(tmp_path: Path)
     assert json.loads(text) == doc
     assert load_raw(str(tmp_path / "saved.json")) == list(stream_raw(str(tmp_path / "saved.json"))) == list(result.raw)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.json", "saved.json"]  # no temporary file left
+    mask = os.umask(0o027)
+    try:
+        save_raw(result, str(tmp_path / "masked.json"))
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "masked.json").stat().st_mode & 0o777 == 0o640  # as any file the command writes
 
 
 def test_save_raw_writes_each_account_as_it_is_analysed_without_holding_the_raw(tmp_path: Path) -> None:
@@ -116,3 +124,24 @@ def test_a_raw_file_that_cannot_be_written_to_the_end_leaves_nothing_half_writte
     assert len(document["resources"]) == len(run_scan(Config(), load_rules(), replay=load_raw(str(path))).resources)
     assert saved.read_text() == "an earlier file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw.json", "saved.json"]
+
+
+def test_a_scan_that_fails_closes_its_source(tmp_path: Path) -> None:
+    """When the analysis (or the raw file) raises, the collectors' stream is closed at once: its pools stop and
+    the reads queued ahead are cancelled, not left suspended with the exception."""
+    snapshots = _accounts(tmp_path, 3)
+    closed: list[bool] = []
+
+    def source() -> Iterator[dict[str, Any]]:
+        try:
+            yield from copy.deepcopy(snapshots)
+        finally:
+            closed.append(True)
+
+    def failing(snapshot: dict[str, Any]) -> None:
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError) as raised:
+        run_scan(Config(), load_rules(), replay=source(), keep_raw=False, raw_sink=failing)
+    # (``raised`` holds the traceback, and with it run_scan's frame: the stream is closed, not merely collected)
+    assert raised.traceback and closed == [True]

@@ -29,6 +29,7 @@ as ``account`` and ``status: error``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -364,16 +365,18 @@ def stream_gcp(cfg: GcpProvider, progress: Progress | None = None, *,
             return result
 
         yield from (charged(s) for s in failures)
-        results = ordered_map(pool, bucket_job, ((p, b) for p in projects for b in p.buckets),
-                              ahead=4 * cfg.max_workers)
-        for p in projects:
-            snapshot = p.snapshot
-            snapshot["buckets"] = [next(results) for _ in p.buckets]
-            snapshot["trust"] = trust
-            snapshot["api_calls"] = p.counter.value
-            snapshot["finished_at"] = _now()
-            p.buckets, p.snapshot = [], {}  # handed out: the caller lets it go once analysed
-            yield charged(snapshot)
+        # Closed when the stream is (a consumer that stops early): the reads queued ahead are cancelled, not waited
+        # for by the pool.
+        with contextlib.closing(ordered_map(pool, bucket_job, ((p, b) for p in projects for b in p.buckets),
+                                            ahead=4 * cfg.max_workers)) as results:
+            for p in projects:
+                snapshot = p.snapshot
+                snapshot["buckets"] = [next(results) for _ in p.buckets]
+                snapshot["trust"] = trust
+                snapshot["api_calls"] = p.counter.value
+                snapshot["finished_at"] = _now()
+                p.buckets, p.snapshot = [], {}  # handed out: the caller lets it go once analysed
+                yield charged(snapshot)
 
 
 __all__ = ["CallResult", "GcpReader", "ProjectSnapshot", "collect_gcp", "stream_gcp"]

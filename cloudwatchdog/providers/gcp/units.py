@@ -50,8 +50,13 @@ def gcp_units(cfg: GcpProvider) -> list[Unit]:
     domains = sorted(set(cfg.organization_domains) | {d.lower() for d in discovery.domains})
     units = []
     for target in discovery.targets:
-        project = GcpProject(id=target.project_id, name=target.name, endpoint_url=target.endpoint_url,
-                             number=target.number)
+        try:
+            project = GcpProject(id=target.project_id, name=target.name, endpoint_url=target.endpoint_url,
+                                 number=target.number)
+        except ValueError as exc:  # a discovered id, name or number our settings refuse: one unit, as collected
+            log.warning("gcp: discovered project %r cannot be a unit of its own (%s); the projects are one unit",
+                        target.project_id, str(exc).splitlines()[0][:200])
+            return [whole]
         settings = cfg.model_copy(update={"projects": [project], "organization": None, "folders": [],
                                           "organization_domains": domains})
         units.append(Unit(target.project_id, settings, target.name))
