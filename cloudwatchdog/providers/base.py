@@ -183,6 +183,11 @@ class SharedTrust(Protocol):
 
     def scan_trust(self, snapshot: Snapshot) -> dict[str, set[str]]: ...
 
+    def plan_trust(self, settings: Mapping[str, Any]) -> dict[str, set[str]]:
+        """What a unit's settings (as JSON) make ours whether or not the unit is read: one process trusts every
+        account it targets, even one it cannot read."""
+        ...
+
     def with_trust(self, snapshot: Snapshot, trust: Mapping[str, set[str]]) -> Snapshot: ...
 
 

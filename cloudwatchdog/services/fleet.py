@@ -117,12 +117,15 @@ def _united_trust(units: Sequence[PlannedUnit], outcome_of: Callable[[str], Unit
                   scan_id: str) -> dict[str, dict[str, set[str]]]:
     """Per provider that judges an account with the whole scan's trust (``providers.base.SharedTrust``), what its
     units' snapshots trust, united: one pass over the results before any is analysed. Only a result that answers
-    for its own unit of this scan counts (a refused one adds nothing)."""
+    for its own unit of this scan counts (a refused one adds nothing); what each unit's settings name counts
+    whether it was read or not (``plan_trust``), as one process trusts every account it targets."""
     out: dict[str, dict[str, set[str]]] = {}
     for unit in units:
         sharing = shared_trust(PROVIDERS.get(unit.provider))
         if sharing is None:
             continue
+        for key, values in sharing.plan_trust(unit.settings).items():
+            out.setdefault(unit.provider, {}).setdefault(key, set()).update(values)
         outcome = outcome_of(unit.key)
         found = _snapshots(outcome) if outcome is not None and outcome.status == "ok" else None
         result = outcome.result if outcome is not None else None

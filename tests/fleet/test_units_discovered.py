@@ -29,13 +29,16 @@ ANALYTICS_STORAGE_AGENT = (f"serviceAccount:service-{PROJECT_NUMBERS[ANALYTICS]}
                            "@gs-project-accounts.iam.gserviceaccount.com")
 
 
-def _run_units(provider: str, units: list[Unit]) -> tuple[list[Any], list[Any], list[Any]]:
-    """Each unit collected as a worker does (its settings through JSON), then assembled by the coordinator."""
+def _run_units(provider: str, units: list[Unit], lost: str | None = None) -> tuple[list[Any], list[Any], list[Any]]:
+    """Each unit collected as a worker does (its settings through JSON), then assembled by the coordinator;
+    ``lost``: the account whose unit left no result (its worker died for good)."""
     plugin = PROVIDERS.get(provider)
     planned = [PlannedUnit(f"{provider}/{i:05d}/{u.account}", provider, u.account, u.name,
                            u.settings.model_dump(mode="json")) for i, u in enumerate(units)]
     outcomes = {}
     for unit in planned:
+        if unit.account == lost:
+            continue
         snapshots = list(plugin.collect(plugin.settings.model_validate(unit.settings)))
         result = {"scan_id": "s", "unit": unit.key, "provider": provider, "account": unit.account,
                   "snapshots": snapshots}
@@ -92,6 +95,11 @@ def test_discovered_projects_are_units_judged_with_the_whole_scans_trust(
     (prod_alone,), _ = analyse_snapshots(PROVIDERS.get("gcp").collect(units[0].settings))
     assert prod_alone.exposure.level is Level.CROSS_ACCOUNT
     assert set(prod_alone.exposure.external_principals) == {ANALYTICS_AGENT, ANALYTICS_STORAGE_AGENT}
+    # The analytics unit leaves no result: its project is still ours (a single process trusts every project it
+    # targets, read or not), and its own coverage is the unit's error.
+    resources, coverage, failed = _run_units("gcp", units, lost=ANALYTICS)
+    assert [r.name for r in resources] == [f"{PROD}-data"] and resources[0].exposure.level is Level.PRIVATE
+    assert [c.account for c in failed] == [ANALYTICS]
 
 
 def test_incomplete_project_discovery_stays_one_unit(resource_manager: ResourceManagerServer) -> None:

@@ -113,6 +113,11 @@ class Gcp:
 
         return scan_trust(snapshot)
 
+    def plan_trust(self, settings: Mapping[str, Any]) -> dict[str, set[str]]:
+        from cloudwatchdog.providers.gcp.units import plan_trust
+
+        return plan_trust(settings)
+
     def with_trust(self, snapshot: Snapshot, trust: Mapping[str, set[str]]) -> Snapshot:
         from cloudwatchdog.providers.gcp.units import with_trust
 

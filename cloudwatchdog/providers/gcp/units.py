@@ -73,6 +73,20 @@ def scan_trust(snapshot: Snapshot) -> dict[str, set[str]]:
             for key, value in lists.items()}
 
 
+def plan_trust(settings: Mapping[str, Any]) -> dict[str, set[str]]:
+    """What a unit's settings (JSON) trust whether it is read or not, as a single process trusts every project it
+    targets, including one whose listing fails: the organization's domains, its projects' ids and numbers."""
+    projects = settings.get("projects")
+    listed = [p for p in projects if isinstance(p, Mapping)] if isinstance(projects, list) else []
+    domains = settings.get("organization_domains")
+
+    def texts(values: Any) -> set[str]:
+        return {v for v in values if isinstance(v, str) and v} if isinstance(values, list) else set()
+
+    return {"domains": texts(domains), "projects": texts([p.get("id") for p in listed]),
+            "project_numbers": texts([p.get("number") for p in listed])}
+
+
 def with_trust(snapshot: Snapshot, trust: Mapping[str, set[str]]) -> Snapshot:
     """The snapshot judged with the whole scan's trust (``trust``: the units' ``scan_trust`` united)."""
     return {**snapshot, "trust": {key: sorted(trust.get(key, set())) for key in TRUST_KEYS}}
