@@ -28,6 +28,7 @@ import contextlib
 import functools
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -156,10 +157,20 @@ def run_worker(cfg: Config, conninfo: str, engine: Engine) -> None:
     finished first, its heartbeats going on: ``_tend``)."""
     ensure_queue_schema(conninfo)
     app = make_app(cfg, conninfo, engine, store_identity(engine))
-    app.run_worker(queues=[cfg.fleet.queue], concurrency=1, name=worker_name(),
-                   update_heartbeat_interval=cfg.fleet.heartbeat, stalled_worker_timeout=cfg.fleet.stalled_after,
-                   fetch_job_polling_interval=min(5.0, cfg.fleet.poll_interval), delete_jobs="successful",
-                   worker_middleware=[functools.partial(_tend, cfg)])
+    # procrastinate hands the first SIGINT/SIGTERM to its graceful stop and then puts back the handlers it found.
+    # For SIGINT that would be asyncio's, which only cancels the main task (and procrastinate goes on waiting for
+    # the unit): with the default action found instead, a second Ctrl-C ends the worker at once, as a second
+    # SIGTERM does.
+    main_thread = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, signal.SIG_DFL) if main_thread else None
+    try:
+        app.run_worker(queues=[cfg.fleet.queue], concurrency=1, name=worker_name(),
+                       update_heartbeat_interval=cfg.fleet.heartbeat, stalled_worker_timeout=cfg.fleet.stalled_after,
+                       fetch_job_polling_interval=min(5.0, cfg.fleet.poll_interval), delete_jobs="successful",
+                       worker_middleware=[functools.partial(_tend, cfg)])
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, before)
 
 
 _ABORT = "cloudwatchdog.abort"  # JobContext.additional_context: set by _tend when the job's abort was asked

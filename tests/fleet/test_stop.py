@@ -4,10 +4,12 @@ looking lost: real `cloudwatchdog worker` processes, the PostgreSQL the suite st
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -222,3 +224,40 @@ def test_a_worker_told_to_stop_still_stops_its_unit_when_the_scan_times_out(
     assert workers.procs[0].returncode == 0
     assert ": stopped: its scan stopped waiting for it" in workers.text(0)
     assert ended - timed_out < 3.0, ended - timed_out  # the unit would have run some 6 s more
+
+
+def test_a_second_ctrl_c_ends_a_worker_at_once(estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
+    """The first SIGINT asks the worker to finish its unit; the second ends it there and then (procrastinate would
+    put back asyncio's SIGINT handler, which only cancels its main task, and go on waiting for the unit)."""
+    with SlowProxy(estate.endpoint, delay=0.0) as proxy:
+        config = _config(tmp_path, postgres_url, _aws(proxy.endpoint, [LARGE], 2), stalled_after=10, max_attempts=1,
+                         scan_timeout=4.0)
+        workers = Workers(config, tmp_path, 1)
+        told: list[float] = []
+
+        def interrupt_holder() -> None:
+            deadline = time.monotonic() + 60
+            while workers.holder(LARGE) is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            workers.procs[0].send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            workers.procs[0].send_signal(signal.SIGINT)
+            told.append(time.monotonic())
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                workers.procs[0].wait(10)
+                told.append(time.monotonic())
+
+        try:
+            _wait("the worker listens", lambda: _registered(postgres_url), 30, workers)
+            proxy.delay = 0.05  # the whole unit would take some 9 s
+            watcher = threading.Thread(target=interrupt_holder, daemon=True)
+            watcher.start()
+            assert _scan(config, tmp_path / "out") == 3  # the unit never finished: its account is an error
+            watcher.join(30)
+        finally:
+            workers.stop()
+    assert len(told) == 2, "the worker holding the unit was never seen, or it did not end"
+    assert workers.procs[0].returncode == -signal.SIGINT  # ended by the signal itself (a shell shows 130)
+    assert told[1] - told[0] < 2.0, told[1] - told[0]  # the unit had some 8 s to go
+    assert "done (" not in workers.text(0)
