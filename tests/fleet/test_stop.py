@@ -191,59 +191,25 @@ def test_a_worker_told_to_stop_finishes_its_unit_with_its_heartbeats_going_on(
     assert coverage[MEDIUM].status is CoverageStatus.OK and coverage[MEDIUM].resources >= BUCKETS[MEDIUM]
 
 
-def test_a_worker_told_to_stop_still_stops_its_unit_when_the_scan_times_out(
-        estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
-    """procrastinate stops listening for aborts when its worker is told to stop; the unit still hears of it."""
+def _signal_the_large_unit(estate: MotoServer, postgres_url: str, tmp_path: Path, scan_timeout: float,
+                           signals: list[signal.Signals]) -> tuple[Workers, list[float], float]:
+    """One worker takes the large unit of a distributed scan (some 9 s of reading); 0.3 s into it the worker gets
+    ``signals``, half a second apart. (The worker, when each signal went and when the worker ended, as far as
+    within 10 s; when the scan, which must be incomplete, returned.)"""
     with SlowProxy(estate.endpoint, delay=0.0) as proxy:
         config = _config(tmp_path, postgres_url, _aws(proxy.endpoint, [LARGE], 2), stalled_after=10, max_attempts=1,
-                         scan_timeout=2.5)
+                         scan_timeout=scan_timeout)
         workers = Workers(config, tmp_path, 1)
         told: list[float] = []
 
-        def terminate_holder() -> None:
+        def signal_holder() -> None:
             deadline = time.monotonic() + 60
             while workers.holder(LARGE) is None and time.monotonic() < deadline:
                 time.sleep(0.05)
-            time.sleep(0.3)
-            workers.procs[0].send_signal(signal.SIGTERM)
-            told.append(time.monotonic())
-
-        try:
-            _wait("the worker listens", lambda: _registered(postgres_url), 30, workers)
-            proxy.delay = 0.05  # the whole unit would take some 9 s
-            watcher = threading.Thread(target=terminate_holder, daemon=True)
-            watcher.start()
-            assert _scan(config, tmp_path / "out") == 3
-            timed_out = time.monotonic()
-            watcher.join(30)
-            workers.procs[0].wait(10)
-            ended = time.monotonic()
-        finally:
-            workers.stop()
-    assert told and told[0] < timed_out, "the worker was not told to stop before the scan timed out"
-    assert workers.procs[0].returncode == 0
-    assert ": stopped: its scan stopped waiting for it" in workers.text(0)
-    assert ended - timed_out < 3.0, ended - timed_out  # the unit would have run some 6 s more
-
-
-def test_a_second_ctrl_c_ends_a_worker_at_once(estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
-    """The first SIGINT asks the worker to finish its unit; the second ends it there and then (procrastinate would
-    put back asyncio's SIGINT handler, which only cancels its main task, and go on waiting for the unit)."""
-    with SlowProxy(estate.endpoint, delay=0.0) as proxy:
-        config = _config(tmp_path, postgres_url, _aws(proxy.endpoint, [LARGE], 2), stalled_after=10, max_attempts=1,
-                         scan_timeout=4.0)
-        workers = Workers(config, tmp_path, 1)
-        told: list[float] = []
-
-        def interrupt_holder() -> None:
-            deadline = time.monotonic() + 60
-            while workers.holder(LARGE) is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.3)
-            workers.procs[0].send_signal(signal.SIGINT)
-            time.sleep(0.5)
-            workers.procs[0].send_signal(signal.SIGINT)
-            told.append(time.monotonic())
+            for n, sig in enumerate(signals):
+                time.sleep(0.5 if n else 0.3)
+                workers.procs[0].send_signal(sig)
+                told.append(time.monotonic())
             with contextlib.suppress(subprocess.TimeoutExpired):
                 workers.procs[0].wait(10)
                 told.append(time.monotonic())
@@ -251,13 +217,32 @@ def test_a_second_ctrl_c_ends_a_worker_at_once(estate: MotoServer, postgres_url:
         try:
             _wait("the worker listens", lambda: _registered(postgres_url), 30, workers)
             proxy.delay = 0.05  # the whole unit would take some 9 s
-            watcher = threading.Thread(target=interrupt_holder, daemon=True)
+            watcher = threading.Thread(target=signal_holder, daemon=True)
             watcher.start()
             assert _scan(config, tmp_path / "out") == 3  # the unit never finished: its account is an error
+            returned = time.monotonic()
             watcher.join(30)
         finally:
             workers.stop()
+    return workers, told, returned
+
+
+def test_a_worker_told_to_stop_still_stops_its_unit_when_the_scan_times_out(
+        estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
+    """procrastinate stops listening for aborts when its worker is told to stop; the unit still hears of it."""
+    workers, told, timed_out = _signal_the_large_unit(estate, postgres_url, tmp_path, 2.5, [signal.SIGTERM])
     assert len(told) == 2, "the worker holding the unit was never seen, or it did not end"
+    assert told[0] < timed_out, "the worker was not told to stop before the scan timed out"
+    assert workers.procs[0].returncode == 0
+    assert ": stopped: its scan stopped waiting for it" in workers.text(0)
+    assert told[1] - timed_out < 3.0, told[1] - timed_out  # the unit would have run some 6 s more
+
+
+def test_a_second_ctrl_c_ends_a_worker_at_once(estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
+    """The first SIGINT asks the worker to finish its unit; the second ends it there and then (procrastinate would
+    put back asyncio's SIGINT handler, which only cancels its main task, and go on waiting for the unit)."""
+    workers, told, _ = _signal_the_large_unit(estate, postgres_url, tmp_path, 4.0, [signal.SIGINT, signal.SIGINT])
+    assert len(told) == 3, "the worker holding the unit was never seen, or it did not end"
     assert workers.procs[0].returncode == -signal.SIGINT  # ended by the signal itself (a shell shows 130)
-    assert told[1] - told[0] < 2.0, told[1] - told[0]  # the unit had some 8 s to go
+    assert told[2] - told[1] < 2.0, told[2] - told[1]  # the unit had some 8 s to go
     assert "done (" not in workers.text(0)
