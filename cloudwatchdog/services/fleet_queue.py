@@ -11,7 +11,9 @@ coordinator's loop that enqueues a scan's units and watches them to the end.
   waiting are cancelled and deleted, those of a lost worker failed and deleted, a running one is asked to abort:
   its unit stops reading (the provider's collect is asked ``should_stop`` before each request or resource), records
   nothing, and its job succeeds and is deleted. Jobs whose scan is closed are no-ops.
-- While a unit runs, its worker keeps beating and watching for the abort itself (``_tend``), also once it was asked
+- While a unit runs, its worker keeps beating and watching for the abort itself (``_tend``), and whether its scan
+  is still open: a coordinator that died (SIGKILL, a lost machine) cannot ask for the abort, but no longer holds
+  the store's scan lease, so the unit stops reading at the next heartbeat. It does so also once it was asked
   to stop (SIGTERM, SIGINT): procrastinate's graceful shutdown first cancels its heartbeat and abort-polling tasks,
   then waits for the running job; without ``_tend`` a unit longer than ``fleet.stalled_after`` would look lost and
   run twice.
@@ -167,7 +169,7 @@ def run_worker(cfg: Config, conninfo: str, engine: Engine) -> None:
         app.run_worker(queues=[cfg.fleet.queue], concurrency=1, name=worker_name(),
                        update_heartbeat_interval=cfg.fleet.heartbeat, stalled_worker_timeout=cfg.fleet.stalled_after,
                        fetch_job_polling_interval=min(5.0, cfg.fleet.poll_interval), delete_jobs="successful",
-                       worker_middleware=[functools.partial(_tend, cfg)])
+                       worker_middleware=[functools.partial(_tend, cfg, engine)])
     finally:
         if main_thread:
             signal.signal(signal.SIGINT, before)
@@ -176,14 +178,17 @@ def run_worker(cfg: Config, conninfo: str, engine: Engine) -> None:
 _ABORT = "cloudwatchdog.abort"  # JobContext.additional_context: set by _tend when the job's abort was asked
 
 
-async def _tend(cfg: Config, call_next: Callable[[], Awaitable[Any]], context: procrastinate.JobContext,
-                worker: Worker) -> Any:
+async def _tend(cfg: Config, engine: Engine, call_next: Callable[[], Awaitable[Any]],
+                context: procrastinate.JobContext, worker: Worker) -> Any:
     """A worker middleware (on the worker's event loop, around each job): while the job runs, every
-    ``fleet.heartbeat`` seconds, beat the worker's heartbeat and look whether the job's abort was asked. procrastinate
-    does both in tasks of its own, but its graceful shutdown cancels them before it waits for the running job."""
+    ``fleet.heartbeat`` seconds, beat the worker's heartbeat and look whether the job's abort was asked, or its
+    scan closed (its coordinator gone: nobody would ask). procrastinate beats and polls in tasks of its own, but its
+    graceful shutdown cancels them before it waits for the running job."""
     jobs = context.app.job_manager
     told = threading.Event()
     context.additional_context[_ABORT] = told
+    kwargs = context.job.task_kwargs
+    scan_id, store = kwargs.get("scan_id"), kwargs.get("store_of_scan")
 
     async def beat() -> None:
         while True:
@@ -195,6 +200,12 @@ async def _tend(cfg: Config, call_next: Callable[[], Awaitable[Any]], context: p
                     told.set()
             except Exception:  # the queue database unreachable for a while: try again at the next beat
                 log.warning("unit job %s: heartbeat failed", context.job.id, exc_info=True)
+            try:
+                if (isinstance(scan_id, str) and isinstance(store, str) and store
+                        and not await asyncio.to_thread(scan_is_open, engine, scan_id, store)):
+                    told.set()
+            except Exception:  # the store unreachable for a while: the unit goes on, the record will tell
+                log.warning("unit job %s: cannot see whether its scan is open", context.job.id, exc_info=True)
 
     beating = asyncio.create_task(beat(), name=f"tend job {context.job.id}")
     try:

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -246,3 +247,37 @@ def test_a_second_ctrl_c_ends_a_worker_at_once(estate: MotoServer, postgres_url:
     assert workers.procs[0].returncode == -signal.SIGINT  # ended by the signal itself (a shell shows 130)
     assert told[2] - told[1] < 2.0, told[2] - told[1]  # the unit had some 8 s to go
     assert "done (" not in workers.text(0)
+
+
+def test_a_unit_stops_reading_when_its_coordinator_dies(
+        estate: MotoServer, postgres_url: str, tmp_path: Path) -> None:
+    """A coordinator killed with SIGKILL asks for no abort; its scan lease goes with its connection, and the unit
+    sees that at its worker's next heartbeat: it stops reading and records nothing."""
+    with SlowProxy(estate.endpoint, delay=0.0) as proxy:
+        config = _config(tmp_path, postgres_url, _aws(proxy.endpoint, [LARGE], 2), stalled_after=10, max_attempts=1,
+                         scan_timeout=120)
+        workers = Workers(config, tmp_path, 1)
+        coordinator = None
+        try:
+            _wait("the worker listens", lambda: _registered(postgres_url), 30, workers)
+            proxy.delay = 0.05  # the whole unit would take some 9 s
+            coordinator = subprocess.Popen(
+                [sys.executable, "-m", "cloudwatchdog", "scan", "-c", str(config), "--distributed", "--no-progress",
+                 "--output", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+            _wait("the worker takes the unit", lambda: workers.holder(LARGE) is not None, 60, workers)
+            time.sleep(0.3)
+            requests = proxy.requests
+            coordinator.kill()
+            killed = time.monotonic()
+            _wait("the unit stops", lambda: "stopped: its scan stopped waiting" in workers.text(0), 10, workers)
+            stopped = time.monotonic()
+            sent_after = proxy.requests - requests
+        finally:
+            if coordinator is not None and coordinator.poll() is None:
+                coordinator.kill()
+            workers.stop()
+    assert stopped - killed < 3.0, stopped - killed  # a heartbeat is 0.3 s; the unit had some 8 s to go
+    assert sent_after < 3 * 120 // 2, sent_after  # far from the rest of the unit's reads
+    assert "nothing recorded" in workers.text(0) and "done (" not in workers.text(0)
+    assert workers.procs[0].returncode == 0  # stopped by workers.stop(): it went on taking units
