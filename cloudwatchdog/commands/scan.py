@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,6 +74,56 @@ def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[
     return record_scan(result, store, suppressions, raw_error=raw_error, raw_saved=raw_saved)
 
 
+@contextmanager
+def _terminate_interrupts(active: bool) -> Iterator[None]:
+    """While the raw file is written (``active``), SIGTERM is taken as Ctrl-C: the scan stops, the part written is
+    removed (RawFile.discard), the command says "interrupted" and exits 130. Its default action would end the
+    process at once and leave the hidden part file behind."""
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _scan(cfg: Config, rules: Sequence[Rule], *, replay: Iterable[Snapshot] | None, store: Store | None,
+          distributed: bool, raw_path: str | None, progress_on: bool, err_console: Console,
+          ) -> tuple[ScanResult, StoreResultCache | None, UsageError | None]:
+    """The scan itself, with its raw file written as it goes (``raw_path``): (the result, the sample cache to
+    flush, why the raw file could not be written). The raw answers are not kept beyond their analysis (memory)."""
+    with _terminate_interrupts(raw_path is not None):
+        raw = RawFile(raw_path) if raw_path is not None else None
+        sink = raw.write if raw is not None else None
+        try:
+            with progress_display(progress_on, err_console) as progress:
+                cache: StoreResultCache | None = None
+                if store is not None and cfg.data_sampling.enabled:
+                    from cloudwatchdog.state.sample_cache import StoreResultCache  # not loaded by --no-state
+
+                    cache = StoreResultCache(store)
+                if distributed and store is not None:
+                    from cloudwatchdog.services.fleet import run_distributed_scan
+
+                    result = run_distributed_scan(cfg, rules, store, sample_cache=cache, keep_raw=False,
+                                                  raw_sink=sink)
+                else:
+                    result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache, keep_raw=False,
+                                      raw_sink=sink)
+            raw_error = raw.finish(result.id, result.started_at) if raw is not None else None
+        except BaseException:
+            if raw is not None:
+                raw.discard()  # no half-written file under its name
+            raise
+    return result, cache, raw_error
+
+
 def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], output: str,
                  fail_on: str | None, *, show_progress: bool,
                  replay: Iterable[Snapshot] | None = None, store: Store | None = None,
@@ -83,31 +135,12 @@ def execute_scan(cfg: Config, rules: Sequence[Rule], formats: Sequence[str], out
     # With --output -, stdout carries the document; everything for humans goes to stderr.
     console = Console(stderr=output == "-")
     err_console = Console(stderr=True)
-    raw = RawFile(raw_path) if raw_path is not None else None
-    sink = raw.write if raw is not None else None
-    try:
-        with progress_display(show_progress and replay is None, err_console) as progress:
-            cache: StoreResultCache | None = None
-            if store is not None and cfg.data_sampling.enabled:
-                from cloudwatchdog.state.sample_cache import StoreResultCache  # SQLAlchemy: not loaded by --no-state
-
-                cache = StoreResultCache(store)
-            # The raw answers are not kept beyond their analysis (memory); --save-raw writes them as it goes.
-            if distributed and store is not None:
-                from cloudwatchdog.services.fleet import run_distributed_scan
-
-                result = run_distributed_scan(cfg, rules, store, sample_cache=cache, keep_raw=False, raw_sink=sink)
-            else:
-                result = run_scan(cfg, rules, progress, replay=replay, sample_cache=cache, keep_raw=False,
-                                  raw_sink=sink)
-    except BaseException:
-        if raw is not None:
-            raw.discard()  # no half-written file under its name
-        raise
-    raw_error = raw.finish(result.id, result.started_at) if raw is not None else None
+    result, cache, raw_error = _scan(cfg, rules, replay=replay, store=store, distributed=distributed,
+                                     raw_path=raw_path, progress_on=show_progress and replay is None,
+                                     err_console=err_console)
     if cache is not None:
         cache.flush()  # before recording: the store's answer to recording is about the scan, not this
-    recording = apply_state(result, store, suppressions, raw_error, raw_saved=raw is not None)
+    recording = apply_state(result, store, suppressions, raw_error, raw_saved=raw_path is not None)
     result = recording.result
     written = write_scan(result, formats, output)
     if output != "-":

@@ -200,20 +200,29 @@ async def _tend(cfg: Config, engine: Engine, call_next: Callable[[], Awaitable[A
                     told.set()
             except Exception:  # the queue database unreachable for a while: try again at the next beat
                 log.warning("unit job %s: heartbeat failed", context.job.id, exc_info=True)
+
+    async def watch() -> None:
+        """Apart from the beats: a store that hangs must not hold the heartbeat up (the unit would look lost)."""
+        if not (isinstance(scan_id, str) and isinstance(store, str) and store):
+            return
+        while not told.is_set():
+            await asyncio.sleep(cfg.fleet.heartbeat)
             try:
-                if (isinstance(scan_id, str) and isinstance(store, str) and store
-                        and not await asyncio.to_thread(scan_is_open, engine, scan_id, store)):
+                if not await asyncio.to_thread(scan_is_open, engine, scan_id, store):
                     told.set()
             except Exception:  # the store unreachable for a while: the unit goes on, the record will tell
                 log.warning("unit job %s: cannot see whether its scan is open", context.job.id, exc_info=True)
 
-    beating = asyncio.create_task(beat(), name=f"tend job {context.job.id}")
+    tasks = [asyncio.create_task(beat(), name=f"tend job {context.job.id}"),
+             asyncio.create_task(watch(), name=f"watch the scan of job {context.job.id}")]
     try:
         return await call_next()
     finally:
-        beating.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beating
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def coordinate(cfg: Config, conninfo: str, engine: Engine, scan_id: str, units: Sequence[PlannedUnit],

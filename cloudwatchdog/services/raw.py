@@ -8,7 +8,7 @@ import contextlib
 import json
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TextIO
@@ -47,12 +47,6 @@ def load_raw(path: str) -> list[Snapshot]:
     return snapshots
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 class RawFile:
     """``--save-raw`` written as the scan goes: each account's snapshot is written when it is analysed (``write``),
     so the raw answers are not held for the file; ``finish`` adds the scan's id and start and puts the file in
@@ -68,9 +62,15 @@ class RawFile:
         self._first = True
         try:
             target = Path(path)
-            fd, self._tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".part")
-            os.fchmod(fd, 0o666 & ~_umask())  # as a file opened for writing would be (mkstemp makes it 0600)
-            self._out = os.fdopen(fd, "w", encoding="utf-8")
+            tmp = str(target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+            # Made here, by no one else (O_EXCL), with the mode any file the command writes has (the umask's).
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            self._tmp = tmp
+            try:
+                self._out = os.fdopen(fd, "w", encoding="utf-8")
+            except BaseException:
+                os.close(fd)
+                raise
             # format first (readers check it before any snapshot), then the snapshots; the scan's id and start at
             # the end, when known. Any order of members reads back the same (load_raw, stream_raw).
             self._out.write(f'{{\n "format": {json.dumps(RAW_FORMAT)},\n "snapshots": [')

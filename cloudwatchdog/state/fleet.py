@@ -62,12 +62,17 @@ def scan_is_open(engine: Engine, scan_id: str, store: str | None = None) -> bool
             return False
         if store is None:
             return True
-        key = _lease_key(store)
-        if conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            conn.commit()
-            return False
-        return True
+        # Looked up, not taken: trying the lock would hold it for a moment (a coordinator starting then would
+        # wait), and a failed unlock would leave it held by a pooled connection.
+        return bool(conn.execute(_LEASE_HELD, {"k": _lease_key(store)}).scalar())
+
+
+# A session advisory lock on one bigint shows in pg_locks as its high and low 32 bits (classid, objid), objsubid 1.
+_LEASE_HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND classid = ((CAST(:k AS bigint) >> 32) & 4294967295)::oid"
+    " AND objid = (CAST(:k AS bigint) & 4294967295)::oid)")
 
 
 def record_unit(engine: Engine, scan_id: str, outcome: UnitOutcome) -> bool:

@@ -25,12 +25,16 @@ from cloudwatchdog.model import CoverageStatus
 from cloudwatchdog.services.fleet import assemble, plan_units
 from cloudwatchdog.services.fleet_queue import PlannedUnit
 from cloudwatchdog.state.fleet import (
+    _LEASE_HELD,
     UnitOutcome,
     close_scan,
     finished_units,
+    forget_scan,
     open_scan,
     record_unit,
+    scan_is_open,
     scan_lease,
+    store_identity,
     unit_outcome,
 )
 from cloudwatchdog.state.schema import FleetUnitRow
@@ -296,3 +300,37 @@ def test_a_worker_runs_only_its_own_stores_units_of_open_scans(postgres_url: str
         assert finished_units(engine, "s2") == set()
     finally:
         engine.dispose()
+
+
+def test_whether_a_scan_is_open_is_looked_up_without_taking_its_lease(postgres_url: str) -> None:
+    """A worker asks at every heartbeat whether its scan is open (its marker, and a coordinator holding the store's
+    lease). It looks in pg_locks rather than trying the lock: a coordinator starting meanwhile never waits for it,
+    and no pooled connection can keep the lease. Keys of either sign (the lease's is a hash) are found."""
+    store = Store.open(postgres_url)
+    engine = store.engine
+    identity = store_identity(engine)
+    scan_id = "lease-probe"
+    try:
+        open_scan(engine, scan_id)
+        assert not scan_is_open(engine, scan_id, identity)  # the marker, but nobody holds the lease
+        with scan_lease(engine):
+            assert scan_is_open(engine, scan_id, identity)
+            with engine.connect() as conn:  # nothing of it is held by the asking side
+                held = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = "
+                                         "pg_backend_pid()")).scalar()
+            assert held == 0
+        assert not scan_is_open(engine, scan_id, identity)
+        other = create_engine(make_url(postgres_url))
+        try:
+            for key in (-(2**63), -12345678901, -1, 1, 2**40 + 7, 2**63 - 1):
+                with other.connect() as holder, engine.connect() as conn:
+                    assert not conn.execute(_LEASE_HELD, {"k": key}).scalar()
+                    holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                    assert conn.execute(_LEASE_HELD, {"k": key}).scalar(), key
+                    assert not conn.execute(_LEASE_HELD, {"k": key ^ 1}).scalar(), key
+                    holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        finally:
+            other.dispose()
+    finally:
+        forget_scan(engine, scan_id)
+        store.close()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,3 +147,39 @@ def test_a_scan_that_fails_closes_its_source(tmp_path: Path) -> None:
         run_scan(Config(), load_rules(), replay=source(), keep_raw=False, raw_sink=failing)
     # (``raised`` holds the traceback, and with it run_scan's frame: the stream is closed, not merely collected)
     assert raised.traceback and closed == [True]
+
+
+def test_a_scan_terminated_while_it_writes_its_raw_file_leaves_no_part_of_it(tmp_path: Path) -> None:
+    """SIGTERM (a timeout, a job deadline) during `scan --save-raw`: the scan stops as on Ctrl-C, the part of the
+    raw file written so far is removed, the command says so in one line and exits 130."""
+    _accounts(tmp_path, 400)  # some seconds of analysis: the signal comes in the middle of it
+    saved = tmp_path / "saved.json"
+    proc = subprocess.Popen([sys.executable, "-m", "cloudwatchdog", "scan", "--from-raw", str(tmp_path / "raw.json"),
+                             "--no-state", "--format", "json", "--output", str(tmp_path / "out"), "--no-progress",
+                             "--save-raw", str(saved)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.endswith(".part") and p.stat().st_size > 10_000 for p in tmp_path.iterdir()):
+            assert proc.poll() is None and time.monotonic() < deadline, "the raw file was never being written"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "raw.json"]  # neither the file nor a part of it
+    assert list((tmp_path / "out").iterdir()) == []  # and no output of an unfinished scan
+
+
+def test_plan_trust_names_what_a_single_process_would_scan() -> None:
+    """A unit's planned trust: its projects (ids and numbers) and domains, not a project the settings exclude."""
+    from cloudwatchdog.providers.gcp.units import plan_trust
+
+    settings = {"projects": [{"id": "velora-prod", "number": "111"}, {"id": "velora-old", "number": "222"},
+                             {"id": "velora-ml"}, "not a project"],
+                "exclude_projects": ["velora-old"], "organization_domains": ["velora.example", 7]}
+    assert plan_trust(settings) == {"domains": {"velora.example"}, "projects": {"velora-prod", "velora-ml"},
+                                    "project_numbers": {"111"}}

@@ -77,7 +77,10 @@ def plan_trust(settings: Mapping[str, Any]) -> dict[str, set[str]]:
     """What a unit's settings (JSON) trust whether it is read or not, as a single process trusts every project it
     targets, including one whose listing fails: the organization's domains, its projects' ids and numbers."""
     projects = settings.get("projects")
-    listed = [p for p in projects if isinstance(p, Mapping)] if isinstance(projects, list) else []
+    excluded = settings.get("exclude_projects")
+    left_out = set(excluded) if isinstance(excluded, list) else set()  # a single process does not scan them
+    listed = [p for p in projects if isinstance(p, Mapping) and p.get("id") not in left_out] \
+        if isinstance(projects, list) else []
     domains = settings.get("organization_domains")
 
     def texts(values: Any) -> set[str]:
