@@ -22,6 +22,7 @@ from cloudwatchdog.config import Config, Providers
 from cloudwatchdog.demo.seed_azure import AzureDemoEstate, AzureDemoUnavailable, seed_azure_estate, start_azure_demo
 from cloudwatchdog.model import CoverageStatus, Level, Resource, ScanResult
 from cloudwatchdog.rules import load_rules
+from cloudwatchdog.services.raw import MAX_DEPTH, load_raw, too_deep
 from cloudwatchdog.services.scan import run_scan
 
 
@@ -203,6 +204,7 @@ def test_cli_scan_json_and_replay(estate: AzureDemoEstate, azure: AzureEmulators
     code, live = _scan_json(capsys, "-c", str(_config_file(tmp_path, estate)), "--fail-on", "critical",
                             "--save-raw", str(raw))
     assert code == 1, "the estate has critical findings"
+    assert not any(too_deep(s, limit=MAX_DEPTH // 4) for s in load_raw(str(raw)))  # far from the readers' bound
     container = next(r for r in live["resources"] if r["name"] == "velorabrochures/dealer-brochures")
     assert container["type"] == "azure.storage.container" and container["provider"] == "azure"
     assert container["account"] == SUB_PRODUCTION and container["region"] == "westeurope"

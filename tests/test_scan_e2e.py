@@ -18,6 +18,7 @@ from cloudwatchdog.demo.seed_aws import DemoEstate, seed_demo_estate
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer
 from cloudwatchdog.model import ScanResult
 from cloudwatchdog.rules import load_rules
+from cloudwatchdog.services.raw import MAX_DEPTH, load_raw, too_deep
 from cloudwatchdog.services.scan import run_scan
 
 
@@ -174,6 +175,7 @@ def test_save_raw_and_replay_offline(estate: DemoEstate, tmp_path: Path, capsys:
     raw = tmp_path / "raw.json"
     code, live = _scan_json(capsys, "-c", str(cfg), "--save-raw", str(raw))
     assert code == 0 and raw.exists()
+    assert not any(too_deep(s, limit=MAX_DEPTH // 4) for s in load_raw(str(raw)))  # far from the readers' bound
     # Replaying needs no cloud: point the config at a closed port to prove no call is made.
     dead = _config(tmp_path, "http://127.0.0.1:9", f'      - {{id: "{DEFAULT_ACCOUNT}"}}\n')
     code, replayed = _scan_json(capsys, "-c", str(dead), "--from-raw", str(raw))

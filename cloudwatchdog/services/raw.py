@@ -44,7 +44,28 @@ def load_raw(path: str) -> list[Snapshot]:
             and all(isinstance(s, dict) for s in doc["snapshots"])):
         raise UsageError(f"--from-raw {path}: not a file written by `cloudwatchdog scan --save-raw`")
     snapshots: list[Snapshot] = doc["snapshots"]
+    if any(too_deep(s) for s in snapshots):
+        raise UsageError(f"--from-raw {path}: nested too deeply to be a file written by --save-raw")
     return snapshots
+
+
+MAX_DEPTH = 100  # levels of nesting in one snapshot; the clouds' answers stay far below
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` levels deep (without recursing itself). A
+    file may nest as deep as the JSON decoder allows; what a scan does with a snapshot (scrubbing its text,
+    writing it out again) recurses and would fail with no clear message beyond some hundreds of levels."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 class RawFile:
@@ -256,6 +277,8 @@ def _items(text: _Text, members: dict[str, Any]) -> Iterator[Snapshot]:
             item = text.value()
             if not isinstance(item, dict):
                 raise _NotRaw
+            if too_deep(item):
+                raise RecursionError  # said as for a file the decoder itself finds too deep
             yield item
             if text.expect(",]", "',' delimiter") == "]":
                 break

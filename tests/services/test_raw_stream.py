@@ -125,3 +125,22 @@ def test_the_top_of_the_file_is_checked_at_once_the_rest_as_it_is_read(tmp_path:
     assert next(streamed) == {"a": 1}
     with pytest.raises(UsageError, match=r"not JSON: line 1: Expecting value"):
         next(streamed)
+
+
+def test_a_snapshot_nested_deeper_than_a_scan_handles_is_a_clear_error(tmp_path: Path) -> None:
+    """JSON nested some hundreds of levels deep decodes, but scrubbing and writing it again would recurse past
+    Python's limit: both readers refuse it in one line, as they do a file the decoder finds too deep."""
+    def doc(depth: int) -> str:
+        nested = "[" * depth + "]" * depth
+        return ('{"format": "cloudwatchdog-raw-snapshots", "snapshots": [{"provider": "aws", "account": '
+                f'"123456789012", "junk": {nested}}}]}}')
+
+    path = tmp_path / "deep.json"
+    path.write_text(doc(raw_module.MAX_DEPTH - 1))  # the snapshot itself is one level: within the bound
+    assert load_raw(str(path)) == list(stream_raw(str(path)))
+    path.write_text(doc(900))  # the decoder takes it; the bound does not
+    for read in (load_raw, lambda p: list(stream_raw(p))):
+        with pytest.raises(UsageError, match="nested too deeply to be a file written by --save-raw"):
+            read(str(path))
+    assert raw_module.too_deep([[[]]], limit=2) and not raw_module.too_deep([[[]]], limit=3)
+    assert not raw_module.too_deep({"a": [1, {"b": "x" * 10_000}], "c": []}, limit=3)
