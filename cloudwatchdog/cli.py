@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from cloudwatchdog import __version__
-from cloudwatchdog.errors import UsageError
+from cloudwatchdog.errors import Terminated, UsageError
 from cloudwatchdog.exitcodes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
 from cloudwatchdog.logs import exception_summary, setup_cli_logging
 from cloudwatchdog.model import SEVERITIES
@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: one line for the user, the traceback in the log with --debug

@@ -15,7 +15,7 @@ from rich.console import Console
 from cloudwatchdog.commands.summary import print_summary
 from cloudwatchdog.commands.terminal import safe
 from cloudwatchdog.config import Config, load_config
-from cloudwatchdog.errors import UsageError
+from cloudwatchdog.errors import Terminated, UsageError
 from cloudwatchdog.exitcodes import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK
 from cloudwatchdog.model import ScanResult, Severity, Snapshot
 from cloudwatchdog.providers.base import Progress
@@ -76,15 +76,15 @@ def apply_state(result: ScanResult, store: Store | None, suppressions: Sequence[
 
 @contextmanager
 def _terminate_interrupts(active: bool) -> Iterator[None]:
-    """While the raw file is written (``active``), SIGTERM is taken as Ctrl-C: the scan stops, the part written is
-    removed (RawFile.discard), the command says "interrupted" and exits 130. Its default action would end the
-    process at once and leave the hidden part file behind."""
+    """While the raw file is written (``active``), SIGTERM is taken as Ctrl-C (``Terminated``): the scan stops, the
+    part written is removed (RawFile.discard), the command says "interrupted" and exits 130. Its default action
+    would end the process at once and leave the hidden part file behind."""
     if not active or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     before = signal.signal(signal.SIGTERM, interrupt)
     try:

@@ -83,16 +83,12 @@ def _letting_go(snapshots: list[Snapshot], holders: Sequence[list[Any]]) -> Iter
         yield snapshot
 
 
-def _handed(snapshots: Iterable[Snapshot], sink: Callable[[Snapshot], None] | None) -> Iterable[Snapshot]:
-    """Each snapshot given to ``sink`` (when there is one) before it is analysed."""
-    if sink is None:
-        return snapshots
-    return (_given(s, sink) for s in snapshots)
-
-
-def _given(snapshot: Snapshot, sink: Callable[[Snapshot], None]) -> Snapshot:
-    sink(snapshot)
-    return snapshot
+def _handed(snapshots: Iterable[Snapshot], sink: Callable[[Snapshot], None] | None) -> Iterator[Snapshot]:
+    """Each snapshot, given to ``sink`` (when there is one) before it is analysed."""
+    for snapshot in snapshots:
+        if sink is not None:
+            sink(snapshot)
+        yield snapshot
 
 
 def qualifies(resource: Resource, sampling: DataSamplingConfig) -> bool:
