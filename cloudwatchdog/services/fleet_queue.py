@@ -163,15 +163,18 @@ def run_worker(cfg: Config, conninfo: str, engine: Engine) -> None:
     # For SIGINT that would be asyncio's, which only cancels the main task (and procrastinate goes on waiting for
     # the unit): with the default action found instead, a second Ctrl-C ends the worker at once, as a second
     # SIGTERM does.
+    # (Python's own SIGINT handler only: one that was set to be ignored, as for a background job, stays so.)
     main_thread = threading.current_thread() is threading.main_thread()
-    before = signal.signal(signal.SIGINT, signal.SIG_DFL) if main_thread else None
+    before = signal.getsignal(signal.SIGINT) if main_thread else None
+    if before is signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         app.run_worker(queues=[cfg.fleet.queue], concurrency=1, name=worker_name(),
                        update_heartbeat_interval=cfg.fleet.heartbeat, stalled_worker_timeout=cfg.fleet.stalled_after,
                        fetch_job_polling_interval=min(5.0, cfg.fleet.poll_interval), delete_jobs="successful",
                        worker_middleware=[functools.partial(_tend, cfg, engine)])
     finally:
-        if main_thread:
+        if before is signal.default_int_handler:
             signal.signal(signal.SIGINT, before)
 
 
