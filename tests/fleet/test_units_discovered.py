@@ -139,3 +139,13 @@ def test_discovered_subscriptions_are_units_that_judge_as_one_process(azure: Azu
     # A listing that fails leaves the subscriptions one unit: its collect reports the failure as one process does.
     azure.arm.fail(r"^/subscriptions\?", status=500)
     assert [(u.account, u.settings) for u in plugin.units(cfg)] == [("discovered", cfg)]
+
+
+def test_a_listed_subscription_the_settings_refuse_keeps_the_subscriptions_one_unit(azure: AzureEmulators) -> None:
+    """An id from the listing that is not a subscription id our settings take does not fail the planning (nor the
+    unit on its worker): the subscriptions stay one unit, collected as a single process collects them."""
+    _seed_azure(azure)
+    azure.arm.add_subscription("not-a-subscription-id", "Odd")
+    plugin = PROVIDERS.get("azure")
+    cfg = azure.provider()
+    assert [(u.account, u.settings) for u in plugin.units(cfg)] == [("discovered", cfg)]

@@ -41,8 +41,13 @@ def azure_units(cfg: AzureProvider) -> list[Unit]:
     if not targets or any(t.error for t in targets):
         log.warning("azure: the subscription listing was not complete; the subscriptions are one unit")
         return [whole]
-    return [Unit(t.subscription_id, cfg.model_copy(update={"subscriptions": [t.subscription_id]}), t.name)
-            for t in targets]
+    try:  # each unit's settings as a worker will read them (an id from the listing our settings refuse: one unit)
+        return [Unit(t.subscription_id, AzureProvider.model_validate(
+            {**cfg.model_dump(), "subscriptions": [t.subscription_id]}), t.name) for t in targets]
+    except ValueError as exc:
+        log.warning("azure: a listed subscription cannot be a unit of its own (%s); they are one unit",
+                    str(exc).splitlines()[0][:200])
+        return [whole]
 
 
 __all__ = ["azure_units"]
