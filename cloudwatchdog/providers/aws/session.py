@@ -22,6 +22,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 
+from cloudwatchdog.providers.aws.bucket_endpoints import share_bucket_endpoints
 from cloudwatchdog.providers.aws.credentials import (
     DEFAULT_REGION,
     default_source,
@@ -137,6 +138,8 @@ def make_client(
         client.meta.events.register("before-send", refuse_non_loopback)
     if counter is not None:
         client.meta.events.register("before-send", counter.hook)
+    if service == "s3":
+        share_bucket_endpoints(client)  # one evaluation of S3's endpoint rules per kind of name, not per bucket
     if endpoint and service == "s3control":
         client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
     return client
