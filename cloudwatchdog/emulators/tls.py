@@ -38,8 +38,11 @@ class TlsFiles:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
 
-def make_tls_files(directory: Path, *, days: int = 30) -> TlsFiles:
-    """Write a fresh CA and a loopback server certificate signed by it into ``directory``."""
+def make_tls_files(directory: Path, *, days: int = 30, names: tuple[str, ...] = ()) -> TlsFiles:
+    """Write a fresh CA and a loopback server certificate signed by it into ``directory``; ``names``: more DNS
+    names of loopback it is valid for (``*.s3.localhost``: virtual-hosted bucket addresses)."""
+    if any(not name.endswith(".localhost") for name in names):
+        raise ValueError(f"not a loopback name: {names}")
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -72,8 +75,8 @@ def make_tls_files(directory: Path, *, days: int = 30) -> TlsFiles:
     )
 
     key = ec.generate_private_key(ec.SECP256R1())
-    names: list[x509.GeneralName] = [x509.DNSName(n) for n in LOOPBACK_NAMES]
-    names += [x509.IPAddress(ipaddress.ip_address(a)) for a in LOOPBACK_ADDRESSES]
+    alt: list[x509.GeneralName] = [x509.DNSName(n) for n in (*LOOPBACK_NAMES, *names)]
+    alt += [x509.IPAddress(ipaddress.ip_address(a)) for a in LOOPBACK_ADDRESSES]
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
@@ -82,7 +85,7 @@ def make_tls_files(directory: Path, *, days: int = 30) -> TlsFiles:
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(

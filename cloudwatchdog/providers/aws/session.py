@@ -35,6 +35,7 @@ from cloudwatchdog.providers.aws.credentials import (
     shared_session,
     source_of,
 )
+from cloudwatchdog.providers.aws.host_pools import size_host_pools
 from cloudwatchdog.providers.aws.settings import AwsAccount, AwsOrganization, AwsProvider
 
 log = logging.getLogger("cloudwatchdog.providers.aws.collect")
@@ -104,7 +105,7 @@ def botocore_config(cfg: AwsProvider) -> Config:
         read_timeout=30,
         user_agent_extra="cloudwatchdog",
         # Emulators (moto, LocalStack) serve buckets path-style on one host.
-        s3={"addressing_style": "path"} if cfg.effective_endpoint() else None,
+        s3={"addressing_style": "path"} if cfg.effective_endpoint() or cfg.s3_addressing_style == "path" else None,
         # The emulator credential: no proxy from the environment (HTTPS_PROXY, ...) between us and 127.0.0.1.
         proxies={} if cfg.credential == "emulator" else None,
     )
@@ -140,6 +141,7 @@ def make_client(
         client.meta.events.register("before-send", counter.hook)
     if service == "s3":
         share_bucket_endpoints(client)  # one evaluation of S3's endpoint rules per kind of name, not per bucket
+        size_host_pools(client, 2 * cfg.max_workers)  # one host per bucket: a pool for each bucket being read
     if endpoint and service == "s3control":
         client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
     return client

@@ -72,6 +72,10 @@ class AwsProvider(ProviderSettings):
     # Requests in flight per account (one bucket's calls run back to back on one of them): against a cloud 20-100 ms
     # away, wall time is about requests x latency / max_workers (README: "Concurrency").
     max_workers: Annotated[int, Field(ge=1, le=64)] = 32
+    # How requests name a bucket. auto: as the SDK does, at a host of its own (<bucket>.s3.<region>.amazonaws.com),
+    # one TLS connection per bucket. path: s3.<region>.amazonaws.com/<bucket>, connections shared by every bucket
+    # of a region: fewer handshakes, less CPU (README: "Concurrency"). Emulator endpoints always use path.
+    s3_addressing_style: Literal["auto", "path"] = "auto"
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     object_acl_sample: Annotated[int, Field(ge=0, le=1000)] = 10
     # Also read how EBS snapshots, AMIs and RDS (cluster) snapshots are shared, in every region of `regions`.
