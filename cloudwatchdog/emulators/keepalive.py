@@ -2,10 +2,11 @@
 connections it was sent requests on (tests and benchmarks only).
 
 moto's server closes every connection after one answer, so it cannot show whether a client reuses its connections;
-AWS keeps them open. This stand-in (an in-process fake: no emulator serves keep-alive) does, optionally over TLS
-(``emulators/tls.py``, with ``*.s3.localhost`` among its names for virtual-hosted bucket addresses). Run in its own
-process (``KeepAliveServer``) so a benchmark's CPU figures are the client's alone; ``GET /_stats`` answers
-``{"connections": N, "requests": N, "hosts": N}`` and starts the counts afresh (its own connection not counted).
+AWS keeps them open. This stand-in keeps them open too (a fake of one S3 answer, since no emulator does), optionally
+over TLS (a certificate from ``emulators/tls.py`` that names ``s3.localhost`` and ``*.s3.localhost`` serves
+virtual-hosted bucket addresses). It runs in a process of its own (``KeepAliveServer``), so a benchmark's CPU
+figures are the client's alone; ``GET /_stats`` answers ``{"connections": N, "requests": N, "hosts": N}`` and starts
+the counts afresh (its own connection is not counted).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ ACL = (b'<?xml version="1.0" encoding="UTF-8"?><AccessControlPolicy xmlns="http:
 
 
 class Counts:
+    """What the server saw since the last ``take``."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.connections = self.requests = 0
