@@ -8,7 +8,9 @@ handshake's CPU each. Measured against a local keep-alive server (``bench/connec
 bucket for 4 requests with 10 pools, 1.0 with pools for twice the workers.
 
 It replaces one attribute of a botocore client's HTTP session (urllib3's pool container) before the client's first
-request; a botocore or urllib3 release without it leaves the client as it is.
+request; a botocore or urllib3 release without it leaves the client as it is. Through a proxy (``HTTPS_PROXY``)
+botocore makes a pool container of its own at the first request, which keeps urllib3's 10: there,
+``s3_addressing_style: path`` is the way to one connection for many buckets.
 """
 
 from __future__ import annotations
