@@ -12,6 +12,10 @@ Figures, not assertions: run by hand, compare between changes. Printed:
 - start-up: ``cloudwatchdog scan`` on an empty account (moto before seeding), wall time of the whole command with a
   new SQLite store, the median of 5 after a warm-up run, the package's modules compiled as an installed wheel's are;
 - with ``--latency-ms N``: the same scan through bench/latency_proxy.py, a delay line adding N ms to every request.
+- with ``--custodian PATH`` (a ``custodian`` executable, Cloud Custodian installed apart, e.g. in its own venv):
+  Cloud Custodian's run of three S3 exposure policies (global grants, a public policy statement, Block Public Access;
+  ``CUSTODIAN_POLICY`` below) on the same estate, in the same sitting, through the delay line at 0 ms to count its
+  requests: its CPU per bucket (the command's, less its run on the empty account) beside ours, and the ratio.
 
 moto (a Python server sharing the same cores) answers in about 3 ms of its own CPU per request, so without latency
 wall time is moto's; with latency it shows how well the scan overlaps waiting (the floor is requests x latency /
@@ -40,6 +44,14 @@ from typing import Any
 from cloudwatchdog.emulators.moto import DEFAULT_ACCOUNT, MotoServer, account_session, emulator_client
 
 HERE = Path(__file__).resolve().parent
+
+CUSTODIAN_POLICY = """policies:
+  - {name: s3-global-grants, resource: aws.s3, filters: [{type: global-grants}]}
+  - name: s3-public-policy
+    resource: aws.s3
+    filters: [{type: has-statement, statements: [{Effect: Allow, Principal: "*"}]}]
+  - {name: s3-public-access-block, resource: aws.s3, filters: [{type: check-public-block, BlockPublicAcls: false}]}
+"""
 
 # The scan, in a fresh process: argv[1] is the settings as JSON; prints one JSON line of figures.
 _CHILD = r"""
@@ -155,11 +167,7 @@ def with_latency(endpoint: str, latency_ms: float, settings: dict[str, Any], mot
     proxy = subprocess.Popen([sys.executable, str(HERE / "latency_proxy.py"), "--upstream", endpoint,
                               "--latency-ms", str(latency_ms), "--port", str(port)], stdout=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        _wait_port(port)
         figures = scan(f"http://127.0.0.1:{port}", settings, moto_pid)
         figures["proxy_cpu"] = cpu_of(proxy.pid)
     finally:
@@ -168,6 +176,47 @@ def with_latency(endpoint: str, latency_ms: float, settings: dict[str, Any], mot
     # moto's server (werkzeug, HTTP/1.0) closes every connection after one answer: one connection per request.
     figures["proxy"] = out.strip().splitlines()[-1] if out.strip() else "?"
     return figures
+
+
+def custodian(executable: str, endpoint: str, latency_ms: float | None = None) -> dict[str, Any]:
+    """CPU and wall time of one ``custodian run`` of ``CUSTODIAN_POLICY`` against ``endpoint`` (a fresh home, so no
+    cache from an earlier run); with ``latency_ms``, through the delay line, whose request count is returned."""
+    with tempfile.TemporaryDirectory() as home:
+        (Path(home) / "policy.yml").write_text(CUSTODIAN_POLICY)
+        proxy = None
+        if latency_ms is not None:
+            port = _free_port()
+            proxy = subprocess.Popen([sys.executable, str(HERE / "latency_proxy.py"), "--upstream", endpoint,
+                                      "--latency-ms", str(latency_ms), "--port", str(port)],
+                                     stdout=subprocess.PIPE, text=True)
+            _wait_port(port)
+            endpoint = f"http://127.0.0.1:{port}"
+        try:
+            env = dict(_env(), AWS_ENDPOINT_URL=endpoint, HOME=home)
+            t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+            done = subprocess.run([executable, "run", "-s", f"{home}/out", "--region", "us-east-1",
+                                   f"{home}/policy.yml"], capture_output=True, text=True, env=env)
+            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        finally:
+            out = ""
+            if proxy is not None:
+                proxy.terminate()
+                out, _ = proxy.communicate(timeout=10)
+        if done.returncode != 0:
+            raise SystemExit(f"custodian failed ({done.returncode}): {done.stderr[-2000:]}")
+        figures: dict[str, Any] = {"wall": time.perf_counter() - t0,
+                                   "cpu": c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime}
+        if out.strip():
+            figures["requests"] = int(out.strip().splitlines()[-1].split()[0])
+        return figures
+
+
+def _wait_port(port: int) -> None:
+    for _ in range(100):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
 
 
 def reference_loop() -> float:
@@ -222,6 +271,7 @@ def main() -> None:
     ap.add_argument("--ownership-enforced", action="store_true",
                     help="create the buckets as AWS does today (Object Ownership BucketOwnerEnforced)")
     ap.add_argument("--no-startup", action="store_true", help="skip the start-up measurement")
+    ap.add_argument("--custodian", metavar="PATH", help="also run Cloud Custodian's S3 exposure policies (see above)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="scans of the same estate; times are their medians, with the range (default: 3)")
     args = ap.parse_args()
@@ -234,6 +284,12 @@ def main() -> None:
     os.environ.update(_env())
     print(f"reference loop: {reference_loop():.3f} s CPU (compare between sittings; lower is a faster machine)")
     with MotoServer() as server:
+        custodian_empty = 0.0
+        if args.custodian:
+            empty = [custodian(args.custodian, server.endpoint) for _ in range(3)]
+            custodian_empty = statistics.median(f["cpu"] for f in empty)
+            print(f"Cloud Custodian on the empty account: {statistics.median(f['wall'] for f in empty):.2f} s wall, "
+                  f"{custodian_empty:.2f} s CPU (medians of 3)")
         if not args.no_startup:
             wall, cpu = startup(server.endpoint)
             print(f"start-up (scan, empty account, new store): {wall:.2f} s wall, {cpu:.2f} s CPU (medians of 5)")
@@ -242,7 +298,21 @@ def main() -> None:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: _seed_one(s3, i, args.ownership_enforced), range(args.buckets)))
         print(f"seeded {args.buckets} buckets in {time.perf_counter() - t0:.1f} s")
-        _report("scan", _median([scan(server.endpoint, settings, server.pid) for _ in range(args.repeat)]))
+        ours = _median([scan(server.endpoint, settings, server.pid) for _ in range(args.repeat)])
+        _report("scan", ours)
+        if args.custodian:
+            runs = sorted((custodian(args.custodian, server.endpoint, 0) for _ in range(args.repeat)),
+                          key=lambda f: f["cpu"])
+            theirs = runs[len(runs) // 2]
+            n = max(ours["buckets"], 1)
+            per_bucket = (theirs["cpu"] - custodian_empty) / n
+            print(f"Cloud Custodian, S3 exposure policies (median of {len(runs)}, through the delay line at 0 ms):")
+            print(f"  requests per bucket   {theirs['requests'] / n:.2f}")
+            whole = f"{1000 * runs[0]['cpu'] / n:.2f}-{1000 * runs[-1]['cpu'] / n:.2f} ms whole"
+            print(f"  CPU per bucket        {1000 * per_bucket:.2f} ms ({theirs['cpu']:.2f} s, less "
+                  f"{custodian_empty:.2f} s on the empty account; {whole})")
+            print(f"  wall                  {theirs['wall']:.2f} s")
+            print(f"  ours / Custodian's    {ours['cpu'] / n / per_bucket:.2f} (client CPU per bucket)")
         if args.latency_ms:
             _report(f"scan, {args.latency_ms:g} ms per request", _median(
                 [with_latency(server.endpoint, args.latency_ms, settings, server.pid) for _ in range(args.repeat)]))
