@@ -250,10 +250,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             # The store's SQLAlchemy and ORM (~0.2 s of imports, --no-state does without) load with the collector
             # off and are frozen with the rest, instead of being walked while the store opens.
             import cloudwatchdog.state.store  # noqa: F401
-        gc.freeze()
-        gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        settle_collector()
     gc.enable()
     return run(args)
+
+
+def settle_collector() -> None:
+    """Start-up is over: what was built until now is frozen out of the collector's reach, and young objects are
+    collected less often (``YOUNG_THRESHOLD``). bench/scan_buckets.py's scans do the same, as the command does."""
+    gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def run() -> None:
