@@ -199,7 +199,7 @@ def custodian(executable: str, endpoint: str, latency_ms: float | None = None) -
             t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
             done = subprocess.run([executable, "run", "-s", f"{home}/out", "--region", "us-east-1",
                                    f"{home}/policy.yml"], capture_output=True, text=True, env=env)
-            c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            c1, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter() - t0
         finally:
             out = ""
             if proxy is not None:
@@ -207,8 +207,7 @@ def custodian(executable: str, endpoint: str, latency_ms: float | None = None) -
                 out, _ = proxy.communicate(timeout=10)
         if done.returncode != 0:
             raise SystemExit(f"custodian failed ({done.returncode}): {done.stderr[-2000:]}")
-        figures: dict[str, Any] = {"wall": time.perf_counter() - t0,
-                                   "cpu": c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime}
+        figures: dict[str, Any] = {"wall": wall, "cpu": c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime}
         if out.strip():
             figures["requests"] = int(out.strip().splitlines()[-1].split()[0])
         return figures
