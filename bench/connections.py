@@ -51,7 +51,8 @@ def _loopback_names() -> None:
 
 def _client(port: int, ca_file: Path, workers: int, style: str, sized: bool) -> Any:
     cfg = AwsProvider(max_workers=workers)
-    config = botocore_config(cfg).merge(Config(s3={"addressing_style": style}))
+    # No proxy from the environment between the bench and 127.0.0.1.
+    config = botocore_config(cfg).merge(Config(s3={"addressing_style": style}, proxies={}))
     client = isolated_session().create_client(
         "s3", region_name="us-east-1", endpoint_url=f"https://s3.localhost:{port}", verify=str(ca_file),
         config=config)
